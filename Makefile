@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine with Python 3.11: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+VENV := .venv
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test setup ui lint bench clean
+
+run: setup ## generate the sample sources and build the whole warehouse into data/warehouse.duckdb
+	$(VENV)/bin/nqs build
+
+test: setup ## run the whole test suite (unit, contract, dbt, end to end, lint)
+	$(VENV)/bin/pytest
+
+ui: setup ## open the Dagster UI on the runs of `make run`
+	$(VENV)/bin/nqs ui
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint dbt_project/models
+
+bench: setup ## time the build at scales 0.01, 0.1 and 1.0
+	$(VENV)/bin/python benchmarks/build_benchmark.py --scales 0.01 0.1 1.0
+
+setup: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs
