@@ -1,0 +1,190 @@
+"""Patient safety events shaped like LFPSE: one row per reported event, filed by reported month.
+
+Care setting follows trust type, event category follows care setting, harm follows category and a
+per-trust multiplier (planted worse trusts report markedly more moderate-or-worse harm). Events are
+reported after they happen: mostly within days, with a long tail.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from nqs.generate import nhs_number
+from nqs.generate.context import Context
+from nqs.generate.periods import Month
+from nqs.generate.sampling import (
+    categorical,
+    categorical_by_group,
+    dates,
+    days_in_month,
+    lookup,
+    poisson_counts,
+    prefixed_ids,
+)
+
+CARE_SETTINGS = (
+    "acute_inpatient",
+    "emergency_department",
+    "maternity",
+    "mental_health_inpatient",
+    "community",
+    "ambulance",
+    "outpatient",
+)
+SETTING_BY_TRUST_TYPE = np.array(
+    [
+        # acute_inp, ED, maternity, MH_inp, community, ambulance, outpatient
+        [0.58, 0.15, 0.08, 0.01, 0.03, 0.00, 0.15],  # acute
+        [0.02, 0.00, 0.00, 0.60, 0.36, 0.00, 0.02],  # mental health
+        [0.05, 0.00, 0.00, 0.02, 0.88, 0.00, 0.05],  # community
+        [0.00, 0.00, 0.00, 0.00, 0.05, 0.95, 0.00],  # ambulance
+        [0.70, 0.02, 0.00, 0.00, 0.03, 0.00, 0.25],  # specialist
+    ]
+)
+CATEGORIES = (
+    "medication",
+    "treatment_procedure",
+    "patient_fall",
+    "pressure_ulcer",
+    "diagnosis_assessment",
+    "infection_control",
+    "maternity_obstetric",
+    "self_harm",
+    "access_admission_discharge",
+    "infrastructure",
+    "other",
+)
+CATEGORY_BY_SETTING = np.array(
+    [
+        [0.14, 0.14, 0.20, 0.12, 0.07, 0.03, 0.00, 0.02, 0.10, 0.06, 0.12],
+        [0.10, 0.10, 0.10, 0.02, 0.20, 0.02, 0.00, 0.06, 0.25, 0.05, 0.10],
+        [0.08, 0.10, 0.02, 0.01, 0.05, 0.03, 0.60, 0.00, 0.05, 0.02, 0.04],
+        [0.12, 0.03, 0.10, 0.01, 0.03, 0.01, 0.00, 0.45, 0.08, 0.05, 0.12],
+        [0.15, 0.06, 0.15, 0.35, 0.06, 0.02, 0.01, 0.06, 0.06, 0.03, 0.05],
+        [0.08, 0.15, 0.05, 0.01, 0.15, 0.01, 0.01, 0.02, 0.35, 0.07, 0.10],
+        [0.15, 0.20, 0.05, 0.01, 0.20, 0.02, 0.01, 0.01, 0.20, 0.05, 0.10],
+    ]
+)
+SPECIALTIES = (
+    "general_medicine",
+    "general_surgery",
+    "trauma_orthopaedics",
+    "obstetrics",
+    "paediatrics",
+    "mental_health",
+    "emergency_medicine",
+    "elderly_care",
+    "other",
+)
+SPECIALTY_BY_SETTING = np.array(
+    [
+        [0.30, 0.15, 0.12, 0.00, 0.06, 0.01, 0.00, 0.26, 0.10],
+        [0.02, 0.00, 0.00, 0.00, 0.08, 0.02, 0.85, 0.00, 0.03],
+        [0.00, 0.00, 0.00, 0.95, 0.03, 0.00, 0.00, 0.00, 0.02],
+        [0.00, 0.00, 0.00, 0.00, 0.03, 0.95, 0.00, 0.00, 0.02],
+        [0.25, 0.00, 0.03, 0.02, 0.08, 0.20, 0.00, 0.32, 0.10],
+        [0.10, 0.00, 0.00, 0.00, 0.00, 0.00, 0.80, 0.00, 0.10],
+        [0.25, 0.20, 0.20, 0.05, 0.10, 0.00, 0.00, 0.10, 0.10],
+    ]
+)
+AGE_BANDS = ("0-17", "18-64", "65-74", "75-84", "85+")
+AGE_BY_SETTING = np.array(
+    [
+        [0.06, 0.30, 0.18, 0.24, 0.22],
+        [0.15, 0.45, 0.13, 0.15, 0.12],
+        [0.02, 0.98, 0.00, 0.00, 0.00],
+        [0.05, 0.75, 0.10, 0.07, 0.03],
+        [0.05, 0.25, 0.15, 0.25, 0.30],
+        [0.07, 0.38, 0.15, 0.20, 0.20],
+        [0.12, 0.45, 0.18, 0.15, 0.10],
+    ]
+)
+HARM_LEVELS = ("none", "low", "moderate", "severe", "fatal")
+# Relative chance of moderate-or-worse harm by category (falls and pressure ulcers harm more often
+# than infrastructure problems); the base gives about 4% nationally, as in published LFPSE data.
+HARM_FACTOR_BY_CATEGORY = np.array([0.6, 1.2, 1.3, 1.5, 1.5, 1.0, 1.2, 1.4, 0.8, 0.3, 0.6])
+MODERATE_PLUS_BASE = 0.04
+WORSE_HARM_FACTOR = 2.8
+TRUST_HARM_SPREAD = 0.2
+SERIOUS_SPLIT = (0.82, 0.12, 0.06)  # moderate, severe, fatal
+MINOR_SPLIT = (0.7, 0.3)  # none, low
+NEVER_EVENT_RATE = 0.0006  # among medication and treatment/procedure events
+NHS_NUMBER_MISSING = 0.05
+WEEKEND_REPORTING = 0.6
+FIRST_EVENT_ID = (100_000_000, 300_000_000)
+
+
+class IncidentGenerator:
+    """Draws each month's `events` file; event ids keep running across months."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.harm_multiplier = ctx.trust_variation(1, TRUST_HARM_SPREAD)
+        self.harm_multiplier[ctx.truths.flagged("incident_moderate_harm_share")] = WORSE_HARM_FACTOR
+        self.next_id = ctx.first_id(1, *FIRST_EVENT_ID)
+
+    def month(self, month: Month) -> pl.DataFrame:
+        """All events reported in `month`, ordered by reported date (ids follow that order)."""
+        ctx = self.ctx
+        rng = ctx.rng("incidents", month)
+        counts = poisson_counts(rng, ctx.volumes.expected("incidents", month))
+        trusts = np.repeat(np.arange(ctx.orgs.n_trusts), counts)
+        n = len(trusts)
+        setting = categorical_by_group(rng, ctx.orgs.trust_type[trusts], SETTING_BY_TRUST_TYPE)
+        category = categorical_by_group(rng, setting, CATEGORY_BY_SETTING)
+        specialty = categorical_by_group(rng, setting, SPECIALTY_BY_SETTING)
+        age_band = self._age_bands(rng, setting, specialty)
+        harm = self._harm(rng, trusts, category)
+        never = np.isin(category, (0, 1)) & (rng.random(n) < NEVER_EVENT_RATE)
+        reported = days_in_month(rng, month, n, weekend_weight=WEEKEND_REPORTING)
+        event = reported - self._report_lag(rng, n)
+        sites = ctx.orgs.pick_sites(rng, trusts)
+        nhs = nhs_number.as_text(nhs_number.valid_numbers(rng, n), rng.random(n) < NHS_NUMBER_MISSING)
+
+        order = np.lexsort((sites, event, reported))
+        ids = self.next_id + np.arange(n)
+        self.next_id += n
+        frame = pl.DataFrame(
+            {
+                "event_id": prefixed_ids("W", ids, 9),
+                "trust_code": lookup(ctx.orgs.reporting_trust_codes(month), trusts[order]),
+                "site_code": lookup(ctx.orgs.reporting_site_codes(month), sites[order]),
+                "event_date": dates(event[order]),
+                "reported_date": dates(reported[order]),
+                "event_category": lookup(CATEGORIES, category[order]),
+                "degree_of_harm": lookup(HARM_LEVELS, harm[order]),
+                "care_setting": lookup(CARE_SETTINGS, setting[order]),
+                "specialty": lookup(SPECIALTIES, specialty[order]),
+                "patient_age_band": lookup(AGE_BANDS, age_band[order]),
+                "is_never_event": pl.Series(never[order]),
+                "nhs_number": nhs.gather(pl.Series(order)),
+            }
+        )
+        return frame
+
+    @staticmethod
+    def _age_bands(rng: np.random.Generator, setting: np.ndarray, specialty: np.ndarray) -> np.ndarray:
+        """Age band by setting, made consistent with paediatric and elderly-care specialties."""
+        band = categorical_by_group(rng, setting, AGE_BY_SETTING)
+        band = np.where(specialty == SPECIALTIES.index("paediatrics"), 0, band)
+        elderly = specialty == SPECIALTIES.index("elderly_care")
+        return np.where(elderly & (band < 2), 3, band)
+
+    def _harm(self, rng: np.random.Generator, trusts: np.ndarray, category: np.ndarray) -> np.ndarray:
+        """Degree of harm: moderate-or-worse with a category- and trust-dependent chance."""
+        chance = MODERATE_PLUS_BASE * HARM_FACTOR_BY_CATEGORY[category] * self.harm_multiplier[trusts]
+        p_serious = np.minimum(chance, 0.9)
+        serious = rng.random(len(trusts)) < p_serious
+        minor_level = categorical(rng, MINOR_SPLIT, len(trusts))
+        serious_level = 2 + categorical(rng, SERIOUS_SPLIT, len(trusts))
+        return np.where(serious, serious_level, minor_level)
+
+    @staticmethod
+    def _report_lag(rng: np.random.Generator, n: int) -> np.ndarray:
+        """Days from event to report: most within a few days, some weeks, a long tail of months."""
+        kind = categorical(rng, (0.45, 0.40, 0.15), n)
+        quick = rng.integers(0, 3, n)
+        weeks = rng.integers(3, 31, n)
+        late = np.minimum(31 + rng.exponential(60.0, n).astype(np.int64), 720)
+        return np.select([kind == 0, kind == 1], [quick, weeks], late)

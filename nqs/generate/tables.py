@@ -1,0 +1,179 @@
+"""The source tables the generator writes: folder, file prefix, columns in order, key.
+
+This mirrors the shared build spec exactly; landing reads the same layout, so a column added here
+must be added to the contracts too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One source table as it appears on disk."""
+
+    source: str
+    table: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    monthly: bool = True
+
+    def file_name(self, month_label: str | None = None) -> str:
+        """Path of a file relative to the output folder (`incidents/events_2024-04.csv`)."""
+        if not self.monthly:
+            return f"{self.source}/{self.table}.csv"
+        return f"{self.source}/{self.table}_{month_label}.csv"
+
+
+ORGANISATIONS = TableSpec(
+    "organisations",
+    "organisations",
+    (
+        "org_code",
+        "org_name",
+        "org_level",
+        "org_type",
+        "parent_code",
+        "open_date",
+        "close_date",
+        "successor_code",
+    ),
+    key=("org_code",),
+    monthly=False,
+)
+EVENTS = TableSpec(
+    "incidents",
+    "events",
+    (
+        "event_id",
+        "trust_code",
+        "site_code",
+        "event_date",
+        "reported_date",
+        "event_category",
+        "degree_of_harm",
+        "care_setting",
+        "specialty",
+        "patient_age_band",
+        "is_never_event",
+        "nhs_number",
+    ),
+    key=("event_id",),
+)
+EPISODES = TableSpec(
+    "hip_fracture_audit",
+    "episodes",
+    (
+        "episode_id",
+        "trust_code",
+        "site_code",
+        "nhs_number",
+        "age",
+        "sex",
+        "imd_quintile",
+        "asa_grade",
+        "admission_at",
+        "surgery_at",
+        "death_date",
+    ),
+    key=("episode_id",),
+)
+ADMISSIONS = TableSpec(
+    "stroke_audit",
+    "admissions",
+    (
+        "record_id",
+        "trust_code",
+        "site_code",
+        "nhs_number",
+        "age",
+        "sex",
+        "imd_quintile",
+        "stroke_type",
+        "nihss_on_arrival",
+        "arrival_at",
+        "stroke_unit_arrival_at",
+        "thrombolysed",
+    ),
+    key=("record_id",),
+)
+PROCEDURES = TableSpec(
+    "joint_registry",
+    "procedures",
+    (
+        "procedure_id",
+        "trust_code",
+        "site_code",
+        "nhs_number",
+        "procedure_date",
+        "joint",
+        "age",
+        "sex",
+        "imd_quintile",
+        "asa_grade",
+    ),
+    key=("procedure_id",),
+)
+REVISIONS = TableSpec(
+    "joint_registry",
+    "revisions",
+    (
+        "revision_id",
+        "primary_procedure_id",
+        "primary_procedure_date",
+        "trust_code",
+        "revision_date",
+        "revision_reason",
+    ),
+    key=("revision_id",),
+)
+PROMS = TableSpec(
+    "joint_registry",
+    "proms",
+    ("procedure_id", "joint", "pre_op_score", "post_op_score", "pre_op_date", "post_op_date"),
+    key=("procedure_id",),
+)
+STAFF_MONTHS = TableSpec(
+    "workforce",
+    "staff_months",
+    (
+        "staff_id",
+        "trust_code",
+        "reporting_month",
+        "staff_group",
+        "fte",
+        "start_date",
+        "leaving_date",
+        "sickness_fte_days",
+        "available_fte_days",
+    ),
+    key=("staff_id", "reporting_month"),
+)
+VACANCIES = TableSpec(
+    "workforce",
+    "vacancies",
+    (
+        "trust_code",
+        "reporting_month",
+        "staff_group",
+        "establishment_fte",
+        "vacancy_fte",
+        "bank_fte",
+        "agency_fte",
+    ),
+    key=("trust_code", "reporting_month", "staff_group"),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (
+    ORGANISATIONS,
+    EVENTS,
+    EPISODES,
+    ADMISSIONS,
+    PROCEDURES,
+    REVISIONS,
+    PROMS,
+    STAFF_MONTHS,
+    VACANCIES,
+)
+SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

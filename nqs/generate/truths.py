@@ -1,0 +1,103 @@
+"""Planted truths: trusts made genuinely worse on a metric, and series that deteriorate from a month.
+
+The warehouse's outlier and SPC logic is tested against these. Worse trusts are the largest acute
+trusts for the metric's own source (metrics take turns, rarest signals first), so they have enough
+records to be detectable even in a 1% sample; the merging pair is never used, so a planted effect
+is not diluted or split by the merger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nqs.generate.organisations import ACUTE, Organisations
+from nqs.generate.periods import Month
+from nqs.generate.volumes import Volumes
+
+# metric id -> (source whose volume ranks candidates, improvement direction)
+METRICS: dict[str, tuple[str, str]] = {
+    "hip_30day_mortality": ("hip_fracture_audit", "lower_is_better"),
+    "revision_within_1y": ("joint_registry", "lower_is_better"),
+    "hip_surgery_within_36h": ("hip_fracture_audit", "higher_is_better"),
+    "stroke_unit_within_4h": ("stroke_audit", "higher_is_better"),
+    "incident_moderate_harm_share": ("incidents", "lower_is_better"),
+    "sickness_absence_rate": ("workforce", "lower_is_better"),
+    "vacancy_rate": ("workforce", "lower_is_better"),
+    "staff_leaver_rate": ("workforce", "lower_is_better"),
+}
+DETERIORATING_METRICS: tuple[str, ...] = ("hip_surgery_within_36h", "sickness_absence_rate")
+WORSE_TRUSTS_PER_METRIC = 2
+# Share of the span after which deteriorating series turn worse (month 16 of 24: 2025-07 by default).
+DETERIORATION_POINT = 0.625
+
+
+@dataclass(frozen=True)
+class Deterioration:
+    """A trust whose metric turns worse from `from_month_index` on."""
+
+    metric_id: str
+    trust: int
+    from_month_index: int
+
+
+@dataclass(frozen=True)
+class PlantedTruths:
+    """Which trusts are worse on which metric, and which deteriorate."""
+
+    worse: dict[str, tuple[int, ...]]
+    deteriorating: tuple[Deterioration, ...]
+    n_trusts: int
+
+    def flagged(self, metric_id: str, month: Month | None = None) -> np.ndarray:
+        """Trusts performing worse on `metric_id` (in `month`, if deteriorations are to count)."""
+        mask = np.zeros(self.n_trusts, dtype=bool)
+        mask[list(self.worse.get(metric_id, ()))] = True
+        if month is not None:
+            for item in self.deteriorating:
+                if item.metric_id == metric_id and month.index >= item.from_month_index:
+                    mask[item.trust] = True
+        return mask
+
+    def manifest(self, orgs: Organisations, span: list[Month]) -> tuple[dict, list[dict]]:
+        """The `worse_trusts` and `deteriorating` entries of the manifest, in trust codes."""
+        worse = {metric: [orgs.trust_codes[t] for t in trusts] for metric, trusts in self.worse.items()}
+        deteriorating = [
+            {
+                "metric_id": item.metric_id,
+                "trust_code": orgs.trust_codes[item.trust],
+                "from_month": span[item.from_month_index].label,
+            }
+            for item in self.deteriorating
+        ]
+        return worse, deteriorating
+
+
+def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> PlantedTruths:
+    """Pick worse and deteriorating trusts, each trust used for at most one planted truth."""
+    excluded = {orgs.merger.trust, orgs.merger.successor}
+    acute = [t for t in orgs.trusts_of_type(ACUTE).tolist() if t not in excluded]
+    used: set[int] = set()
+
+    def largest(source: str, count: int) -> list[int]:
+        share = volumes.shares[source]
+        ranked = sorted((t for t in acute if t not in used), key=lambda t: (-share[t], t))
+        chosen = ranked[:count]
+        used.update(chosen)
+        return chosen
+
+    # Metrics take turns (rarest signals first) so none takes all the largest trusts; deteriorating
+    # series pick after the first round, while large trusts are left, since they are judged on only
+    # part of the span.
+    worse: dict[str, list[int]] = {metric: [] for metric in METRICS}
+    from_index = min(len(span) - 1, max(1, round(len(span) * DETERIORATION_POINT)))
+    deteriorating: list[Deterioration] = []
+    for round_number in range(WORSE_TRUSTS_PER_METRIC):
+        for metric, (source, _direction) in METRICS.items():
+            worse[metric].extend(largest(source, 1))
+        if round_number == 0:
+            for metric in DETERIORATING_METRICS:
+                deteriorating.append(Deterioration(metric, largest(METRICS[metric][0], 1)[0], from_index))
+    frozen = {metric: tuple(trusts) for metric, trusts in worse.items()}
+    return PlantedTruths(worse=frozen, deteriorating=tuple(deteriorating), n_trusts=orgs.n_trusts)

@@ -1,0 +1,756 @@
+"""Tests of the synthetic source generator against the shared build spec.
+
+The checks here are written independently of the generator's own code (column lists, code lists,
+the Modulus 11 rule and the defect rules are restated from the spec), so a generator bug cannot hide
+behind a shared constant.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from nqs.generate import generate_sources
+from nqs.generate.nhs_number import check_digits, is_valid, valid_numbers
+
+END = "2026-03"
+MONTHS = 24
+SPAN = [f"{y}-{m:02d}" for y, m in [(2024 + (3 + i) // 12, (3 + i) % 12 + 1) for i in range(MONTHS)]]
+LAST_DAY = date(2026, 3, 31)
+FUTURE_AFTER = date(2027, 3, 31)
+
+SPEC_COLUMNS: dict[str, list[str]] = {
+    "organisations/organisations": [
+        "org_code",
+        "org_name",
+        "org_level",
+        "org_type",
+        "parent_code",
+        "open_date",
+        "close_date",
+        "successor_code",
+    ],
+    "incidents/events": [
+        "event_id",
+        "trust_code",
+        "site_code",
+        "event_date",
+        "reported_date",
+        "event_category",
+        "degree_of_harm",
+        "care_setting",
+        "specialty",
+        "patient_age_band",
+        "is_never_event",
+        "nhs_number",
+    ],
+    "hip_fracture_audit/episodes": [
+        "episode_id",
+        "trust_code",
+        "site_code",
+        "nhs_number",
+        "age",
+        "sex",
+        "imd_quintile",
+        "asa_grade",
+        "admission_at",
+        "surgery_at",
+        "death_date",
+    ],
+    "stroke_audit/admissions": [
+        "record_id",
+        "trust_code",
+        "site_code",
+        "nhs_number",
+        "age",
+        "sex",
+        "imd_quintile",
+        "stroke_type",
+        "nihss_on_arrival",
+        "arrival_at",
+        "stroke_unit_arrival_at",
+        "thrombolysed",
+    ],
+    "joint_registry/procedures": [
+        "procedure_id",
+        "trust_code",
+        "site_code",
+        "nhs_number",
+        "procedure_date",
+        "joint",
+        "age",
+        "sex",
+        "imd_quintile",
+        "asa_grade",
+    ],
+    "joint_registry/revisions": [
+        "revision_id",
+        "primary_procedure_id",
+        "primary_procedure_date",
+        "trust_code",
+        "revision_date",
+        "revision_reason",
+    ],
+    "joint_registry/proms": [
+        "procedure_id",
+        "joint",
+        "pre_op_score",
+        "post_op_score",
+        "pre_op_date",
+        "post_op_date",
+    ],
+    "workforce/staff_months": [
+        "staff_id",
+        "trust_code",
+        "reporting_month",
+        "staff_group",
+        "fte",
+        "start_date",
+        "leaving_date",
+        "sickness_fte_days",
+        "available_fte_days",
+    ],
+    "workforce/vacancies": [
+        "trust_code",
+        "reporting_month",
+        "staff_group",
+        "establishment_fte",
+        "vacancy_fte",
+        "bank_fte",
+        "agency_fte",
+    ],
+}
+KEYS = {
+    "incidents/events": ["event_id"],
+    "hip_fracture_audit/episodes": ["episode_id"],
+    "stroke_audit/admissions": ["record_id"],
+    "joint_registry/procedures": ["procedure_id"],
+    "joint_registry/revisions": ["revision_id"],
+    "joint_registry/proms": ["procedure_id"],
+    "workforce/staff_months": ["staff_id", "reporting_month"],
+    "workforce/vacancies": ["trust_code", "reporting_month", "staff_group"],
+}
+# Column holding the date that decides the file month.
+MONTH_COLUMN = {
+    "incidents/events": "reported_date",
+    "hip_fracture_audit/episodes": "admission_at",
+    "stroke_audit/admissions": "arrival_at",
+    "joint_registry/procedures": "procedure_date",
+    "joint_registry/revisions": "revision_date",
+    "joint_registry/proms": "post_op_date",
+    "workforce/staff_months": "reporting_month",
+    "workforce/vacancies": "reporting_month",
+}
+# Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving).
+OPTIONAL = {"surgery_at", "death_date", "stroke_unit_arrival_at", "leaving_date"}
+OPTIONAL_IN = {"incidents/events": {"nhs_number"}}
+DOMAINS = {
+    "event_category": [
+        "medication",
+        "treatment_procedure",
+        "patient_fall",
+        "pressure_ulcer",
+        "diagnosis_assessment",
+        "infection_control",
+        "maternity_obstetric",
+        "self_harm",
+        "access_admission_discharge",
+        "infrastructure",
+        "other",
+    ],
+    "degree_of_harm": ["none", "low", "moderate", "severe", "fatal"],
+    "care_setting": [
+        "acute_inpatient",
+        "emergency_department",
+        "maternity",
+        "mental_health_inpatient",
+        "community",
+        "ambulance",
+        "outpatient",
+    ],
+    "specialty": [
+        "general_medicine",
+        "general_surgery",
+        "trauma_orthopaedics",
+        "obstetrics",
+        "paediatrics",
+        "mental_health",
+        "emergency_medicine",
+        "elderly_care",
+        "other",
+    ],
+    "patient_age_band": ["0-17", "18-64", "65-74", "75-84", "85+"],
+    "is_never_event": ["Y", "N"],
+    "thrombolysed": ["Y", "N"],
+    "sex": ["M", "F"],
+    "stroke_type": ["infarction", "haemorrhage"],
+    "joint": ["hip", "knee"],
+    "revision_reason": [
+        "infection",
+        "aseptic_loosening",
+        "dislocation",
+        "pain",
+        "periprosthetic_fracture",
+        "wear",
+    ],
+    "staff_group": [
+        "nurses_midwives",
+        "medical_dental",
+        "allied_health",
+        "scientific_technical",
+        "support_to_clinical",
+        "infrastructure_support",
+        "ambulance",
+    ],
+}
+RANGES = {
+    "hip_fracture_audit/episodes": {"age": (60, 105), "imd_quintile": (1, 5), "asa_grade": (1, 5)},
+    "stroke_audit/admissions": {"age": (18, 105), "imd_quintile": (1, 5), "nihss_on_arrival": (0, 42)},
+    "joint_registry/procedures": {"age": (40, 100), "imd_quintile": (1, 5), "asa_grade": (1, 5)},
+    "joint_registry/proms": {"pre_op_score": (0, 48), "post_op_score": (0, 48)},
+    "workforce/staff_months": {
+        "fte": (0.0, 1.5),
+        "sickness_fte_days": (0.0, 1e9),
+        "available_fte_days": (0.0, 1e9),
+    },
+    "workforce/vacancies": {
+        "establishment_fte": (0.0, 1e9),
+        "vacancy_fte": (0.0, 1e9),
+        "bank_fte": (0.0, 1e9),
+        "agency_fte": (0.0, 1e9),
+    },
+}
+DATES = {
+    "incidents/events": ["event_date", "reported_date"],
+    "hip_fracture_audit/episodes": ["admission_at", "surgery_at", "death_date"],
+    "stroke_audit/admissions": ["arrival_at", "stroke_unit_arrival_at"],
+    "joint_registry/procedures": ["procedure_date"],
+    "joint_registry/revisions": ["revision_date"],
+    "joint_registry/proms": ["pre_op_date", "post_op_date"],
+    "workforce/staff_months": ["reporting_month", "start_date", "leaving_date"],
+    "workforce/vacancies": ["reporting_month"],
+}
+# (later column, earlier column): the later one must not precede the earlier one.
+ORDER = {
+    "incidents/events": [("event_date", "reported_date", "reversed")],
+    "hip_fracture_audit/episodes": [("surgery_at", "admission_at", ""), ("death_date", "admission_at", "")],
+    "stroke_audit/admissions": [("stroke_unit_arrival_at", "arrival_at", "")],
+    "joint_registry/proms": [("post_op_date", "pre_op_date", "")],
+    "joint_registry/revisions": [("revision_date", "primary_procedure_date", "")],
+}
+ALL_KINDS = {
+    "invalid_nhs_number",
+    "malformed_nhs_number",
+    "unknown_trust_code",
+    "future_date",
+    "date_order",
+    "out_of_range",
+    "not_a_number",
+    "bad_enum",
+    "missing_required",
+    "duplicate_key",
+}
+
+
+def _generate(path: Path, **kwargs: object) -> tuple[Path, dict]:
+    manifest = generate_sources(path, **kwargs)
+    return path, manifest
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A small full-span extract, shared by the structural tests."""
+    return _generate(tmp_path_factory.mktemp("small"), scale=0.004, seed=7)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The default 1% sample: planted truths must be detectable at this size."""
+    return _generate(tmp_path_factory.mktemp("sample"), scale=0.01, seed=42)
+
+
+def read_table(out: Path, table: str) -> pl.DataFrame:
+    """All files of a table as text, with the relative file name and 1-based row number."""
+    frames = []
+    for path in sorted(out.glob(f"{table}*.csv")):
+        frame = pl.read_csv(path, infer_schema=False)
+        frames.append(
+            frame.with_columns(
+                pl.lit(path.relative_to(out).as_posix()).alias("_file"),
+                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"),
+            )
+        )
+    return pl.concat(frames)
+
+
+def without_bad_rows(frame: pl.DataFrame, manifest: dict) -> pl.DataFrame:
+    bad = pl.DataFrame(manifest["bad_rows"]).select(
+        pl.col("file").alias("_file"), pl.col("row").cast(pl.Int64).alias("_row")
+    )
+    return frame.join(bad, on=["_file", "_row"], how="anti")
+
+
+def _mod11_valid(column: str) -> pl.Expr:
+    digits = [pl.col(column).str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(10)]
+    total = sum(d * (10 - i) for i, d in enumerate(digits[:9]))
+    return ((11 - total % 11) % 11) == digits[9]
+
+
+def _parse(column: str) -> pl.Expr:
+    text = pl.col(column)
+    return pl.coalesce(
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
+        text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+    )
+
+
+def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl.Expr]]:
+    """(kind, column, expression true where the row has that defect) for one table, from the spec."""
+    checks: list[tuple[str, str, pl.Expr]] = []
+    columns = SPEC_COLUMNS[table]
+    if "nhs_number" in columns:
+        well_formed = pl.col("nhs_number").str.contains(r"^\d{10}$")
+        checks.append(
+            ("malformed_nhs_number", "nhs_number", pl.col("nhs_number").is_not_null() & ~well_formed)
+        )
+        checks.append(("invalid_nhs_number", "nhs_number", well_formed & ~_mod11_valid("nhs_number")))
+    if "trust_code" in columns:
+        checks.append(("unknown_trust_code", "trust_code", ~pl.col("trust_code").is_in(trust_codes)))
+    for column in columns:
+        if column not in OPTIONAL | OPTIONAL_IN.get(table, set()):
+            checks.append(("missing_required", column, pl.col(column).is_null()))
+        if column in DOMAINS:
+            checks.append(
+                ("bad_enum", column, pl.col(column).is_not_null() & ~pl.col(column).is_in(DOMAINS[column]))
+            )
+    for column, (low, high) in RANGES.get(table, {}).items():
+        number = pl.col(column).cast(pl.Float64, strict=False)
+        checks.append(("not_a_number", column, pl.col(column).is_not_null() & number.is_null()))
+        checks.append(("out_of_range", column, (number < low) | (number > high)))
+    for column in DATES.get(table, []):
+        checks.append(("future_date", column, _parse(column) > pl.lit(FUTURE_AFTER).cast(pl.Datetime("us"))))
+    for later, earlier, how in ORDER.get(table, []):
+        if how == "reversed":  # the first column must not be after the second
+            checks.append(("date_order", later, _parse(later) > _parse(earlier)))
+        elif later == "death_date":
+            checks.append(("date_order", later, _parse(later) < _parse(earlier).dt.truncate("1d")))
+        else:
+            checks.append(("date_order", later, _parse(later) < _parse(earlier)))
+    key = KEYS[table]
+    checks.append(("duplicate_key", key[0], pl.int_range(pl.len()).over(["_file", *key]) > 0))
+    return checks
+
+
+def detected_defects(out: Path, table: str, trust_codes: list[str]) -> set[tuple[str, int, str, str]]:
+    frame = read_table(out, table)
+    checks = defect_checks(table, trust_codes)
+    flags = frame.select(
+        "_file", "_row", *[expr.fill_null(False).alias(str(i)) for i, (_, _, expr) in enumerate(checks)]
+    )
+    found = set()
+    for i, (kind, column, _) in enumerate(checks):
+        hits = flags.filter(pl.col(str(i)))
+        found.update((f, r, kind, column) for f, r in zip(hits["_file"], hits["_row"], strict=True))
+    return found
+
+
+def trust_codes_of(out: Path) -> list[str]:
+    orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
+    return orgs.filter(pl.col("org_level") == "trust")["org_code"].to_list()
+
+
+# --- NHS numbers ---------------------------------------------------------------------------------
+
+
+def test_nhs_number_check_digit_matches_known_example() -> None:
+    assert check_digits(np.array([943476591]))[0] == 9
+    assert is_valid(pl.Series(["9434765919", "9434765918", "943476591", "94347X5919", None])).to_list() == [
+        True,
+        False,
+        False,
+        False,
+        None,
+    ]
+
+
+def test_generated_nhs_numbers_are_valid_test_range_numbers() -> None:
+    numbers = valid_numbers(np.random.default_rng(0), 50_000)
+    text = pl.Series(numbers).cast(pl.String)
+    assert text.str.starts_with("999").all()
+    assert text.str.len_chars().eq(10).all()
+    assert is_valid(text).all()
+
+
+# --- determinism ---------------------------------------------------------------------------------
+
+
+def _file_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) -> None:
+    args = {"scale": 0.002, "months": 3, "seed": 11}
+    first, _ = _generate(tmp_path / "a", **args)
+    second, _ = _generate(tmp_path / "b", **args)
+    other, _ = _generate(tmp_path / "c", **{**args, "seed": 12})
+    assert _file_bytes(first) == _file_bytes(second)
+    different = _file_bytes(other)
+    same = _file_bytes(first)
+    assert same.keys() == different.keys()
+    assert all(same[name] != different[name] for name in same if name.startswith(("incidents", "workforce")))
+
+
+def test_rerun_replaces_previous_output_only_in_source_folders(tmp_path: Path) -> None:
+    _generate(tmp_path, scale=0.002, months=3, seed=1)
+    (tmp_path / "incidents" / "events_1999-01.csv").write_text("stale\n")
+    (tmp_path / "unrelated").mkdir()
+    (tmp_path / "unrelated" / "keep.txt").write_text("mine\n")
+    _generate(tmp_path, scale=0.002, months=2, seed=1)
+    assert not (tmp_path / "incidents" / "events_1999-01.csv").exists()
+    assert len(list((tmp_path / "incidents").glob("*.csv"))) == 2
+    assert (tmp_path / "unrelated" / "keep.txt").read_text() == "mine\n"
+
+
+# --- layout and manifest -------------------------------------------------------------------------
+
+
+def test_folders_files_and_columns_match_the_spec(small: tuple[Path, dict]) -> None:
+    out, _ = small
+    expected = {"organisations/organisations.csv", "_manifest.json"}
+    for table in SPEC_COLUMNS:
+        if table != "organisations/organisations":
+            expected.update(f"{table}_{month}.csv" for month in SPAN)
+    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert present == expected
+    for name in sorted(expected - {"_manifest.json"}):
+        table = name[:-4] if name.startswith("organisations") else name.rsplit("_", 1)[0]
+        header = (out / name).read_text(encoding="utf-8").splitlines()[0].split(",")
+        assert header == SPEC_COLUMNS[table], name
+
+
+def test_manifest_row_counts_match_the_files(small: tuple[Path, dict]) -> None:
+    out, manifest = small
+    on_disk = json.loads((out / "_manifest.json").read_text())
+    assert on_disk == manifest
+    assert set(manifest["files"]) == {p.relative_to(out).as_posix() for p in out.rglob("*.csv")}
+    for name, rows in manifest["files"].items():
+        assert pl.read_csv(out / name, infer_schema=False).height == rows, name
+    assert {
+        "scale",
+        "seed",
+        "months",
+        "end",
+        "generated_by",
+        "files",
+        "worse_trusts",
+        "deteriorating",
+        "merger",
+        "bad_rows",
+    } <= manifest.keys()
+    assert manifest["generated_by"] == "nqs generate"
+
+
+def test_records_sit_in_the_file_of_their_month(small: tuple[Path, dict]) -> None:
+    out, manifest = small
+    for table, column in MONTH_COLUMN.items():
+        frame = without_bad_rows(read_table(out, table), manifest)
+        month = pl.col(column).str.slice(0, 7)
+        wrong = frame.filter(month != pl.col("_file").str.extract(r"_(\d{4}-\d{2})\.csv$"))
+        assert wrong.is_empty(), (table, wrong.head())
+
+
+def test_volumes_follow_the_national_shape(small: tuple[Path, dict]) -> None:
+    _, manifest = small
+    per_year: dict[str, float] = {}
+    for name, rows in manifest["files"].items():
+        table = name.rsplit("_", 1)[0]
+        per_year[table] = per_year.get(table, 0) + rows / (MONTHS / 12) / manifest["scale"]
+    assert 2.2e6 < per_year["incidents/events"] < 2.8e6
+    assert 60e3 < per_year["hip_fracture_audit/episodes"] < 85e3
+    assert 75e3 < per_year["stroke_audit/admissions"] < 105e3
+    assert 170e3 < per_year["joint_registry/procedures"] < 230e3
+    assert 15e6 < per_year["workforce/staff_months"] < 20e6
+
+
+# --- identifiers, organisations, merger ----------------------------------------------------------
+
+
+def test_nhs_numbers_are_valid_except_planted_ones(small: tuple[Path, dict]) -> None:
+    out, manifest = small
+    planted = {
+        (b["file"], b["row"])
+        for b in manifest["bad_rows"]
+        if b["kind"] in ("invalid_nhs_number", "malformed_nhs_number")
+    }
+    assert planted
+    for table in (
+        "incidents/events",
+        "hip_fracture_audit/episodes",
+        "stroke_audit/admissions",
+        "joint_registry/procedures",
+    ):
+        frame = read_table(out, table).filter(pl.col("nhs_number").is_not_null())
+        invalid = frame.filter(~is_valid(frame["nhs_number"]))
+        assert {(f, r) for f, r in zip(invalid["_file"], invalid["_row"], strict=True)} <= planted
+        valid = frame.filter(is_valid(frame["nhs_number"]))
+        assert valid["nhs_number"].str.starts_with("999").all()
+    events = read_table(out, "incidents/events")
+    assert 0.03 < events["nhs_number"].null_count() / events.height < 0.07
+
+
+def test_organisation_hierarchy(small: tuple[Path, dict]) -> None:
+    out, _ = small
+    orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
+    counts = dict(orgs.group_by("org_level").len().iter_rows())
+    assert counts["region"] == 7 and counts["icb"] == 42 and 200 <= counts["trust"] <= 220
+    types = dict(orgs.filter(pl.col("org_level") == "trust").group_by("org_type").len().iter_rows())
+    assert set(types) == {"acute", "mental_health", "community", "ambulance", "specialist"}
+    assert types["acute"] > types["mental_health"] > types["community"]
+    code = {
+        "region": r"^Y\d{2}$",
+        "icb": r"^Q[0-9A-Z]{2}$",
+        "trust": r"^R[0-9A-Z]{2}$",
+        "site": r"^R[0-9A-Z]{4}$",
+    }
+    for level, pattern in code.items():
+        assert orgs.filter(pl.col("org_level") == level)["org_code"].str.contains(pattern).all(), level
+    assert orgs["org_code"].is_unique().all()
+    parents = dict(zip(orgs["org_code"], orgs["org_level"], strict=True))
+    expected_parent = {"icb": "region", "trust": "icb", "site": "trust"}
+    for row in orgs.filter(pl.col("org_level") != "region").iter_rows(named=True):
+        assert parents[row["parent_code"]] == expected_parent[row["org_level"]]
+    sites = orgs.filter(pl.col("org_level") == "site")
+    assert (sites["org_code"].str.slice(0, 3) == sites["parent_code"]).all()
+    open_sites = sites.filter(pl.col("close_date").is_null()).group_by("parent_code").len()
+    assert open_sites["len"].max() <= 4
+
+
+def test_merger_codes_are_used_correctly(small: tuple[Path, dict]) -> None:
+    out, manifest = small
+    merger = manifest["merger"]
+    closed, successor, close = merger["trust_code"], merger["successor_code"], merger["close_date"]
+    assert SPAN[0] < close[:7] < SPAN[-1]
+    orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
+    row = orgs.filter(pl.col("org_code") == closed).row(0, named=True)
+    assert (row["close_date"], row["successor_code"]) == (close, successor)
+    assert orgs.filter(pl.col("org_code") == successor)["close_date"].is_null().all()
+    old_sites = orgs.filter(pl.col("parent_code") == closed)
+    assert (old_sites["close_date"] == close).all() and old_sites["successor_code"].is_not_null().all()
+    new_sites = orgs.filter(pl.col("org_code").is_in(old_sites["successor_code"].implode()))
+    assert (new_sites["parent_code"] == successor).all()
+    next_day = (date.fromisoformat(close) + timedelta(days=1)).isoformat()
+    assert (new_sites["open_date"] == next_day).all()
+
+    for table, column in MONTH_COLUMN.items():
+        if "trust_code" not in SPEC_COLUMNS[table]:
+            continue
+        frame = without_bad_rows(read_table(out, table), manifest)
+        day = pl.col(column).str.slice(0, 10)
+        after = frame.filter(day > close)
+        before = frame.filter(day <= close)
+        assert not after.filter(pl.col("trust_code") == closed).height, table
+        if "site_code" in frame.columns:
+            assert not after["site_code"].is_in(old_sites["org_code"].implode()).any(), table
+            assert (frame["site_code"].str.slice(0, 3) == frame["trust_code"]).all(), table
+            assert frame["site_code"].is_in(orgs["org_code"].implode()).all(), table
+        if table in ("incidents/events", "workforce/staff_months", "workforce/vacancies"):
+            assert before.filter(pl.col("trust_code") == closed).height > 0, table
+
+    # The successor takes over the closed trust's staff: its headcount after is both trusts' before.
+    staff = without_bad_rows(read_table(out, "workforce/staff_months"), manifest)
+    per_month = staff.group_by("reporting_month", "trust_code").len()
+    close_month = f"{close[:7]}-01"
+    both_before = per_month.filter(
+        (pl.col("reporting_month") == close_month) & pl.col("trust_code").is_in([closed, successor])
+    )["len"].sum()
+    first_after = per_month.filter(pl.col("reporting_month") > close_month)["reporting_month"].min()
+    successor_after = per_month.filter(
+        (pl.col("reporting_month") == first_after) & (pl.col("trust_code") == successor)
+    )["len"].sum()
+    assert abs(successor_after / both_before - 1) < 0.05
+
+
+def test_staff_keep_their_ids_and_leave_once(small: tuple[Path, dict]) -> None:
+    out, manifest = small
+    staff = without_bad_rows(read_table(out, "workforce/staff_months"), manifest)
+    leavers = staff.filter(pl.col("leaving_date").is_not_null())
+    assert leavers["staff_id"].is_unique().all()
+    last_month = staff.group_by("staff_id").agg(pl.col("reporting_month").max())
+    joined = leavers.join(last_month, on="staff_id", suffix="_last")
+    assert (joined["reporting_month"] == joined["reporting_month_last"]).all()
+    assert (leavers["leaving_date"].str.slice(0, 7) == leavers["reporting_month"].str.slice(0, 7)).all()
+    assert staff["staff_id"].str.contains(r"^E\d{8}$").all()
+    fte = staff["fte"].cast(pl.Float64)
+    days = staff["reporting_month"].str.to_date().dt.month_end().dt.day()
+    assert ((staff["available_fte_days"].cast(pl.Float64) - fte * days).abs() < 0.01).all()
+
+
+def test_revisions_reference_earlier_procedures(small: tuple[Path, dict]) -> None:
+    out, manifest = small
+    procedures = read_table(out, "joint_registry/procedures")
+    revisions = without_bad_rows(read_table(out, "joint_registry/revisions"), manifest)
+    proms = without_bad_rows(read_table(out, "joint_registry/proms"), manifest)
+    first_file = procedures.group_by("procedure_id").agg(pl.col("_file").min().alias("primary_file"))
+    joined = revisions.join(first_file, left_on="primary_procedure_id", right_on="procedure_id", how="left")
+    assert joined["primary_file"].is_not_null().all()
+    month = pl.col("_file").str.extract(r"_(\d{4}-\d{2})")
+    assert joined.filter(month < pl.col("primary_file").str.extract(r"_(\d{4}-\d{2})")).is_empty()
+    assert proms["procedure_id"].is_in(procedures["procedure_id"].implode()).all()
+    assert proms["_file"].min() > f"joint_registry/proms_{SPAN[4]}"
+
+
+# --- bad rows ------------------------------------------------------------------------------------
+
+
+def test_every_kind_is_planted_and_recorded_completely(small: tuple[Path, dict]) -> None:
+    out, manifest = small
+    assert {b["kind"] for b in manifest["bad_rows"]} == ALL_KINDS
+    keys = [(b["file"], b["row"]) for b in manifest["bad_rows"]]
+    assert len(keys) == len(set(keys)), "a row carries more than one planted defect"
+    for b in manifest["bad_rows"]:
+        assert b["file"].startswith(f"{b['source']}/{b['table']}_")
+        assert 1 <= b["row"] <= manifest["files"][b["file"]]
+
+
+def test_bad_rows_are_exactly_the_defective_rows(small: tuple[Path, dict]) -> None:
+    """Every planted row fails exactly its one recorded check; every other row passes all checks."""
+    out, manifest = small
+    trusts = trust_codes_of(out)
+    recorded = {(b["file"], b["row"], b["kind"], b["column"]) for b in manifest["bad_rows"]}
+    found: set[tuple[str, int, str, str]] = set()
+    for table in SPEC_COLUMNS:
+        if table != "organisations/organisations":
+            found |= detected_defects(out, table, trusts)
+    assert recorded - found == set(), "recorded bad rows that are not defective"
+    assert found - recorded == set(), "defective rows not recorded (or with a second defect)"
+
+
+def test_bad_row_share_is_respected(tmp_path: Path) -> None:
+    _, none = _generate(tmp_path / "none", scale=0.004, months=3, bad_row_share=0.0)
+    assert none["bad_rows"] == []
+    _, many = _generate(tmp_path / "many", scale=0.004, months=3, bad_row_share=0.01)
+    staff_rows = sum(v for k, v in many["files"].items() if k.startswith("workforce/staff_months"))
+    staff_bad = sum(b["table"] == "staff_months" for b in many["bad_rows"])
+    assert 0.008 < staff_bad / staff_rows < 0.012
+
+
+# --- planted truths ------------------------------------------------------------------------------
+
+
+def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, str, str]]:
+    """metric id -> (per-record frame with trust_code, month and a 0/1 numerator column, kind)."""
+    month = pl.col("_file").str.extract(r"_(\d{4}-\d{2})\.csv$").alias("month")
+    events = without_bad_rows(read_table(out, "incidents/events"), manifest).with_columns(
+        month,
+        pl.col("degree_of_harm").is_in(["moderate", "severe", "fatal"]).cast(pl.Float64).alias("num"),
+        pl.lit(1.0).alias("den"),
+    )
+    hips = without_bad_rows(read_table(out, "hip_fracture_audit/episodes"), manifest).with_columns(
+        month,
+        _parse("admission_at").alias("adm"),
+        _parse("surgery_at").alias("op"),
+        _parse("death_date").alias("dd"),
+    )
+    hip36 = hips.with_columns(
+        ((pl.col("op") - pl.col("adm")).dt.total_minutes() < 36 * 60)
+        .fill_null(False)
+        .cast(pl.Float64)
+        .alias("num"),
+        pl.lit(1.0).alias("den"),
+    )
+    hip30 = hips.with_columns(
+        ((pl.col("dd") - pl.col("adm").dt.truncate("1d")).dt.total_days() <= 30)
+        .fill_null(False)
+        .cast(pl.Float64)
+        .alias("num"),
+        pl.lit(1.0).alias("den"),
+    )
+    strokes = without_bad_rows(read_table(out, "stroke_audit/admissions"), manifest).with_columns(
+        month,
+        ((_parse("stroke_unit_arrival_at") - _parse("arrival_at")).dt.total_minutes() < 240)
+        .fill_null(False)
+        .cast(pl.Float64)
+        .alias("num"),
+        pl.lit(1.0).alias("den"),
+    )
+    procedures = without_bad_rows(read_table(out, "joint_registry/procedures"), manifest)
+    revisions = without_bad_rows(read_table(out, "joint_registry/revisions"), manifest)
+    revised = revisions.join(
+        procedures.select("procedure_id", "procedure_date"),
+        left_on="primary_procedure_id",
+        right_on="procedure_id",
+    ).filter((_parse("revision_date") - _parse("procedure_date")).dt.total_days() <= 365)
+    njr = procedures.with_columns(
+        month,
+        pl.col("procedure_id").is_in(revised["primary_procedure_id"].implode()).cast(pl.Float64).alias("num"),
+        pl.lit(1.0).alias("den"),
+    )
+    staff = without_bad_rows(read_table(out, "workforce/staff_months"), manifest).with_columns(month)
+    sickness = staff.with_columns(
+        pl.col("sickness_fte_days").cast(pl.Float64).alias("num"),
+        pl.col("available_fte_days").cast(pl.Float64).alias("den"),
+    )
+    leavers = staff.with_columns(
+        pl.col("leaving_date").is_not_null().cast(pl.Float64).alias("num"), pl.lit(1.0).alias("den")
+    )
+    vacancies = without_bad_rows(read_table(out, "workforce/vacancies"), manifest).with_columns(
+        month,
+        pl.col("vacancy_fte").cast(pl.Float64).alias("num"),
+        pl.col("establishment_fte").cast(pl.Float64).alias("den"),
+    )
+    return {
+        "incident_moderate_harm_share": (events, "higher", "binomial"),
+        "hip_surgery_within_36h": (hip36, "lower", "binomial"),
+        "hip_30day_mortality": (hip30, "higher", "binomial"),
+        "stroke_unit_within_4h": (strokes, "lower", "binomial"),
+        "revision_within_1y": (njr, "higher", "binomial"),
+        "staff_leaver_rate": (leavers, "higher", "binomial"),
+        "sickness_absence_rate": (sickness, "higher", "ratio"),
+        "vacancy_rate": (vacancies, "higher", "ratio"),
+    }
+
+
+def test_worse_trusts_are_clearly_worse_by_pooled_rate(sample: tuple[Path, dict]) -> None:
+    out, manifest = sample
+    frames = _metric_frames(out, manifest)
+    for metric in (
+        "hip_surgery_within_36h",
+        "stroke_unit_within_4h",
+        "incident_moderate_harm_share",
+        "sickness_absence_rate",
+        "revision_within_1y",
+    ):
+        assert len(manifest["worse_trusts"][metric]) >= 1, metric
+    for metric, trusts in manifest["worse_trusts"].items():
+        frame, worse_when, kind = frames[metric]
+        national = frame["num"].sum() / frame["den"].sum()
+        for trust in trusts:
+            mine = frame.filter(pl.col("trust_code") == trust)
+            rate = mine["num"].sum() / mine["den"].sum()
+            sign = 1 if worse_when == "higher" else -1
+            if kind == "binomial":
+                z = (rate - national) / np.sqrt(national * (1 - national) / mine.height)
+                assert sign * z > 2.0, (metric, trust, rate, national, z)
+            else:
+                assert sign * (rate / national - 1) > 0.25, (metric, trust, rate, national)
+
+
+def test_deteriorating_series_turn_worse_from_their_month(sample: tuple[Path, dict]) -> None:
+    out, manifest = sample
+    frames = _metric_frames(out, manifest)
+    metrics = {d["metric_id"] for d in manifest["deteriorating"]}
+    assert {"sickness_absence_rate", "hip_surgery_within_36h"} <= metrics
+    for item in manifest["deteriorating"]:
+        frame, worse_when, _ = frames[item["metric_id"]]
+        mine = frame.filter(pl.col("trust_code") == item["trust_code"])
+        before = mine.filter(pl.col("month") < item["from_month"])
+        after = mine.filter(pl.col("month") >= item["from_month"])
+        rate_before = before["num"].sum() / before["den"].sum()
+        rate_after = after["num"].sum() / after["den"].sum()
+        change = rate_after - rate_before if worse_when == "higher" else rate_before - rate_after
+        assert change > 0.2 * rate_before, (item, rate_before, rate_after)
