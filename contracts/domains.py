@@ -1,0 +1,74 @@
+"""Code lists of the national collections, the one place a permitted value is written down.
+
+Contracts check categorical columns against these lists by name (`in_domain`), so a collection that
+adds a category changes one tuple here (under a new contract version if data was already accepted).
+"""
+
+from __future__ import annotations
+
+DOMAINS: dict[str, tuple[str, ...]] = {
+    # organisations (ODS-like reference)
+    "org_level": ("region", "icb", "trust", "site"),
+    "org_type": ("region", "icb", "acute", "mental_health", "community", "ambulance", "specialist", "site"),
+    "trust_type": ("acute", "mental_health", "community", "ambulance", "specialist"),
+    # incidents (LFPSE)
+    "event_category": (
+        "medication",
+        "treatment_procedure",
+        "patient_fall",
+        "pressure_ulcer",
+        "diagnosis_assessment",
+        "infection_control",
+        "maternity_obstetric",
+        "self_harm",
+        "access_admission_discharge",
+        "infrastructure",
+        "other",
+    ),
+    "degree_of_harm": ("none", "low", "moderate", "severe", "fatal"),
+    "care_setting": (
+        "acute_inpatient",
+        "emergency_department",
+        "maternity",
+        "mental_health_inpatient",
+        "community",
+        "ambulance",
+        "outpatient",
+    ),
+    "specialty": (
+        "general_medicine",
+        "general_surgery",
+        "trauma_orthopaedics",
+        "obstetrics",
+        "paediatrics",
+        "mental_health",
+        "emergency_medicine",
+        "elderly_care",
+        "other",
+    ),
+    "patient_age_band": ("0-17", "18-64", "65-74", "75-84", "85+"),
+    # patient demographics shared by the audits and the registry
+    "sex": ("M", "F"),
+    # stroke audit (SSNAP)
+    "stroke_type": ("infarction", "haemorrhage"),
+    # joint registry (NJR)
+    "joint": ("hip", "knee"),
+    "revision_reason": (
+        "infection",
+        "aseptic_loosening",
+        "dislocation",
+        "pain",
+        "periprosthetic_fracture",
+        "wear",
+    ),
+    # workforce (ESR)
+    "staff_group": (
+        "nurses_midwives",
+        "medical_dental",
+        "allied_health",
+        "scientific_technical",
+        "support_to_clinical",
+        "infrastructure_support",
+        "ambulance",
+    ),
+}

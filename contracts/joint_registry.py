@@ -1,0 +1,110 @@
+"""Contracts for the National Joint Registry: primary procedures, revisions and PROMs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+from contracts.base import ContractModel, each_row, row_check
+
+_OXFORD_SCORE = {"min_value": 0, "max_value": 48}
+
+
+class JointProcedureV1(ContractModel):
+    """One row per primary hip or knee replacement; monthly files by procedure month."""
+
+    procedure_id: str = pa.Field(
+        str_matches=r"^NJ[0-9]{9}$",
+        description="NJR procedure reference, `NJ` and nine digits; the natural key.",
+    )
+    trust_code: str = pa.Field(ods_trust_code=(), description="ODS code of the operating trust.")
+    site_code: str = pa.Field(ods_site_code=(), description="ODS code of the operating hospital site.")
+    nhs_number: str = pa.Field(
+        nhs_number=(), description="Patient's NHS number; pseudonymised at landing (nhs_number_hash)."
+    )
+    procedure_date: date = pa.Field(not_in_future=(), description="Date of the primary operation.")
+    joint: str = pa.Field(in_domain={"domain": "joint"}, description="hip or knee.")
+    age: int = pa.Field(
+        in_range={"min_value": 18, "max_value": 120}, description="Age in years at the operation."
+    )
+    sex: str = pa.Field(in_domain={"domain": "sex"}, description="Sex: M or F.")
+    imd_quintile: int = pa.Field(
+        in_range={"min_value": 1, "max_value": 5},
+        description="Index of Multiple Deprivation quintile of residence, 1 = most deprived.",
+    )
+    asa_grade: int = pa.Field(
+        in_range={"min_value": 1, "max_value": 5}, description="ASA physical status grade, 1..5."
+    )
+
+    class Config:
+        name = "joint_registry.procedures.v1"
+        unique_key = {"columns": ["procedure_id"]}
+
+
+class JointRevisionV1(ContractModel):
+    """One row per revision of a primary procedure; monthly files by revision month.
+
+    The record carries the date of the primary it revises (as NJR revision records do), so the order
+    of the two operations is checked within the file.
+    """
+
+    revision_id: str = pa.Field(
+        str_matches=r"^RV[0-9]{9}$",
+        description="NJR revision reference, `RV` and nine digits; the natural key.",
+    )
+    primary_procedure_id: str = pa.Field(
+        str_matches=r"^NJ[0-9]{9}$", description="procedure_id of the primary operation being revised."
+    )
+    primary_procedure_date: date = pa.Field(
+        not_in_future=(), description="Date of the primary operation being revised."
+    )
+    trust_code: str = pa.Field(
+        ods_trust_code=(), description="ODS code of the trust performing the revision."
+    )
+    revision_date: date = pa.Field(not_in_future=(), description="Date of the revision operation.")
+    revision_reason: str = pa.Field(
+        in_domain={"domain": "revision_reason"},
+        description="Main reason for revision (infection, wear, ...).",
+    )
+
+    class Config:
+        name = "joint_registry.revisions.v1"
+        unique_key = {"columns": ["revision_id"]}
+
+    @row_check("revision_date")
+    def revision_after_primary(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A revision cannot precede the primary operation it revises."""
+        return each_row(data, pl.col("revision_date") >= pl.col("primary_procedure_date"))
+
+
+class JointPromV1(ContractModel):
+    """One row per procedure with Oxford Hip/Knee Scores; monthly files by post-operative month."""
+
+    procedure_id: str = pa.Field(
+        str_matches=r"^NJ[0-9]{9}$", description="procedure_id of the primary operation; the natural key."
+    )
+    joint: str = pa.Field(in_domain={"domain": "joint"}, description="hip or knee (which Oxford score).")
+    pre_op_score: int = pa.Field(
+        in_range=_OXFORD_SCORE, description="Oxford score before the operation, 0..48, higher is better."
+    )
+    post_op_score: int = pa.Field(
+        in_range=_OXFORD_SCORE, description="Oxford score about six months after, 0..48, higher is better."
+    )
+    pre_op_date: date = pa.Field(
+        not_in_future=(), description="Date the pre-operative questionnaire was completed."
+    )
+    post_op_date: date = pa.Field(
+        not_in_future=(),
+        description="Date the post-operative questionnaire was completed; sets the file month.",
+    )
+
+    class Config:
+        name = "joint_registry.proms.v1"
+        unique_key = {"columns": ["procedure_id"]}
+
+    @row_check("post_op_date")
+    def post_op_after_pre_op(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """The post-operative questionnaire comes after the pre-operative one."""
+        return each_row(data, pl.col("pre_op_date") < pl.col("post_op_date"))

@@ -1,0 +1,75 @@
+"""Contracts for the workforce returns (Electronic Staff Record): staff-months and vacancies."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+from contracts.base import ContractModel, each_row, row_check
+
+_NON_NEGATIVE = {"min_value": 0}
+
+
+class StaffMonthV1(ContractModel):
+    """One row per staff member per month employed; monthly files by reporting month."""
+
+    staff_id: str = pa.Field(
+        str_matches=r"^E[0-9]{8}$",
+        description="ESR person reference, `E` and eight digits; a direct identifier, pseudonymised at "
+        "landing (staff_id_hash). With reporting_month, the natural key.",
+    )
+    trust_code: str = pa.Field(ods_trust_code=(), description="ODS code of the employing trust.")
+    reporting_month: date = pa.Field(
+        first_of_month=(), not_in_future=(), description="The month reported, as its first day."
+    )
+    staff_group: str = pa.Field(in_domain={"domain": "staff_group"}, description="NHS staff group.")
+    fte: float = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.5}, description="Contracted full-time equivalent, 0..1.5."
+    )
+    start_date: date = pa.Field(not_in_future=(), description="Date the person started with the trust.")
+    leaving_date: date = pa.Field(
+        nullable=True,
+        not_in_future=(),
+        description="Date the person left; only in their last month, and within that month.",
+    )
+    sickness_fte_days: float = pa.Field(ge=0.0, description="FTE days lost to sickness absence in the month.")
+    available_fte_days: float = pa.Field(
+        ge=0.0, description="FTE days available in the month (fte times days in the month)."
+    )
+
+    class Config:
+        name = "workforce.staff_months.v1"
+        unique_key = {"columns": ["staff_id", "reporting_month"]}
+
+    @row_check("leaving_date")
+    def leaving_within_month(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A leaving date falls inside the reporting month it is reported in."""
+        leaving, month = pl.col("leaving_date"), pl.col("reporting_month")
+        return each_row(data, (leaving >= month) & (leaving <= month.dt.month_end()))
+
+    @row_check("start_date")
+    def started_by_month_end(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A person reported in a month started on or before that month's last day."""
+        return each_row(data, pl.col("start_date") <= pl.col("reporting_month").dt.month_end())
+
+
+class VacancyV1(ContractModel):
+    """One row per trust per month per staff group: establishment, vacancies and temporary staffing."""
+
+    trust_code: str = pa.Field(ods_trust_code=(), description="ODS code of the trust.")
+    reporting_month: date = pa.Field(
+        first_of_month=(), not_in_future=(), description="The month reported, as its first day."
+    )
+    staff_group: str = pa.Field(in_domain={"domain": "staff_group"}, description="NHS staff group.")
+    establishment_fte: float = pa.Field(
+        ge=0.0, description="Funded establishment, FTE (the denominator of the vacancy rate)."
+    )
+    vacancy_fte: float = pa.Field(ge=0.0, description="Funded posts not filled by substantive staff, FTE.")
+    bank_fte: float = pa.Field(ge=0.0, description="Bank (internal temporary) staff used, FTE.")
+    agency_fte: float = pa.Field(ge=0.0, description="Agency staff used, FTE.")
+
+    class Config:
+        name = "workforce.vacancies.v1"
+        unique_key = {"columns": ["trust_code", "reporting_month", "staff_group"]}
