@@ -1,0 +1,133 @@
+{#
+    Revisions and PROMs are attributed to the trust and month of the primary procedure, as the
+    registry does. A procedure counts towards the revision rate only once its 365 days have passed
+    by the last procedure date in the data; until then its month has a zero denominator.
+#}
+with
+
+procedures as (
+
+    select * from {{ ref('stg_joint_registry__procedures') }}
+
+),
+
+revisions as (
+
+    select * from {{ ref('stg_joint_registry__revisions') }}
+
+),
+
+proms as (
+
+    select * from {{ ref('stg_joint_registry__proms') }}
+
+),
+
+data_extent as (
+
+    select max(procedure_date) as last_procedure_date
+    from procedures
+
+),
+
+first_revisions as (
+
+    select
+        primary_procedure_id,
+        min(revision_date) as first_revision_date
+    from revisions
+    group by primary_procedure_id
+
+),
+
+complete_proms as (
+
+    select
+        procedure_id,
+        score_gain
+    from proms
+    where
+        pre_op_score is not null
+        and post_op_score is not null
+
+),
+
+procedures_flagged as (
+
+    select
+        procedures.trust_code,
+        procedures.procedure_month_date as period_start,
+        case
+            when {{ dbt.dateadd('day', 365, 'procedures.procedure_date') }} <= data_extent.last_procedure_date
+                then 1
+            else 0
+        end as has_1_year_follow_up,
+        case
+            when
+                {{ dbt.datediff('procedures.procedure_date', 'first_revisions.first_revision_date', 'day') }}
+                <= 365
+                then 1
+            else 0
+        end as is_revised_within_1_year,
+        case when complete_proms.procedure_id is not null then 1 else 0 end as has_proms,
+        coalesce(complete_proms.score_gain, 0) as score_gain
+    from procedures
+    cross join data_extent
+    left join first_revisions
+        on procedures.procedure_id = first_revisions.primary_procedure_id
+    left join complete_proms
+        on procedures.procedure_id = complete_proms.procedure_id
+
+),
+
+trust_months as (
+
+    select
+        trust_code,
+        period_start,
+        sum(has_1_year_follow_up) as followed_up_count,
+        sum(has_1_year_follow_up * is_revised_within_1_year) as revised_within_1_year_count,
+        sum(has_proms) as proms_count,
+        sum(score_gain) as score_gain_total
+    from procedures_flagged
+    group by
+        trust_code,
+        period_start
+
+),
+
+metric_rows as (
+
+    select
+        'revision_within_1y' as metric_id,
+        trust_code,
+        period_start,
+        revised_within_1_year_count as numerator,
+        followed_up_count as denominator
+    from trust_months
+
+    union all
+
+    select
+        'proms_oxford_gain_mean' as metric_id,
+        trust_code,
+        period_start,
+        score_gain_total as numerator,
+        proms_count as denominator
+    from trust_months
+
+),
+
+final as (
+
+    select
+        cast(metric_id as varchar) as metric_id,
+        cast(trust_code as varchar) as trust_code,
+        cast(period_start as date) as period_start,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator
+    from metric_rows
+
+)
+
+select * from final

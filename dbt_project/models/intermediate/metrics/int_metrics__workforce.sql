@@ -1,0 +1,104 @@
+{#
+    Sickness absence and leavers come from the staff records, vacancies and agency staffing from the
+    establishment return: a trust and month present in only one of them yields only its metrics.
+#}
+with
+
+staff_months as (
+
+    select * from {{ ref('stg_workforce__staff_months') }}
+
+),
+
+vacancies as (
+
+    select * from {{ ref('stg_workforce__vacancies') }}
+
+),
+
+staff_trust_months as (
+
+    select
+        trust_code,
+        reporting_month_date as period_start,
+        count(*) as headcount,
+        sum(case when is_leaver then 1 else 0 end) as leaver_count,
+        sum(sickness_fte_days) as sickness_fte_days,
+        sum(available_fte_days) as available_fte_days
+    from staff_months
+    group by
+        trust_code,
+        reporting_month_date
+
+),
+
+establishment_trust_months as (
+
+    select
+        trust_code,
+        reporting_month_date as period_start,
+        sum(establishment_fte) as establishment_fte,
+        sum(vacancy_fte) as vacancy_fte,
+        sum(agency_fte) as agency_fte
+    from vacancies
+    group by
+        trust_code,
+        reporting_month_date
+
+),
+
+metric_rows as (
+
+    select
+        'sickness_absence_rate' as metric_id,
+        trust_code,
+        period_start,
+        sickness_fte_days as numerator,
+        available_fte_days as denominator
+    from staff_trust_months
+
+    union all
+
+    select
+        'staff_leaver_rate' as metric_id,
+        trust_code,
+        period_start,
+        leaver_count as numerator,
+        headcount as denominator
+    from staff_trust_months
+
+    union all
+
+    select
+        'vacancy_rate' as metric_id,
+        trust_code,
+        period_start,
+        vacancy_fte as numerator,
+        establishment_fte as denominator
+    from establishment_trust_months
+
+    union all
+
+    select
+        'agency_staffing_share' as metric_id,
+        trust_code,
+        period_start,
+        agency_fte as numerator,
+        establishment_fte as denominator
+    from establishment_trust_months
+
+),
+
+final as (
+
+    select
+        cast(metric_id as varchar) as metric_id,
+        cast(trust_code as varchar) as trust_code,
+        cast(period_start as date) as period_start,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator
+    from metric_rows
+
+)
+
+select * from final

@@ -1,0 +1,26 @@
+with
+
+source_revisions as (
+
+    select * from {{ source('joint_registry', 'revisions') }}
+
+),
+
+final as (
+
+    select
+        cast(revision_id as varchar) as revision_id,
+        cast(primary_procedure_id as varchar) as primary_procedure_id,
+        cast(primary_procedure_date as date) as primary_procedure_date,
+        cast(trust_code as varchar) as trust_code,
+        cast(revision_date as date) as revision_date,
+        cast({{ dbt.date_trunc('month', 'revision_date') }} as date) as revision_month_date,
+        cast(revision_reason as varchar) as revision_reason,
+        cast(_source_file as varchar) as source_file,
+        cast(_row_number as bigint) as source_row_number,
+        cast(_contract_version as varchar) as contract_version
+    from source_revisions
+
+)
+
+select * from final

@@ -1,0 +1,57 @@
+{#
+    Every metric in the catalogue must have values in metric_values and evidence at least one
+    priority of the active strategy version; a metric that is defined but never computed, or
+    computed but tied to no priority, is returned here.
+#}
+with
+
+metric_catalogue as (
+
+    select * from {{ ref('dim_metrics') }}
+
+),
+
+metric_values as (
+
+    select * from {{ ref('metric_values') }}
+
+),
+
+metric_lineage as (
+
+    select * from {{ ref('metric_lineage') }}
+
+),
+
+reported_metrics as (
+
+    select distinct metric_id
+    from metric_values
+
+),
+
+prioritised_metrics as (
+
+    select distinct metric_id
+    from metric_lineage
+
+),
+
+final as (
+
+    select
+        metric_catalogue.metric_id,
+        reported_metrics.metric_id is not null as is_reported,
+        prioritised_metrics.metric_id is not null as is_prioritised
+    from metric_catalogue
+    left join reported_metrics
+        on metric_catalogue.metric_id = reported_metrics.metric_id
+    left join prioritised_metrics
+        on metric_catalogue.metric_id = prioritised_metrics.metric_id
+    where
+        reported_metrics.metric_id is null
+        or prioritised_metrics.metric_id is null
+
+)
+
+select * from final
