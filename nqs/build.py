@@ -1,0 +1,145 @@
+"""`nqs build`: one real Dagster run of every asset, then a summary a person can act on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import duckdb
+
+from orchestration.lib.settings import Settings, get_settings
+
+JOB = "refresh_warehouse"
+
+
+def _use_instance(settings: Settings):
+    """The persistent Dagster instance under the data folder, so `nqs ui` shows every build."""
+    from dagster import DagsterInstance
+
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    (settings.dagster_home / "dagster.yaml").touch()
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    return DagsterInstance.get()
+
+
+def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -> int:
+    """Generate the sample if needed, parse dbt once, materialise everything, summarise."""
+    settings = get_settings()
+    if regenerate or not (settings.sources_dir / "_manifest.json").exists():
+        from nqs.generate import generate_sources
+
+        print(f"generating sample sources (scale {scale}, seed {seed}) in {settings.sources_dir}")
+        generate_sources(settings.sources_dir, scale=scale, seed=seed, months=months)
+
+    from orchestration.lib.dbt import ensure_manifest
+
+    ensure_manifest()
+    instance = _use_instance(settings)
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(JOB)
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return print_summary(run_id=result.run_id)
+
+
+@dataclass
+class RunSummary:
+    status: str
+    loads: dict[str, dict] = field(default_factory=dict)
+    checks: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+    priorities: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def _read_run(run_id: str | None) -> RunSummary | None:
+    from dagster import DagsterEventType
+
+    instance = _use_instance(get_settings())
+    if run_id is None:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return None
+        run_id = runs[0].run_id
+    run = instance.get_run_by_id(run_id)
+    summary = RunSummary(status=run.status.value)
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.step_materialization_data.materialization
+            path = materialization.asset_key.path
+            metadata = {k: v.value for k, v in materialization.metadata.items()}
+            if path[0] == "landed" and path[1] != "quarantine":
+                summary.loads["/".join(path[1:])] = metadata
+            elif path[0] == "priorities":
+                summary.priorities[path[1]] = metadata.get("coverage_status", "?")
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            group = _check_group(evaluation.asset_key.path, evaluation.check_name)
+            summary.checks.setdefault(group, []).append((evaluation.check_name, evaluation.passed))
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
+                error = error.cause
+            message = (error.message if error else "failed").strip().splitlines()[0]
+            summary.failures.append(f"{event.step_key}: {message}")
+    return summary
+
+
+def _check_group(path: list[str], check_name: str) -> str:
+    if path[0] == "landed":
+        return "contracts" if check_name == "contract" else "reconciliation"
+    if path[0] == "metrics":
+        return "metrics"
+    return "dbt tests"
+
+
+def print_summary(run_id: str | None = None) -> int:
+    """Print what the last build did and what the published warehouse holds; 0 if the run succeeded."""
+    settings = get_settings()
+    summary = _read_run(run_id)
+    if summary is None:
+        print("no build has run yet: try `make run`")
+        return 1
+    print(f"\nBuild {summary.status.lower()}.")
+    if summary.loads:
+        print("\nSources (rows read / accepted / quarantined):")
+        for name, m in sorted(summary.loads.items()):
+            print(
+                f"  {name:32} {m.get('rows_read', 0):>10,} {m.get('rows_accepted', 0):>10,} "
+                f"{m.get('rows_quarantined', 0):>8,}"
+            )
+    print("\nChecks:")
+    for group, results in sorted(summary.checks.items()):
+        failed = [name for name, passed in results if not passed]
+        print(f"  {group:16} {len(results) - len(failed):>4} passed {len(failed):>4} failed")
+    if summary.priorities:
+        counts: dict[str, int] = {}
+        for status in summary.priorities.values():
+            counts[status] = counts.get(status, 0) + 1
+        print(
+            f"\nPriorities ({len(summary.priorities)}): "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        )
+    for failure in summary.failures:
+        print(f"\nFAILED {failure}")
+
+    if settings.published_db.exists():
+        with duckdb.connect(str(settings.published_db), read_only=True) as db:
+            metrics, families, rows = db.execute(
+                """
+                select count(distinct v.metric_id), count(distinct c.source_family), count(*)
+                from marts.metric_values as v
+                inner join marts.metric_catalogue as c on v.metric_id = c.metric_id
+                """
+            ).fetchone()
+        if summary.status != "SUCCESS":
+            print("\nThe build did not finish, so the previously published warehouse was kept:")
+        print(f"\nMetrics built: {metrics} across {families} source families ({rows:,} metric values).")
+        print(f"Warehouse: {settings.published_db}  (schema `marts`; open with duckdb or any BI tool)")
+    elif summary.status != "SUCCESS":
+        print("\nThe build did not finish and no warehouse has been published yet.")
+    print(f"Dagster UI on these runs: `make ui`, then open http://127.0.0.1:3000 ({settings.dagster_home})")
+    return 0 if summary.status == "SUCCESS" else 1

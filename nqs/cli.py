@@ -1,0 +1,91 @@
+"""`nqs`: the warehouse's front door for analysts and data engineers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from nqs.generate import generate_sources
+
+    manifest = generate_sources(
+        Path(args.out),
+        scale=args.scale,
+        seed=args.seed,
+        months=args.months,
+        end=args.end,
+        bad_row_share=args.bad_row_share,
+    )
+    rows = sum(manifest["files"].values())
+    print(f"wrote {len(manifest['files'])} files, {rows:,} rows, to {Path(args.out).resolve()}")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from nqs.build import build_warehouse
+
+    return build_warehouse(scale=args.scale, seed=args.seed, months=args.months, regenerate=args.regenerate)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from nqs.build import print_summary
+
+    return print_summary()
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from orchestration.lib.settings import REPO_ROOT, get_settings
+
+    settings = get_settings()
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(args.port)]
+    os.chdir(REPO_ROOT)
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="nqs", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write synthetic national source files")
+    generate.add_argument(
+        "--scale", type=float, default=0.01, help="share of one national year (1.0 = real volume)"
+    )
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--out", default="data/sources", help="folder to write one folder per source into")
+    generate.add_argument("--months", type=int, default=24, help="months of history (default 24)")
+    generate.add_argument("--end", default="2026-03", help="last month, YYYY-MM (default 2026-03)")
+    generate.add_argument("--bad-row-share", type=float, default=0.002, help="share of planted bad rows")
+    generate.set_defaults(run=_generate)
+
+    build = commands.add_parser("build", help="materialise every asset into the warehouse and summarise it")
+    build.add_argument(
+        "--scale", type=float, default=0.01, help="scale of the sample generated if none exists"
+    )
+    build.add_argument("--seed", type=int, default=42)
+    build.add_argument("--months", type=int, default=24)
+    build.add_argument("--regenerate", action="store_true", help="regenerate the sample sources first")
+    build.set_defaults(run=_build)
+
+    summary = commands.add_parser("summary", help="summarise the published warehouse and the last build")
+    summary.set_defaults(run=_summary)
+
+    ui = commands.add_parser("ui", help="open the Dagster UI on this warehouse's runs")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(run=_ui)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Landing: every source table's files pass through their contract into the landed zone.
+
+One asset per source table is generated from the contract registry, so a data engineer adds a
+source by registering its contract, never by writing an asset. Each landing asset writes two
+outputs (accepted rows, quarantined rows) and reports its contract result as an asset check.
+"""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from contracts.landing import land_source_table
+from contracts.sources import SOURCE_TABLES, SourceTable
+from orchestration.lib.dbt import landed_asset_key, quarantine_asset_key, source_files_asset_key
+from orchestration.lib.settings import get_settings
+
+CONTRACT_CHECK = "contract"
+RECONCILE_CHECK = "rows_reconcile"
+
+
+def _source_files_spec(table: SourceTable) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=source_files_asset_key(table.source, table.table),
+        description=f"Files `{table.file_glob}` in the `{table.source}` folder of the sources directory, "
+        f"as the national collection delivers them. {table.description}",
+        group_name="source_files",
+        kinds={"csv"},
+        metadata={"source": table.source, "family": table.family, "file_glob": table.file_glob},
+    )
+
+
+def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
+    landed_key = landed_asset_key(table.source, table.table)
+    upstream = source_files_asset_key(table.source, table.table)
+
+    @dg.multi_asset(
+        name=f"land_{table.source}__{table.table}",
+        specs=[
+            dg.AssetSpec(
+                key=landed_key,
+                deps=[upstream],
+                description=f"Rows of `{table.source}/{table.table}` accepted by contract "
+                f"{table.model.__name__} ({table.version}), identifiers pseudonymised.",
+                group_name="landed",
+                kinds={"parquet", "pandera"},
+            ),
+            dg.AssetSpec(
+                key=quarantine_asset_key(table.source, table.table),
+                deps=[upstream],
+                description=f"Rows of `{table.source}/{table.table}` the contract rejected, each with its "
+                "file, row number, column, check, severity and the original row.",
+                group_name="landed",
+                kinds={"parquet"},
+            ),
+        ],
+        check_specs=[
+            dg.AssetCheckSpec(
+                CONTRACT_CHECK,
+                asset=landed_key,
+                description=f"Contract {table.model.__name__} {table.version}: fails on any quarantined row "
+                "(warning) or a whole-file failure (error).",
+            )
+        ],
+    )
+    def _land(context: dg.AssetExecutionContext):
+        settings = get_settings()
+        results = land_source_table(
+            table,
+            settings.sources_dir,
+            settings.landed_dir,
+            pseudonym_key=settings.pseudonym_key.encode(),
+            today=date.today(),
+        )
+        rows_read = sum(r.rows_read for r in results)
+        accepted = sum(r.rows_accepted for r in results)
+        quarantined = sum(r.rows_quarantined for r in results)
+        critical = [r.critical_error for r in results if r.critical_error]
+        failures = _failures_by_check(results)
+        summary = {
+            "files": len(results),
+            "rows_read": rows_read,
+            "rows_accepted": accepted,
+            "rows_quarantined": quarantined,
+        }
+        yield dg.AssetCheckResult(
+            check_name=CONTRACT_CHECK,
+            asset_key=landed_key,
+            passed=not critical and quarantined == 0,
+            severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
+            metadata={**summary, "failures_by_check": failures, "critical_errors": "\n".join(critical)},
+        )
+        if critical:
+            raise dg.Failure(
+                description=critical[0]
+                if len(critical) == 1
+                else f"{len(critical)} files failed: {critical[0]}",
+                metadata={**summary, "critical_errors": "\n".join(critical)},
+            )
+        context.log.info(f"{table.source}/{table.table}: {summary}")
+        yield dg.MaterializeResult(
+            asset_key=landed_key,
+            metadata={
+                **summary,
+                "contract": table.model.__name__,
+                "contract_version": table.version,
+                "path": dg.MetadataValue.path(str(settings.landed_dir / table.source / table.table)),
+                "files_read": dg.MetadataValue.md(
+                    "\n".join(f"- `{r.source_file}`" for r in results) or "none"
+                ),
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key=quarantine_asset_key(table.source, table.table),
+            metadata={"rows_quarantined": quarantined, "failures_by_check": failures},
+        )
+
+    return _land
+
+
+def _failures_by_check(results) -> dict[str, int]:
+    frames = [r.quarantine for r in results if r.quarantine.height]
+    if not frames:
+        return {}
+    counts = (
+        pl.concat(frames, how="diagonal_relaxed")
+        .group_by("column_name", "check_name")
+        .agg(pl.len().alias("n"))
+        .sort("n", descending=True)
+    )
+    return {f"{row['column_name']}: {row['check_name']}": row["n"] for row in counts.iter_rows(named=True)}
+
+
+def _reconcile_check(table: SourceTable) -> dg.AssetChecksDefinition:
+    landed_key = landed_asset_key(table.source, table.table)
+
+    @dg.asset_check(
+        asset=landed_key,
+        name=RECONCILE_CHECK,
+        blocking=True,
+        description="Rows read = rows accepted + rows quarantined, recounted from the files written.",
+    )
+    def _reconcile(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        settings = get_settings()
+        event = context.instance.get_latest_materialization_event(landed_key)
+        rows_read = event.asset_materialization.metadata["rows_read"].value if event else None
+        accepted = _count_parquet(settings.landed_dir / table.source / table.table, distinct=None)
+        quarantined = _count_parquet(
+            settings.landed_dir / "_quarantine" / table.source / table.table,
+            distinct=["source_file", "row_number"],
+        )
+        return dg.AssetCheckResult(
+            passed=rows_read is not None and rows_read == accepted + quarantined,
+            metadata={"rows_read": rows_read, "rows_accepted": accepted, "rows_quarantined": quarantined},
+        )
+
+    return _reconcile
+
+
+def _count_parquet(folder, distinct: list[str] | None) -> int:
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return 0
+    frame = pl.scan_parquet(files)
+    if distinct:
+        # minor findings are recorded in the quarantine but their rows were accepted
+        frame = frame.filter(pl.col("severity") != "minor").select(distinct).unique()
+    return frame.select(pl.len()).collect().item()
+
+
+source_file_specs = [_source_files_spec(t) for t in SOURCE_TABLES]
+landing_assets = [_landing_asset(t) for t in SOURCE_TABLES]
+reconcile_checks = [_reconcile_check(t) for t in SOURCE_TABLES]

@@ -1,0 +1,44 @@
+"""Publishing: BI users read a serving copy that only a complete, tested build replaces.
+
+The build database is copied beside the published one and swapped in with an atomic rename, so a
+reader sees either the previous warehouse or the new one, never a half-built one. If any upstream
+step or blocking check fails, this asset does not run and the previous warehouse stays published.
+"""
+
+import os
+import shutil
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.metrics.assets import priority_asset_key
+from orchestration.lib.catalogue import load_strategy
+from orchestration.lib.settings import get_settings
+
+MARTS = ["metric_values", "metric_catalogue", "priorities", "metric_lineage", "quarantined_rows"]
+
+
+@dg.asset(
+    key=dg.AssetKey(["published", "warehouse"]),
+    deps=[dg.AssetKey(["marts", m]) for m in MARTS]
+    + [priority_asset_key(p.priority_id) for p in load_strategy().priorities],
+    group_name="published",
+    kinds={"duckdb"},
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The DuckDB file BI tools query (`data/warehouse.duckdb`), replaced whole after a good build."""
+    settings = get_settings()
+    build, target = settings.build_db, settings.published_db
+    with duckdb.connect(str(build)) as db:
+        db.execute("checkpoint")
+        counts = {
+            m: db.execute(f"select count(*) from marts.{m}").fetchone()[0]  # noqa: S608 - fixed names
+            for m in MARTS
+        }
+    staged = target.with_suffix(".duckdb.publishing")
+    shutil.copyfile(build, staged)
+    os.replace(staged, target)
+    context.log.info(f"published {target}")
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(target)), **{f"rows_{k}": v for k, v in counts.items()}}
+    )

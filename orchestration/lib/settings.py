@@ -1,0 +1,63 @@
+"""Where the warehouse keeps its files, read once from the environment.
+
+Every path can be moved with one environment variable so tests, benchmarks and CI build into
+temporary folders while `make run` uses `data/` in the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+SEEDS_DIR = REPO_ROOT / "seeds"
+
+#: Used only when NQS_PSEUDONYM_KEY is unset; named so nobody mistakes it for a real key.
+SAMPLE_PSEUDONYM_KEY = "sample-key-not-for-real-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and secrets for one warehouse build."""
+
+    data_dir: Path
+    sources_dir: Path
+    pseudonym_key: str
+
+    @property
+    def landed_dir(self) -> Path:
+        return self.data_dir / "landed"
+
+    @property
+    def build_db(self) -> Path:
+        """The database dbt builds into; never read by BI users."""
+        return self.data_dir / "build" / "warehouse.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """The serving copy BI users read; replaced only by a complete, tested build."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    @property
+    def uses_sample_key(self) -> bool:
+        return self.pseudonym_key == SAMPLE_PSEUDONYM_KEY
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt's profile and source definitions read."""
+        return {"NQS_BUILD_DB": str(self.build_db), "NQS_LANDED_DIR": str(self.landed_dir)}
+
+
+@cache
+def get_settings() -> Settings:
+    """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR and NQS_PSEUDONYM_KEY."""
+    data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
+    sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
+    key = os.environ.get("NQS_PSEUDONYM_KEY") or SAMPLE_PSEUDONYM_KEY
+    return Settings(data_dir=data_dir, sources_dir=sources_dir, pseudonym_key=key)
