@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from nqs.stats.cli import add_funnel_parser, add_spc_parser
+
 
 def _generate(args: argparse.Namespace) -> int:
     from nqs.generate import generate_sources
@@ -75,6 +77,9 @@ def parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="summarise the published warehouse and the last build")
     summary.set_defaults(run=_summary)
+
+    add_spc_parser(commands)
+    add_funnel_parser(commands)
 
     ui = commands.add_parser("ui", help="open the Dagster UI on this warehouse's runs")
     ui.add_argument("--port", type=int, default=3000)
