@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 import duckdb
@@ -39,7 +40,15 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(JOB)
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    log_path = settings.data_dir / "build" / "last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"materialising every asset; the run's console log goes to {log_path}")
+    with log_path.open("w") as log, redirect_stdout(log), redirect_stderr(log):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     return print_summary(run_id=result.run_id)
 
 
@@ -47,7 +56,8 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
 class RunSummary:
     status: str
     loads: dict[str, dict] = field(default_factory=dict)
-    checks: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+    #: group -> [(check name, outcome)], outcome one of passed, warning, failed
+    checks: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     priorities: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -78,7 +88,8 @@ def _read_run(run_id: str | None) -> RunSummary | None:
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             group = _check_group(evaluation.asset_key.path, evaluation.check_name)
-            summary.checks.setdefault(group, []).append((evaluation.check_name, evaluation.passed))
+            outcome = _outcome(evaluation)
+            summary.checks.setdefault(group, []).append((evaluation.check_name, outcome))
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
@@ -86,6 +97,14 @@ def _read_run(run_id: str | None) -> RunSummary | None:
             message = (error.message if error else "failed").strip().splitlines()[0]
             summary.failures.append(f"{event.step_key}: {message}")
     return summary
+
+
+def _outcome(evaluation) -> str:
+    from dagster import AssetCheckSeverity
+
+    if evaluation.passed:
+        return "passed"
+    return "warning" if evaluation.severity == AssetCheckSeverity.WARN else "failed"
 
 
 def _check_group(path: list[str], check_name: str) -> str:
@@ -113,8 +132,11 @@ def print_summary(run_id: str | None = None) -> int:
             )
     print("\nChecks:")
     for group, results in sorted(summary.checks.items()):
-        failed = [name for name, passed in results if not passed]
-        print(f"  {group:16} {len(results) - len(failed):>4} passed {len(failed):>4} failed")
+        counts = {o: sum(outcome == o for _, outcome in results) for o in ("passed", "warning", "failed")}
+        passed, warned, failed = counts["passed"], counts["warning"], counts["failed"]
+        print(f"  {group:16} {passed:>4} passed {warned:>4} warnings {failed:>4} failed")
+    if any(outcome == "warning" for _, outcome in summary.checks.get("contracts", [])):
+        print("  (a contract warning means rows were quarantined: see marts.quarantined_rows)")
     if summary.priorities:
         counts: dict[str, int] = {}
         for status in summary.priorities.values():

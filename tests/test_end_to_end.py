@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -114,3 +116,22 @@ def test_rebuild_republishes_and_adds_nothing_twice(sample_build: Build, tmp_pat
     again = run_nqs("build", data_dir=sample_build.data_dir)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert sample_build.query("select count(*) from marts.quarantined_rows")[0][0] == before
+
+
+def test_a_failed_build_publishes_nothing(sample_build: Build, tmp_path: Path):
+    """A file missing a column stops its source with a one-line error; the served warehouse is untouched."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_build.data_dir, data_dir)
+    published = data_dir / "warehouse.duckdb"
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+    broken = sorted((data_dir / "sources" / "workforce").glob("vacancies_*.csv"))[0]
+    frame = pl.read_csv(broken, infer_schema=False)
+    frame.drop("vacancy_fte").write_csv(broken)
+
+    done = run_nqs("build", data_dir=data_dir)
+
+    assert done.returncode != 0
+    failure = [line for line in done.stdout.splitlines() if line.startswith("FAILED")]
+    assert failure and "workforce" in failure[0] and broken.name in failure[0] and "vacancy_fte" in failure[0]
+    assert "previously published warehouse was kept" in done.stdout
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
