@@ -1,8 +1,8 @@
 """Tests of the synthetic source generator against the shared build spec.
 
-The checks here are written independently of the generator's own code (column lists, code lists,
-the Modulus 11 rule and the defect rules are restated from the spec), so a generator bug cannot hide
-behind a shared constant.
+The checks here do not reuse the generator's own code: column lists and code lists come from the
+contracts the files must meet, and the Modulus 11 rule and the defect rules are restated from the
+spec, so a generator bug cannot hide behind a shared constant.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from contracts.domains import DOMAINS
+from contracts.sources import SOURCE_TABLES
 from nqs.generate import generate_sources
 from nqs.generate.nhs_number import check_digits, is_valid, valid_numbers
 
@@ -24,107 +26,10 @@ SPAN = [f"{y}-{m:02d}" for y, m in [(2024 + (3 + i) // 12, (3 + i) % 12 + 1) for
 LAST_DAY = date(2026, 3, 31)
 FUTURE_AFTER = date(2027, 3, 31)
 
-SPEC_COLUMNS: dict[str, list[str]] = {
-    "organisations/organisations": [
-        "org_code",
-        "org_name",
-        "org_level",
-        "org_type",
-        "parent_code",
-        "open_date",
-        "close_date",
-        "successor_code",
-    ],
-    "incidents/events": [
-        "event_id",
-        "trust_code",
-        "site_code",
-        "event_date",
-        "reported_date",
-        "event_category",
-        "degree_of_harm",
-        "care_setting",
-        "specialty",
-        "patient_age_band",
-        "is_never_event",
-        "nhs_number",
-    ],
-    "hip_fracture_audit/episodes": [
-        "episode_id",
-        "trust_code",
-        "site_code",
-        "nhs_number",
-        "age",
-        "sex",
-        "imd_quintile",
-        "asa_grade",
-        "admission_at",
-        "surgery_at",
-        "death_date",
-    ],
-    "stroke_audit/admissions": [
-        "record_id",
-        "trust_code",
-        "site_code",
-        "nhs_number",
-        "age",
-        "sex",
-        "imd_quintile",
-        "stroke_type",
-        "nihss_on_arrival",
-        "arrival_at",
-        "stroke_unit_arrival_at",
-        "thrombolysed",
-    ],
-    "joint_registry/procedures": [
-        "procedure_id",
-        "trust_code",
-        "site_code",
-        "nhs_number",
-        "procedure_date",
-        "joint",
-        "age",
-        "sex",
-        "imd_quintile",
-        "asa_grade",
-    ],
-    "joint_registry/revisions": [
-        "revision_id",
-        "primary_procedure_id",
-        "primary_procedure_date",
-        "trust_code",
-        "revision_date",
-        "revision_reason",
-    ],
-    "joint_registry/proms": [
-        "procedure_id",
-        "joint",
-        "pre_op_score",
-        "post_op_score",
-        "pre_op_date",
-        "post_op_date",
-    ],
-    "workforce/staff_months": [
-        "staff_id",
-        "trust_code",
-        "reporting_month",
-        "staff_group",
-        "fte",
-        "start_date",
-        "leaving_date",
-        "sickness_fte_days",
-        "available_fte_days",
-    ],
-    "workforce/vacancies": [
-        "trust_code",
-        "reporting_month",
-        "staff_group",
-        "establishment_fte",
-        "vacancy_fte",
-        "bank_fte",
-        "agency_fte",
-    ],
-}
+#: The columns each file must have: the contract's, which the generator does not import.
+SPEC_COLUMNS: dict[str, list[str]] = {f"{t.source}/{t.table}": list(t.columns) for t in SOURCE_TABLES}
+#: Code lists from the contracts, and the spec's Y/N flags (typed as booleans by the contracts).
+ENUMS = {**DOMAINS, "is_never_event": ("Y", "N"), "thrombolysed": ("Y", "N")}
 KEYS = {
     "incidents/events": ["event_id"],
     "hip_fracture_audit/episodes": ["episode_id"],
@@ -149,65 +54,6 @@ MONTH_COLUMN = {
 # Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving).
 OPTIONAL = {"surgery_at", "death_date", "stroke_unit_arrival_at", "leaving_date"}
 OPTIONAL_IN = {"incidents/events": {"nhs_number"}}
-DOMAINS = {
-    "event_category": [
-        "medication",
-        "treatment_procedure",
-        "patient_fall",
-        "pressure_ulcer",
-        "diagnosis_assessment",
-        "infection_control",
-        "maternity_obstetric",
-        "self_harm",
-        "access_admission_discharge",
-        "infrastructure",
-        "other",
-    ],
-    "degree_of_harm": ["none", "low", "moderate", "severe", "fatal"],
-    "care_setting": [
-        "acute_inpatient",
-        "emergency_department",
-        "maternity",
-        "mental_health_inpatient",
-        "community",
-        "ambulance",
-        "outpatient",
-    ],
-    "specialty": [
-        "general_medicine",
-        "general_surgery",
-        "trauma_orthopaedics",
-        "obstetrics",
-        "paediatrics",
-        "mental_health",
-        "emergency_medicine",
-        "elderly_care",
-        "other",
-    ],
-    "patient_age_band": ["0-17", "18-64", "65-74", "75-84", "85+"],
-    "is_never_event": ["Y", "N"],
-    "thrombolysed": ["Y", "N"],
-    "sex": ["M", "F"],
-    "stroke_type": ["infarction", "haemorrhage"],
-    "joint": ["hip", "knee"],
-    "revision_reason": [
-        "infection",
-        "aseptic_loosening",
-        "dislocation",
-        "pain",
-        "periprosthetic_fracture",
-        "wear",
-    ],
-    "staff_group": [
-        "nurses_midwives",
-        "medical_dental",
-        "allied_health",
-        "scientific_technical",
-        "support_to_clinical",
-        "infrastructure_support",
-        "ambulance",
-    ],
-}
 RANGES = {
     "hip_fracture_audit/episodes": {"age": (60, 105), "imd_quintile": (1, 5), "asa_grade": (1, 5)},
     "stroke_audit/admissions": {"age": (18, 105), "imd_quintile": (1, 5), "nihss_on_arrival": (0, 42)},
@@ -324,9 +170,9 @@ def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl
     for column in columns:
         if column not in OPTIONAL | OPTIONAL_IN.get(table, set()):
             checks.append(("missing_required", column, pl.col(column).is_null()))
-        if column in DOMAINS:
+        if column in ENUMS:
             checks.append(
-                ("bad_enum", column, pl.col(column).is_not_null() & ~pl.col(column).is_in(DOMAINS[column]))
+                ("bad_enum", column, pl.col(column).is_not_null() & ~pl.col(column).is_in(ENUMS[column]))
             )
     for column, (low, high) in RANGES.get(table, {}).items():
         number = pl.col(column).cast(pl.Float64, strict=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from contracts.domains import DOMAINS
 from nqs.generate import nhs_number
 from nqs.generate.context import Context
 from nqs.generate.periods import SECONDS_PER_DAY, Month
@@ -26,7 +27,7 @@ from nqs.generate.sampling import (
     with_nulls,
 )
 
-SEXES = ("M", "F")
+SEXES = DOMAINS["sex"]
 IMD_SHARES = (0.23, 0.21, 0.20, 0.19, 0.17)  # quintile 1 (most deprived) first: more fractures and strokes
 
 # Hip fracture audit

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from contracts.domains import DOMAINS
 from nqs.generate import nhs_number
 from nqs.generate.context import Context
 from nqs.generate.periods import Month
@@ -23,15 +24,7 @@ from nqs.generate.sampling import (
     prefixed_ids,
 )
 
-CARE_SETTINGS = (
-    "acute_inpatient",
-    "emergency_department",
-    "maternity",
-    "mental_health_inpatient",
-    "community",
-    "ambulance",
-    "outpatient",
-)
+CARE_SETTINGS = DOMAINS["care_setting"]
 SETTING_BY_TRUST_TYPE = np.array(
     [
         # acute_inp, ED, maternity, MH_inp, community, ambulance, outpatient
@@ -42,19 +35,7 @@ SETTING_BY_TRUST_TYPE = np.array(
         [0.70, 0.02, 0.00, 0.00, 0.03, 0.00, 0.25],  # specialist
     ]
 )
-CATEGORIES = (
-    "medication",
-    "treatment_procedure",
-    "patient_fall",
-    "pressure_ulcer",
-    "diagnosis_assessment",
-    "infection_control",
-    "maternity_obstetric",
-    "self_harm",
-    "access_admission_discharge",
-    "infrastructure",
-    "other",
-)
+CATEGORIES = DOMAINS["event_category"]
 CATEGORY_BY_SETTING = np.array(
     [
         [0.14, 0.14, 0.20, 0.12, 0.07, 0.03, 0.00, 0.02, 0.10, 0.06, 0.12],
@@ -66,17 +47,7 @@ CATEGORY_BY_SETTING = np.array(
         [0.15, 0.20, 0.05, 0.01, 0.20, 0.02, 0.01, 0.01, 0.20, 0.05, 0.10],
     ]
 )
-SPECIALTIES = (
-    "general_medicine",
-    "general_surgery",
-    "trauma_orthopaedics",
-    "obstetrics",
-    "paediatrics",
-    "mental_health",
-    "emergency_medicine",
-    "elderly_care",
-    "other",
-)
+SPECIALTIES = DOMAINS["specialty"]
 SPECIALTY_BY_SETTING = np.array(
     [
         [0.30, 0.15, 0.12, 0.00, 0.06, 0.01, 0.00, 0.26, 0.10],
@@ -88,7 +59,7 @@ SPECIALTY_BY_SETTING = np.array(
         [0.25, 0.20, 0.20, 0.05, 0.10, 0.00, 0.00, 0.10, 0.10],
     ]
 )
-AGE_BANDS = ("0-17", "18-64", "65-74", "75-84", "85+")
+AGE_BANDS = DOMAINS["patient_age_band"]
 AGE_BY_SETTING = np.array(
     [
         [0.06, 0.30, 0.18, 0.24, 0.22],
@@ -100,7 +71,7 @@ AGE_BY_SETTING = np.array(
         [0.12, 0.45, 0.18, 0.15, 0.10],
     ]
 )
-HARM_LEVELS = ("none", "low", "moderate", "severe", "fatal")
+HARM_LEVELS = DOMAINS["degree_of_harm"]
 # Relative chance of moderate-or-worse harm by category (falls and pressure ulcers harm more often
 # than infrastructure problems); the base gives about 4% nationally, as in published LFPSE data.
 HARM_FACTOR_BY_CATEGORY = np.array([0.6, 1.2, 1.3, 1.5, 1.5, 1.0, 1.2, 1.4, 0.8, 0.3, 0.6])

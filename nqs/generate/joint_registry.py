@@ -13,6 +13,7 @@ from collections import defaultdict
 import numpy as np
 import polars as pl
 
+from contracts.domains import DOMAINS
 from nqs.generate import nhs_number
 from nqs.generate.context import Context
 from nqs.generate.periods import Month
@@ -26,25 +27,18 @@ from nqs.generate.sampling import (
     prefixed_ids,
 )
 
-JOINTS = ("hip", "knee")
+JOINTS = DOMAINS["joint"]
 HIP_SHARE = 0.45
 FEMALE_SHARE = 0.58
 IMD_SHARES = (0.17, 0.19, 0.21, 0.22, 0.21)  # elective surgery favours the less deprived
 ASA_SHARES = (0.12, 0.60, 0.26, 0.019, 0.001)
-SEXES = ("M", "F")
+SEXES = DOMAINS["sex"]
 
 REVISION_WITHIN_1Y = 0.015
 REVISION_SPREAD = 0.25
 REVISION_WITHIN_1Y_WORSE = 0.15
 LATE_REVISION = 0.004  # revised in years two and three: outside the one-year metric
-REVISION_REASONS = (
-    "infection",
-    "aseptic_loosening",
-    "dislocation",
-    "pain",
-    "periprosthetic_fracture",
-    "wear",
-)
+REVISION_REASONS = DOMAINS["revision_reason"]
 # Early revisions are mostly infection and dislocation; later ones loosening, pain and wear.
 REASON_BY_TIMING = np.array(
     [

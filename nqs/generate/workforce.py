@@ -11,19 +11,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from contracts.domains import DOMAINS
 from nqs.generate.context import Context
 from nqs.generate.periods import Month
 from nqs.generate.sampling import categorical, categorical_by_group, dates, lookup, prefixed_ids, with_nulls
 
-STAFF_GROUPS = (
-    "nurses_midwives",
-    "medical_dental",
-    "allied_health",
-    "scientific_technical",
-    "support_to_clinical",
-    "infrastructure_support",
-    "ambulance",
-)
+STAFF_GROUPS = DOMAINS["staff_group"]
 GROUP_BY_TRUST_TYPE = np.array(
     [
         [0.30, 0.12, 0.08, 0.09, 0.27, 0.14, 0.00],  # acute

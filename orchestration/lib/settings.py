@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from contracts.landing import SAMPLE_PSEUDONYM_KEY as SAMPLE_KEY
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = REPO_ROOT / "seeds"
 
 #: Used only when NQS_PSEUDONYM_KEY is unset; named so nobody mistakes it for a real key.
-SAMPLE_PSEUDONYM_KEY = "sample-key-not-for-real-data"
+SAMPLE_PSEUDONYM_KEY = SAMPLE_KEY.decode()
 
 
 @dataclass(frozen=True)
