@@ -7,7 +7,6 @@ those are asserted here in their exact form.
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import polars as pl
 import pytest
 from scipy.stats import chi2
 
+from nqs.cli import main
 from nqs.stats import FUNNEL_COLUMNS, StatsInputError, funnel, judge, orient_outliers
 from nqs.stats._common import r_sum
-from nqs.stats.cli import add_funnel_parser
 from nqs.stats.funnel import Z95, Z998, dersimonian_laird, r_quantile7, r_round, truncate, winsorise
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
@@ -378,10 +377,8 @@ def test_rows_are_summed_per_group() -> None:
 
 
 def run_cli(argv: list[str]) -> int:
-    top = argparse.ArgumentParser(prog="nqs")
-    add_funnel_parser(top.add_subparsers(dest="command", required=True))
-    args = top.parse_args(argv)
-    return args.run(args)
+    """The `nqs` front door itself, as an analyst runs it."""
+    return main(argv)
 
 
 def test_cli_writes_the_same_as_the_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

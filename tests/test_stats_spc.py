@@ -6,15 +6,14 @@ README there). Numbers must agree to 1e-9; labels, point types and icons exactly
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from nqs.cli import main
 from nqs.stats import SPC_COLUMNS, StatsInputError, spc
-from nqs.stats.cli import add_spc_parser
 from nqs.stats.spc import LIMIT, LIMIT_CLOSE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
@@ -438,10 +437,8 @@ def test_bad_input() -> None:
 
 
 def run_cli(argv: list[str]) -> int:
-    top = argparse.ArgumentParser(prog="nqs")
-    add_spc_parser(top.add_subparsers(dest="command", required=True))
-    args = top.parse_args(argv)
-    return args.run(args)
+    """The `nqs` front door itself, as an analyst runs it."""
+    return main(argv)
 
 
 def test_cli_writes_the_same_as_the_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
