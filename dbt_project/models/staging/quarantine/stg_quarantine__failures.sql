@@ -16,10 +16,10 @@ typed as (
         cast(column_name as varchar) as column_name,
         cast(check_name as varchar) as check_name,
         cast(severity as varchar) as severity,
-        severity != 'minor' as is_row_held,
         cast(failure_value as varchar) as failure_value,
         cast(contract_version as varchar) as contract_version,
-        cast(original_row as varchar) as original_row
+        cast(original_row as varchar) as original_row,
+        severity != 'minor' as is_row_held
     from source_failures
 
 ),
