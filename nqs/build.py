@@ -32,9 +32,6 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
         print(f"generating sample sources (scale {scale}, seed {seed}) in {settings.sources_dir}")
         generate_sources(settings.sources_dir, scale=scale, seed=seed, months=months)
 
-    from orchestration.lib.dbt import ensure_manifest
-
-    ensure_manifest()
     instance = _use_instance(settings)
 
     from orchestration.definitions import defs

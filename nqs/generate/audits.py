@@ -203,7 +203,7 @@ class StrokeGenerator:
                 "age": age[order],
                 "sex": lookup(SEXES, sex[order]),
                 "imd_quintile": imd[order],
-                "stroke_type": lookup(("infarction", "haemorrhage"), haemorrhage[order].astype(np.int64)),
+                "stroke_type": lookup(DOMAINS["stroke_type"], haemorrhage[order].astype(np.int64)),
                 "nihss_on_arrival": nihss[order],
                 "arrival_at": datetimes(arrival[order]),
                 "stroke_unit_arrival_at": unit_arrival,
