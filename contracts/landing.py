@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from contracts.base import Severity, as_of, failure_attribution
 from contracts.casting import cast_to_contract, empty_as_null
 from contracts.membership import ReferenceCodes, membership_failures
 from contracts.pseudonymise import Pseudonymiser
+from contracts.quality import CHECK_RESULT_SCHEMA, check_results
 from contracts.sources import SourceTable, get_table
 
 #: Key for the synthetic sample only; real loads take the key from NQS_PSEUDONYM_KEY.
@@ -59,6 +60,7 @@ FAILURE_SCHEMA: dict[str, pl.DataType] = {
     "severity": pl.String(),
 }
 QUARANTINE_DIR = "_quarantine"
+CHECKS_DIR = "_checks"
 #: Written when a table has no source files yet, so `<table>/*.parquet` always matches something.
 PLACEHOLDER_STEM = "_no_files"
 
@@ -72,6 +74,8 @@ class LandingResult:
     accepted: pl.DataFrame
     quarantine: pl.DataFrame
     rows_read: int
+    #: one row per check applied, with rows checked and failed (`contracts.quality.CHECK_RESULT_SCHEMA`)
+    checks: pl.DataFrame
     critical_error: str | None = None
 
     @property
@@ -115,7 +119,7 @@ def land_file(
     """
     path = Path(path)
     sources_dir = Path(sources_dir) if sources_dir is not None else path.parent.parent
-    return _land(table, path, sources_dir, Pseudonymiser(pseudonym_key), today, reference)
+    return _land(table, path, sources_dir, Pseudonymiser(pseudonym_key), today, reference, _now())
 
 
 def _land(
@@ -125,6 +129,7 @@ def _land(
     pseudonymiser: Pseudonymiser,
     today: date,
     reference: ReferenceCodes | None,
+    loaded_at: datetime,
 ) -> LandingResult:
     source_file = _relative(path, sources_dir)
     try:
@@ -136,7 +141,7 @@ def _land(
             failure.detail += f" (expected column '{failure.column}' first)"
         elif failure.rows is None:
             failure.rows = _read_without_header(path, table) if failure.reason == "no_header" else raw
-        return _critical(table, source_file, failure, pseudonymiser)
+        return _critical(table, source_file, failure, pseudonymiser, loaded_at)
     raw = raw.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER),
         *(empty_as_null(c) for c in raw.columns),
@@ -147,7 +152,7 @@ def _land(
             contract_failures = _contract_failures(table, typed.drop(ROW_NUMBER))
     except _FileFailure as failure:
         failure.rows = raw
-        return _critical(table, source_file, failure, pseudonymiser)
+        return _critical(table, source_file, failure, pseudonymiser, loaded_at)
     failures = _combine(
         type_failures.with_columns(severity=pl.lit(str(Severity.MAJOR))),
         contract_failures,
@@ -161,6 +166,14 @@ def _land(
         accepted=_landed_frame(table, accepted, source_file, pseudonymiser),
         quarantine=_quarantine_frame(table, source_file, raw, failures, pseudonymiser),
         rows_read=raw.height,
+        checks=check_results(
+            table,
+            source_file,
+            raw.height,
+            failures,
+            with_membership=reference is not None,
+            loaded_at=loaded_at,
+        ),
     )
 
 
@@ -175,8 +188,9 @@ def land_source_table(
 ) -> list[LandingResult]:
     """Land every file of `table`: one accepted and one quarantine parquet per source file.
 
-    Writes `landed_dir/<source>/<table>/<file_stem>.parquet` and
-    `landed_dir/_quarantine/<source>/<table>/<file_stem>.parquet`, replacing any earlier landing of
+    Writes `landed_dir/<source>/<table>/<file_stem>.parquet`,
+    `landed_dir/_quarantine/<source>/<table>/<file_stem>.parquet` and the file's check results in
+    `landed_dir/_checks/<source>/<table>/<file_stem>.parquet`, replacing any earlier landing of
     the same file (so a re-run adds nothing twice) and removing outputs of files no longer delivered.
     Empty outputs are written with their full schema. Organisation codes are checked against
     `reference`, loaded from the sources' organisations file when not given.
@@ -186,18 +200,22 @@ def land_source_table(
     if reference is None and _needs_reference(table):
         reference = load_reference(sources_dir, today=today)
     accepted_dir, quarantine_dir = landed_paths(table, landed_dir)
+    checks_dir = checks_path(table, landed_dir)
     pseudonymiser = Pseudonymiser(pseudonym_key)  # shared, so each person is hashed once per table
+    loaded_at = _now()
     results = []
     for path in files:
-        result = _land(table, path, sources_dir, pseudonymiser, today, reference)
+        result = _land(table, path, sources_dir, pseudonymiser, today, reference, loaded_at)
         _write_parquet(result.accepted, accepted_dir / f"{path.stem}.parquet")
         _write_parquet(result.quarantine, quarantine_dir / f"{path.stem}.parquet")
+        _write_parquet(result.checks, checks_dir / f"{path.stem}.parquet")
         results.append(result)
     stems = {path.stem for path in files} or {PLACEHOLDER_STEM}
     if not files:
         _write_parquet(empty_landed_frame(table), accepted_dir / f"{PLACEHOLDER_STEM}.parquet")
         _write_parquet(pl.DataFrame(schema=QUARANTINE_SCHEMA), quarantine_dir / f"{PLACEHOLDER_STEM}.parquet")
-    for folder in (accepted_dir, quarantine_dir):
+        _write_parquet(pl.DataFrame(schema=CHECK_RESULT_SCHEMA), checks_dir / f"{PLACEHOLDER_STEM}.parquet")
+    for folder in (accepted_dir, quarantine_dir, checks_dir):
         for stale in folder.glob("*.parquet"):
             if stale.stem not in stems:
                 stale.unlink()
@@ -220,6 +238,15 @@ def load_reference(sources_dir: Path, *, today: date | None = None) -> Reference
     if result.critical_error:
         raise ValueError(f"organisations reference unusable: {result.critical_error}")
     return ReferenceCodes.from_organisations(result.accepted)
+
+
+def checks_path(table: SourceTable, landed_dir: Path) -> Path:
+    """Folder of one table's check results (one parquet per source file) under the landed zone."""
+    return landed_dir / CHECKS_DIR / table.source / table.table
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def landed_paths(table: SourceTable, landed_dir: Path) -> tuple[Path, Path]:
@@ -314,7 +341,11 @@ def _check_header(table: SourceTable, header: list[str]) -> None:
 
 
 def _critical(
-    table: SourceTable, source_file: str, failure: _FileFailure, pseudonymiser: Pseudonymiser
+    table: SourceTable,
+    source_file: str,
+    failure: _FileFailure,
+    pseudonymiser: Pseudonymiser,
+    loaded_at: datetime,
 ) -> LandingResult:
     """Nothing accepted; every readable row quarantined under `critical:<reason>`."""
     rows = failure.rows
@@ -331,12 +362,28 @@ def _critical(
         severity=pl.lit(str(Severity.CRITICAL)),
     )
     message = f"{table.source}/{table.table}: {source_file} {failure.detail}"
+    recorded = (
+        failures
+        if failures.height
+        else pl.DataFrame(
+            {
+                "row_number": [None],
+                "column_name": [failure.column],
+                "check_name": [f"critical:{failure.reason}"],
+                "severity": [str(Severity.CRITICAL)],
+            },
+            schema=FAILURE_SCHEMA,
+        )
+    )
     return LandingResult(
         table=table,
         source_file=source_file,
         accepted=empty_landed_frame(table),
         quarantine=_quarantine_frame(table, source_file, rows, failures, pseudonymiser),
         rows_read=rows.height,
+        checks=check_results(
+            table, source_file, rows.height, recorded, with_membership=False, loaded_at=loaded_at
+        ),
         critical_error=message,
     )
 

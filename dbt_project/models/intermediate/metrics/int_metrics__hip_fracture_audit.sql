@@ -80,6 +80,7 @@ final as (
         cast(metric_id as varchar) as metric_id,
         cast(trust_code as varchar) as trust_code,
         cast(period_start as date) as period_start,
+        cast(null as integer) as imd_quintile,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator
     from metric_rows

@@ -1,0 +1,161 @@
+"""Data-quality results: every check of every load, with its category, rows checked and rows failed.
+
+Landing records one row per check per file (`CHECK_RESULT_SCHEMA`), whether or not the check found
+anything, so a source's quality can be charted month by month. Checks fall in the three categories
+of the Kahn framework that OHDSI's Data Quality Dashboard uses:
+
+- conformance: the value has the agreed type, format or code (types, patterns, code lists, headers);
+- completeness: a value or column that must be there is there;
+- plausibility: the value is believable (ranges, dates in order or not in the future, codes open on
+  the activity date, natural keys unique).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import polars as pl
+
+from contracts.base import Severity, failure_attribution
+from contracts.casting import type_check_name
+from contracts.sources import SourceTable
+
+CHECK_RESULT_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "table_name": pl.String(),
+    "source_file": pl.String(),
+    "file_period": pl.Date(),
+    "contract_version": pl.String(),
+    "check_name": pl.String(),
+    "column_name": pl.String(),
+    "category": pl.String(),
+    "severity": pl.String(),
+    "rows_checked": pl.Int64(),
+    "rows_failed": pl.Int64(),
+    "loaded_at": pl.Datetime("us"),
+}
+
+#: Category of each check by name; `type:*` checks are conformance, `critical:*` follow their reason.
+CATEGORIES: dict[str, str] = {
+    "not_nullable": "completeness",
+    "critical:empty_file": "completeness",
+    "critical:missing_column": "completeness",
+    "critical:no_header": "conformance",
+    "critical:unexpected_column": "conformance",
+    "critical:unreadable": "conformance",
+    "critical:contract": "conformance",
+    "str_matches": "conformance",
+    "in_domain": "conformance",
+    "isin": "conformance",
+    "nhs_number": "conformance",
+    "ods_trust_code": "conformance",
+    "ods_site_code": "conformance",
+    "first_of_month": "conformance",
+    "in_range": "plausibility",
+    "greater_than_or_equal_to": "plausibility",
+    "less_than_or_equal_to": "plausibility",
+    "not_in_future": "plausibility",
+    "unique_key": "plausibility",
+    "known_trust_code": "plausibility",
+    "open_trust_code": "plausibility",
+    "known_site_code": "plausibility",
+    "open_site_code": "plausibility",
+    "site_of_trust": "plausibility",
+}
+#: Checks written as contract methods (dates in order and the like) are plausibility checks.
+DEFAULT_CATEGORY = "plausibility"
+
+MEMBERSHIP_CHECKS = {
+    "trust_code": ["known_trust_code", "open_trust_code"],
+    "site_code": ["known_site_code", "open_site_code", "site_of_trust"],
+}
+
+_PERIOD = re.compile(r"_(\d{4})-(\d{2})$")
+
+
+def category(check_name: str) -> str:
+    """conformance, completeness or plausibility."""
+    if check_name.startswith("type:"):
+        return "conformance"
+    return CATEGORIES.get(check_name, DEFAULT_CATEGORY)
+
+
+def file_period(source_file: str) -> date | None:
+    """First day of the month a file covers, from its `<table>_<YYYY-MM>` name; None for reference files."""
+    stem = source_file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    match = _PERIOD.search(stem)
+    return date(int(match[1]), int(match[2]), 1) if match else None
+
+
+def check_inventory(table: SourceTable, *, with_membership: bool) -> pl.DataFrame:
+    """Every check landing applies to one file of `table`: (check_name, column_name, severity)."""
+    schema = table.model.to_schema()
+    rows: list[tuple[str, str | None, str]] = []
+    for name, column in schema.columns.items():
+        dtype = column.dtype.type
+        dtype = dtype() if isinstance(dtype, type) else dtype
+        if dtype != pl.String:
+            rows.append((type_check_name(dtype), name, str(Severity.MAJOR)))
+        if not column.nullable:
+            rows.append(("not_nullable", name, str(Severity.MAJOR)))
+        rows += [(check.name, name, str(Severity.MAJOR)) for check in column.checks]
+    for check in schema.checks:
+        column, severity = failure_attribution(check)
+        rows.append((check.name, column, str(severity)))
+    if with_membership:
+        rows += [
+            (check, column, str(Severity.MAJOR))
+            for column, checks in MEMBERSHIP_CHECKS.items()
+            if column in table.columns
+            for check in checks
+        ]
+    return pl.DataFrame(
+        rows, schema={"check_name": pl.String, "column_name": pl.String, "severity": pl.String}, orient="row"
+    ).unique(maintain_order=True)
+
+
+def check_results(
+    table: SourceTable,
+    source_file: str,
+    rows_read: int,
+    failures: pl.DataFrame,
+    *,
+    with_membership: bool,
+    loaded_at: datetime,
+) -> pl.DataFrame:
+    """One row per check: rows checked (rows read) and distinct rows failed, in `CHECK_RESULT_SCHEMA`.
+
+    `failures` has row_number, column_name, check_name and severity; a check that failed without
+    being in the inventory (a whole-file failure) is reported too.
+    """
+    failed = (
+        failures.group_by("check_name", "column_name", "severity")
+        .agg(pl.col("row_number").n_unique().alias("rows_failed"))
+        .cast({"rows_failed": pl.Int64})
+    )
+    critical = failures.filter(pl.col("severity") == str(Severity.CRITICAL)).height > 0
+    inventory = pl.DataFrame(
+        schema={"check_name": pl.String, "column_name": pl.String, "severity": pl.String}
+    )
+    if not critical:  # a file that failed as a whole was not checked row by row
+        inventory = check_inventory(table, with_membership=with_membership)
+    results = inventory.join(
+        failed, on=["check_name", "column_name", "severity"], how="full", coalesce=True, nulls_equal=True
+    )
+    return (
+        results.with_columns(
+            source=pl.lit(table.source),
+            table_name=pl.lit(table.table),
+            source_file=pl.lit(source_file),
+            file_period=pl.lit(file_period(source_file), dtype=pl.Date),
+            contract_version=pl.lit(table.version),
+            category=pl.col("check_name").map_elements(category, return_dtype=pl.String),
+            rows_checked=pl.lit(rows_read, dtype=pl.Int64),
+            rows_failed=pl.col("rows_failed").fill_null(0),
+            loaded_at=pl.lit(loaded_at, dtype=pl.Datetime("us")),
+        )
+        .select(CHECK_RESULT_SCHEMA.keys())
+        .cast(CHECK_RESULT_SCHEMA)
+        .sort("check_name", "column_name", nulls_last=True)
+    )
