@@ -9,6 +9,8 @@ so every failure maps back to the row (and the column named in the decorator) it
 
 from __future__ import annotations
 
+import copy
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,7 +22,6 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 from pandera.api.checks import Check
-from pandera.extensions import register_check_method
 
 from contracts.domains import DOMAINS
 
@@ -65,33 +66,48 @@ def validation_date() -> date:
 # Registration
 # ---------------------------------------------------------------------------------------------
 
+#: Every registered check by name, so documentation and tests can enumerate them.
+REGISTERED_CHECKS: dict[str, Callable[..., Any]] = {}
+
 
 def _register_in_check_namespace(fn: Callable[..., Any], statistics: list[str]) -> None:
-    """Add `fn` to pandera's registry of custom checks exactly as `register_check_method` would.
+    """Add `fn` to pandera's registry of custom checks, as `register_check_method` would.
 
     pandera 0.35's `register_check_method` imports its pandas data-generation strategies first, so
     it raises ModuleNotFoundError where only the polars backend is installed (as here). The check
-    it would register is the same: a `Check` named after the function, statistics bound, reachable
-    as `Check.<name>(...)` and as a `Field`/`Config` keyword.
+    registered here is the same (a `Check` named after the function, reachable as
+    `Check.<name>(...)` and as a `Field`/`Config` keyword), with one difference that matters: the
+    statistics include the function's defaults, so a check's severity is on record even when the
+    contract leaves it at its default.
     """
+    defaults = {
+        name: param.default
+        for name, param in inspect.signature(fn).parameters.items()
+        if name in statistics and param.default is not inspect.Parameter.empty
+    }
 
     def method(cls: type[Check], *args: Any, **kwargs: Any) -> Check:
-        stats = dict(zip(statistics, args, strict=False))
+        stats = {**defaults, **dict(zip(statistics, args, strict=False))}
         stats.update({k: v for k, v in kwargs.items() if k in statistics})
+        stats = {k: str(v) if isinstance(v, Severity) else v for k, v in stats.items()}
         options = {k: v for k, v in kwargs.items() if k not in statistics}
+        options.setdefault("description", _first_line(fn.__doc__))
         return cls(partial(fn, **stats), name=fn.__name__, statistics=stats, **options)
 
     Check.REGISTERED_CUSTOM_CHECKS[fn.__name__] = partial(method, Check)
+
+
+def _first_line(doc: str | None) -> str | None:
+    """A docstring's first paragraph on one line."""
+    return " ".join(doc.strip().split("\n\n")[0].split()) if doc else None
 
 
 def registered_check(*statistics: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a vectorised polars check once, under its function name."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        try:
-            register_check_method(fn, statistics=list(statistics))
-        except ModuleNotFoundError:
-            _register_in_check_namespace(fn, list(statistics))
+        _register_in_check_namespace(fn, list(statistics))
+        REGISTERED_CHECKS[fn.__name__] = fn
         return fn
 
     return decorate
@@ -158,6 +174,32 @@ def in_domain(data: pa.PolarsData, *, domain: str) -> pl.LazyFrame:
     return _column_result(data, pl.col(data.key).is_in(list(DOMAINS[domain])))
 
 
+def _comparable(data: pa.PolarsData, *columns: str) -> list[pl.Expr]:
+    """The columns as expressions that compare: dates when one of them is a date, else as they are."""
+    schema = data.lazyframe.collect_schema()
+    exprs = [pl.col(c) for c in columns]
+    if any(schema[c] == pl.Date for c in columns):
+        exprs = [
+            e.dt.date() if isinstance(schema[c], pl.Datetime) else e
+            for e, c in zip(exprs, columns, strict=True)
+        ]
+    return exprs
+
+
+@registered_check("other")
+def not_before(data: pa.PolarsData, *, other: str) -> pl.LazyFrame:
+    """A date on or after the date in column `other` of the same row (compared as dates if either is one)."""
+    this, that = _comparable(data, data.key, other)
+    return _column_result(data, (this >= that).fill_null(True))  # no other date: nothing to order
+
+
+@registered_check("other")
+def not_after(data: pa.PolarsData, *, other: str) -> pl.LazyFrame:
+    """A date on or before the date in column `other` of the same row (compared as dates if either is one)."""
+    this, that = _comparable(data, data.key, other)
+    return _column_result(data, (this <= that).fill_null(True))
+
+
 # ---------------------------------------------------------------------------------------------
 # Registered dataframe checks (used in a model's Config)
 # ---------------------------------------------------------------------------------------------
@@ -167,6 +209,50 @@ def in_domain(data: pa.PolarsData, *, domain: str) -> pl.LazyFrame:
 def unique_key(data: pa.PolarsData, *, columns: list[str]) -> pl.LazyFrame:
     """A natural key seen for the first time in the file; later repeats of it fail, the first passes."""
     return data.lazyframe.select(pl.struct(columns).is_first_distinct().alias("unique_key"))
+
+
+@registered_check("column", "min_value", "max_value", "severity")
+def plausible_range(
+    data: pa.PolarsData,
+    *,
+    column: str,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    severity: str = Severity.MINOR,
+) -> pl.LazyFrame:
+    """A value inside the range real records almost always fall in; outside it is possible but rare."""
+    value = pl.col(column)
+    passed = pl.lit(True)
+    if min_value is not None:
+        passed &= value >= min_value
+    if max_value is not None:
+        passed &= value <= max_value
+    return data.lazyframe.select(passed.fill_null(True).alias("plausible_range"))
+
+
+@registered_check("column", "since", "min_days", "max_days", "severity")
+def plausible_delay(
+    data: pa.PolarsData,
+    *,
+    column: str,
+    since: str,
+    min_days: float | None = None,
+    max_days: float | None = None,
+    severity: str = Severity.MINOR,
+) -> pl.LazyFrame:
+    """Days from `since` to `column` inside the usual window; a delay outside it is possible but rare."""
+    schema = data.lazyframe.collect_schema()
+    ends = [
+        pl.col(c) if isinstance(schema[c], pl.Datetime) else pl.col(c).cast(pl.Datetime("us"))
+        for c in (since, column)
+    ]
+    days = (ends[1] - ends[0]).dt.total_seconds() / 86_400
+    passed = pl.lit(True)
+    if min_days is not None:
+        passed &= days >= min_days
+    if max_days is not None:
+        passed &= days <= max_days
+    return data.lazyframe.select(passed.fill_null(True).alias("plausible_delay"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +286,15 @@ class ContractModel(pa.DataFrameModel):
         strict = True
         coerce = True
         name = "contract"
+
+
+def carried(model: type[ContractModel], column: str) -> Any:
+    """`column` of an earlier contract version, unchanged: the same type, checks and description.
+
+    A new version lists every column it keeps as `column: type = carried(PreviousVersion, "column")`,
+    so what did not change is visibly not restated, and what did change is written out in full.
+    """
+    return copy.deepcopy(model.__fields__[column][1])
 
 
 def failure_attribution(check: Check) -> tuple[str | None, Severity]:

@@ -1,7 +1,9 @@
 """Code lists of the national collections, the one place a permitted value is written down.
 
-Contracts check categorical columns against these lists by name (`in_domain`), so a collection that
-adds a category changes one tuple here (under a new contract version if data was already accepted).
+Contracts check categorical columns against these lists by name (`in_domain`). A list that data has
+already been accepted under is never edited: a collection that changes it gets a new list (and a new
+contract version), as LFPSE's `physical_harm` and `psychological_harm` sit beside v1's
+`degree_of_harm`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "other",
     ),
     "degree_of_harm": ("none", "low", "moderate", "severe", "fatal"),
+    "physical_harm": ("none", "low", "moderate", "severe", "fatal"),
+    "psychological_harm": ("none", "low", "moderate", "severe"),
     "care_setting": (
         "acute_inpatient",
         "emergency_department",
@@ -34,6 +38,14 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "community",
         "ambulance",
         "outpatient",
+    ),
+    "service_area": ("acute", "maternity", "mental_health", "community", "ambulance"),
+    "location_type": (
+        "inpatient_ward",
+        "emergency_department",
+        "outpatient_clinic",
+        "community_location",
+        "pre_hospital",
     ),
     "specialty": (
         "general_medicine",

@@ -43,7 +43,11 @@ class OrganisationV1(ContractModel):
         "empty for regions.",
     )
     open_date: date = pa.Field(description="Date the organisation opened.")
-    close_date: date = pa.Field(nullable=True, description="Date the organisation closed; empty if open.")
+    close_date: date = pa.Field(
+        nullable=True,
+        not_before={"other": "open_date"},
+        description="Date the organisation closed, not before it opened; empty if open.",
+    )
     successor_code: str = pa.Field(
         nullable=True,
         description="Code of the organisation that took over a closed one's services; empty otherwise.",
@@ -84,11 +88,6 @@ class OrganisationV1(ContractModel):
         is_site = pl.col("org_level") == "site"
         within = pl.col("org_code").str.starts_with(pl.col("parent_code"))
         return each_row(data, ~is_site | within)
-
-    @row_check("close_date")
-    def closes_after_opening(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """An organisation closes on or after the day it opened."""
-        return each_row(data, pl.col("close_date") >= pl.col("open_date"))
 
     @row_check("successor_code")
     def successor_only_when_closed(cls, data: pa.PolarsData) -> pl.LazyFrame:

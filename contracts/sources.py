@@ -1,44 +1,123 @@
 """The registry of source tables: the one place that says which files exist and which contract reads them.
 
-Landing assets, quarantine outputs and dbt-facing source definitions are generated from
-`SOURCE_TABLES`, so adding a source (or a new contract version) means adding one entry here.
+Landing assets, quarantine outputs, the dbt source definitions and the contract reference are
+generated from `SOURCE_TABLES`, so adding a source (or a new contract version) means adding one
+entry here (see contracts/README.md). A contract package kept outside this repository registers its
+tables by naming its modules in `NQS_CONTRACT_MODULES` (comma-separated); each such module's
+`SOURCE_TABLES` list is added to this one when the registry is first imported.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from contracts.audits import HipFractureEpisodeV1, StrokeAdmissionV1
 from contracts.base import ContractModel
-from contracts.incidents import IncidentEventV1
+from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
 from contracts.reference import OrganisationV1
+from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
 
-Family = Literal["reference", "incident", "audit", "registry", "workforce"]
+Family = Literal["reference", "incident", "audit", "registry", "workforce", "experience", "capacity"]
+
+#: The first month of the national extracts these contracts describe.
+FIRST_EXTRACT = date(2023, 4, 1)
+CONTRACT_MODULES_VARIABLE = "NQS_CONTRACT_MODULES"
+
+
+def first_version(
+    model: type[ContractModel], change: str, valid_from: date = FIRST_EXTRACT
+) -> ContractVersion:
+    """The v1 entry of a table that has had one contract so far."""
+    return ContractVersion("v1", model, valid_from, change)
 
 
 @dataclass(frozen=True)
 class SourceTable:
-    """One table of one national collection, as delivered in files, and the contract that reads it."""
+    """One table of one national collection, as delivered in files, and the contracts that read it.
+
+    `versions` lists every contract version data may arrive under, oldest first; `model` and
+    `version` are the newest (set from `versions`). A table built the older way, with `model` (and
+    `version`) but no `versions`, has that one version; a table built from another with a different
+    `model` (a test's variant of a contract) has only that model, under the newest version's label.
+    """
 
     source: str  #: folder under the sources directory, e.g. "incidents"
     table: str  #: table name, the file prefix, e.g. "events"
     family: Family
     file_glob: str  #: files of this table inside the source folder, e.g. "events_*.csv"
-    model: type[ContractModel]
     key_columns: tuple[str, ...]  #: natural key, unique within a file
     identifier_columns: tuple[str, ...]  #: direct identifiers, replaced by `<column>_hash` at landing
-    version: str
     description: str
     #: the date the activity happened; an organisation code must be open on it (None: no such check)
     activity_date_column: str | None = None
+    versions: tuple[ContractVersion, ...] = ()
+    model: type[ContractModel] | None = None  #: the newest version's model
+    version: str | None = None  #: the newest version's label
+
+    def __post_init__(self) -> None:
+        versions = tuple(self.versions)
+        if not versions:
+            if self.model is None:
+                raise ValueError(f"source table {self.source}/{self.table} needs versions (or a model)")
+            versions = (ContractVersion(self.version or "v1", self.model, None, "first version"),)
+        elif self.model is not None and self.model is not versions[-1].model:
+            latest = versions[-1]
+            versions = (
+                dataclasses.replace(latest, model=self.model, version=self.version or latest.version),
+            )
+        labels = [v.version for v in versions]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"source table {self.source}/{self.table} repeats a version label: {labels}")
+        starts = [v.valid_from for v in versions if v.valid_from is not None]
+        if starts != sorted(starts):
+            raise ValueError(f"versions of {self.source}/{self.table} must be listed oldest first")
+        object.__setattr__(self, "versions", versions)
+        object.__setattr__(self, "model", versions[-1].model)
+        object.__setattr__(self, "version", versions[-1].version)
 
     @property
     def name(self) -> str:
         """`<source>__<table>`, the stem of the table's staging model and landing asset."""
         return f"{self.source}__{self.table}"
+
+    def at_version(self, version: str) -> SourceTable:
+        """This table read under one of its versions only (KeyError names the versions there are)."""
+        for entry in self.versions:
+            if entry.version == version:
+                return dataclasses.replace(self, versions=(entry,), model=None, version=None)
+        labels = ", ".join(v.version for v in self.versions)
+        raise KeyError(f"{self.source}/{self.table} has no contract version {version}; versions: {labels}")
+
+    def version_entry(self, version: str) -> ContractVersion:
+        return self.at_version(version).versions[0]
+
+    def contract_for_header(self, header: Iterable[str]) -> SourceTable:
+        """The table under the version whose columns a file's header names.
+
+        The version whose columns differ least from the header wins, the newest on a tie, so a file
+        that matches no version exactly is reported against the one it was most likely meant for.
+        """
+        if len(self.versions) == 1:
+            return self
+        given = set(header)
+        best = min(reversed(self.versions), key=lambda v: len(set(v.columns) ^ given))
+        return self.at_version(best.version)
+
+    @property
+    def all_landed_columns(self) -> tuple[str, ...]:
+        """Landed columns of every version: the newest version's, then older columns it dropped."""
+        return tuple(self._landed(c) for c in union_columns(self.versions))
+
+    def _landed(self, column: str) -> str:
+        return f"{column}_hash" if column in self.identifier_columns else column
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -47,8 +126,8 @@ class SourceTable:
 
     @property
     def landed_columns(self) -> tuple[str, ...]:
-        """Contract columns as landed: identifiers renamed to their hashes."""
-        return tuple(f"{c}_hash" if c in self.identifier_columns else c for c in self.columns)
+        """Contract columns (of the newest version) as landed: identifiers renamed to their hashes."""
+        return tuple(self._landed(c) for c in self.columns)
 
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -57,10 +136,14 @@ SOURCE_TABLES: list[SourceTable] = [
         table="organisations",
         family="reference",
         file_glob="organisations.csv",
-        model=OrganisationV1,
         key_columns=("org_code",),
         identifier_columns=(),
-        version="v1",
+        versions=(
+            first_version(
+                OrganisationV1,
+                "ODS-shaped organisations: code, name, level, type, parent, opening, closure, successor.",
+            ),
+        ),
         description="ODS-like reference of regions, ICBs, trusts and sites, with openings, closures and "
         "successors; every other source's organisation codes must appear here.",
     ),
@@ -69,10 +152,20 @@ SOURCE_TABLES: list[SourceTable] = [
         table="events",
         family="incident",
         file_glob="events_*.csv",
-        model=IncidentEventV1,
         key_columns=("event_id",),
         identifier_columns=("nhs_number",),
-        version="v1",
+        versions=(
+            first_version(IncidentEventV1, "NRLS-shaped event: one degree of harm, one care setting."),
+            ContractVersion(
+                "v2",
+                IncidentEventV2,
+                date(2025, 10, 1),
+                "LFPSE taxonomy: degree_of_harm renamed physical_harm, psychological_harm added, "
+                "care_setting split into service_area and location_type.",
+                renamed=(("degree_of_harm", "physical_harm"),),
+                split=(("care_setting", ("service_area", "location_type")),),
+            ),
+        ),
         description="Patient safety events reported to LFPSE, one file per reported month.",
         activity_date_column="event_date",
     ),
@@ -81,10 +174,14 @@ SOURCE_TABLES: list[SourceTable] = [
         table="episodes",
         family="audit",
         file_glob="episodes_*.csv",
-        model=HipFractureEpisodeV1,
         key_columns=("episode_id",),
         identifier_columns=("nhs_number",),
-        version="v1",
+        versions=(
+            first_version(
+                HipFractureEpisodeV1,
+                "NHFD episode: patient, admission, surgery and death, with case-mix fields.",
+            ),
+        ),
         description="National Hip Fracture Database episodes, one file per admission month.",
         activity_date_column="admission_at",
     ),
@@ -93,10 +190,14 @@ SOURCE_TABLES: list[SourceTable] = [
         table="admissions",
         family="audit",
         file_glob="admissions_*.csv",
-        model=StrokeAdmissionV1,
         key_columns=("record_id",),
         identifier_columns=("nhs_number",),
-        version="v1",
+        versions=(
+            first_version(
+                StrokeAdmissionV1,
+                "SSNAP admission: patient, stroke type, NIHSS, arrival, stroke unit and thrombolysis.",
+            ),
+        ),
         description="Stroke audit (SSNAP) admissions, one file per arrival month.",
         activity_date_column="arrival_at",
     ),
@@ -105,10 +206,11 @@ SOURCE_TABLES: list[SourceTable] = [
         table="procedures",
         family="registry",
         file_glob="procedures_*.csv",
-        model=JointProcedureV1,
         key_columns=("procedure_id",),
         identifier_columns=("nhs_number",),
-        version="v1",
+        versions=(
+            first_version(JointProcedureV1, "NJR primary hip or knee replacement with case-mix fields."),
+        ),
         description="National Joint Registry primary hip and knee replacements, one file per procedure "
         "month.",
         activity_date_column="procedure_date",
@@ -118,10 +220,11 @@ SOURCE_TABLES: list[SourceTable] = [
         table="revisions",
         family="registry",
         file_glob="revisions_*.csv",
-        model=JointRevisionV1,
         key_columns=("revision_id",),
         identifier_columns=(),
-        version="v1",
+        versions=(
+            first_version(JointRevisionV1, "NJR revision with the primary it revises and the main reason."),
+        ),
         description="National Joint Registry revisions of primary procedures, one file per revision month.",
         activity_date_column="revision_date",
     ),
@@ -130,10 +233,11 @@ SOURCE_TABLES: list[SourceTable] = [
         table="proms",
         family="registry",
         file_glob="proms_*.csv",
-        model=JointPromV1,
         key_columns=("procedure_id",),
         identifier_columns=(),
-        version="v1",
+        versions=(
+            first_version(JointPromV1, "Oxford Hip or Knee Score before and six months after a primary."),
+        ),
         description="Oxford Hip and Knee Scores before and about six months after a primary procedure, one "
         "file per post-operative month.",
     ),
@@ -142,10 +246,14 @@ SOURCE_TABLES: list[SourceTable] = [
         table="staff_months",
         family="workforce",
         file_glob="staff_months_*.csv",
-        model=StaffMonthV1,
         key_columns=("staff_id", "reporting_month"),
         identifier_columns=("staff_id",),
-        version="v1",
+        versions=(
+            first_version(
+                StaffMonthV1,
+                "ESR staff member in a month: group, FTE, start, leaving, sickness and available days.",
+            ),
+        ),
         description="Electronic Staff Record: one row per staff member per month employed, with FTE, "
         "leavers and sickness absence.",
         activity_date_column="reporting_month",
@@ -155,14 +263,39 @@ SOURCE_TABLES: list[SourceTable] = [
         table="vacancies",
         family="workforce",
         file_glob="vacancies_*.csv",
-        model=VacancyV1,
         key_columns=("trust_code", "reporting_month", "staff_group"),
         identifier_columns=(),
-        version="v1",
+        versions=(
+            first_version(
+                VacancyV1, "Establishment, vacancies and bank and agency FTE by trust, month and staff group."
+            ),
+        ),
         description="Monthly establishment, vacancies and bank and agency use by trust and staff group.",
         activity_date_column="reporting_month",
     ),
 ]
+
+
+def _registered_elsewhere(modules: str) -> list[SourceTable]:
+    """Source tables of the contract modules named in NQS_CONTRACT_MODULES (each a `SOURCE_TABLES`)."""
+    tables: list[SourceTable] = []
+    for name in filter(None, (m.strip() for m in modules.split(","))):
+        module = importlib.import_module(name)
+        found = getattr(module, "SOURCE_TABLES", None)
+        if not isinstance(found, list | tuple) or not all(isinstance(t, SourceTable) for t in found):
+            raise TypeError(
+                f"contract module {name} (from {CONTRACT_MODULES_VARIABLE}) has no SOURCE_TABLES list"
+            )
+        tables += found
+    return tables
+
+
+SOURCE_TABLES += _registered_elsewhere(os.environ.get(CONTRACT_MODULES_VARIABLE, ""))
+_names = [(t.source, t.table) for t in SOURCE_TABLES]
+if len(set(_names)) != len(_names):
+    raise ValueError(
+        f"a source table is registered twice: {sorted(n for n in _names if _names.count(n) > 1)}"
+    )
 
 
 def get_table(source: str, table: str) -> SourceTable:

@@ -1,4 +1,9 @@
-"""Contracts for the workforce returns (Electronic Staff Record): staff-months and vacancies."""
+"""Contracts for the workforce returns (Electronic Staff Record): staff-months and vacancies.
+
+FTE follows ESR: contracted hours over the standard week, 0 to 1.5 (more than full time is possible
+for a few staff on extended contracts, beyond 1.5 is an error). FTE days available in a month are
+at most FTE times the days in that month; sickness absence cannot exceed them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import polars as pl
 
 from contracts.base import ContractModel, each_row, row_check
 
-_NON_NEGATIVE = {"min_value": 0}
+#: Rounding allowance: FTE and FTE days are reported to two decimals.
+ROUNDING_TOLERANCE = 0.01
 
 
 class StaffMonthV1(ContractModel):
@@ -34,14 +40,29 @@ class StaffMonthV1(ContractModel):
         not_in_future=(),
         description="Date the person left; only in their last month, and within that month.",
     )
-    sickness_fte_days: float = pa.Field(ge=0.0, description="FTE days lost to sickness absence in the month.")
+    sickness_fte_days: float = pa.Field(
+        ge=0.0,
+        description="FTE days lost to sickness absence in the month; no more than available_fte_days.",
+    )
     available_fte_days: float = pa.Field(
-        ge=0.0, description="FTE days available in the month (fte times days in the month)."
+        ge=0.0,
+        description="FTE days available in the month: fte times the days in the month, less for part months.",
     )
 
     class Config:
         name = "workforce.staff_months.v1"
         unique_key = {"columns": ["staff_id", "reporting_month"]}
+
+    @row_check("sickness_fte_days")
+    def sickness_within_available(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Days lost to sickness cannot exceed the days the person was available to work."""
+        return each_row(data, pl.col("sickness_fte_days") <= pl.col("available_fte_days"))
+
+    @row_check("available_fte_days")
+    def available_within_fte(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Days available are at most FTE times the days in the month (to the two decimals reported)."""
+        days = pl.col("reporting_month").dt.month_end().dt.day()
+        return each_row(data, pl.col("available_fte_days") <= pl.col("fte") * days + ROUNDING_TOLERANCE)
 
     @row_check("leaving_date")
     def leaving_within_month(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -73,3 +94,8 @@ class VacancyV1(ContractModel):
     class Config:
         name = "workforce.vacancies.v1"
         unique_key = {"columns": ["trust_code", "reporting_month", "staff_group"]}
+
+    @row_check("vacancy_fte")
+    def vacancies_within_establishment(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Vacant posts are part of the funded establishment, so never more than it."""
+        return each_row(data, pl.col("vacancy_fte") <= pl.col("establishment_fte") + ROUNDING_TOLERANCE)
