@@ -4,7 +4,8 @@ Landing assets, quarantine outputs, the dbt source definitions and the contract 
 generated from `SOURCE_TABLES`, so adding a source (or a new contract version) means adding one
 entry here (see contracts/README.md). A contract package kept outside this repository registers its
 tables by naming its modules in `NQS_CONTRACT_MODULES` (comma-separated); each such module's
-`SOURCE_TABLES` list is added to this one when the registry is first imported.
+`SOURCE_TABLES` list (and `SOURCE_DESCRIPTIONS`, if any) is added to these when the registry is first
+imported.
 """
 
 from __future__ import annotations
@@ -129,6 +130,26 @@ class SourceTable:
         """Contract columns (of the newest version) as landed: identifiers renamed to their hashes."""
         return tuple(self._landed(c) for c in self.columns)
 
+
+#: What each source folder holds, as a whole (the tables describe themselves).
+SOURCE_DESCRIPTIONS: dict[str, str] = {
+    "organisations": "Organisation reference data shaped like the NHS Organisation Data Service (ODS): "
+    "regions, "
+    "integrated care boards, trusts and sites, with open and close dates and successors.",
+    "incidents": "Patient safety events reported by trusts, shaped like the national Learn from Patient "
+    "Safety Events service (LFPSE). One file per month of reported date, each under the contract "
+    "version its header matches.",
+    "hip_fracture_audit": "Hip fracture episodes shaped like the National Hip Fracture Database (NHFD) "
+    "audit. "
+    "One file per month of admission.",
+    "stroke_audit": "Stroke admissions shaped like the Sentinel Stroke National Audit Programme (SSNAP). One "
+    "file per month of arrival.",
+    "joint_registry": "Primary hip and knee replacements, their revisions and patient-reported outcomes, "
+    "shaped like the National Joint Registry (NJR) and the PROMs programme. One file per month of "
+    "procedure, revision or post-operative questionnaire.",
+    "workforce": "Workforce returns shaped like NHS Workforce Statistics from the Electronic Staff Record "
+    "(ESR), with sickness absence and vacancies. One file per reporting month.",
+}
 
 SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
@@ -287,6 +308,7 @@ def _registered_elsewhere(modules: str) -> list[SourceTable]:
                 f"contract module {name} (from {CONTRACT_MODULES_VARIABLE}) has no SOURCE_TABLES list"
             )
         tables += found
+        SOURCE_DESCRIPTIONS.update(getattr(module, "SOURCE_DESCRIPTIONS", {}))
     return tables
 
 
@@ -305,6 +327,18 @@ def get_table(source: str, table: str) -> SourceTable:
             return entry
     known = ", ".join(f"{t.source}/{t.table}" for t in SOURCE_TABLES)
     raise KeyError(f"no source table {source}/{table}; registered: {known}")
+
+
+def source_description(source: str) -> str:
+    """What a source folder holds: its registered description, or its tables' descriptions."""
+    if source in SOURCE_DESCRIPTIONS:
+        return SOURCE_DESCRIPTIONS[source]
+    return " ".join(t.description for t in tables_for_source(source))
+
+
+def sources() -> list[str]:
+    """Source folders in registry order."""
+    return list(dict.fromkeys(t.source for t in SOURCE_TABLES))
 
 
 def tables_for_source(source: str) -> list[SourceTable]:

@@ -110,7 +110,7 @@ def contract_checks(model: type[ContractModel], *, with_reference: bool = True) 
                     major,
                     "type",
                     {},
-                    f"A value that reads as {dtype_name(dtype)}.",
+                    f"Reads as {dtype_name(dtype)}.",
                 )
             )
         if not column.nullable:

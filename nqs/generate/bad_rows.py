@@ -155,6 +155,17 @@ DEFECTS: dict[TableSpec, list[Defect]] = {
         Defect("bad_enum", "is_never_event", constant("maybe")),
         *_blank("event_date", "degree_of_harm", "event_category"),
     ],
+    tables.EVENTS_V2: [
+        *_nhs(),
+        *_TRUST,
+        Defect("future_date", "reported_date", future("date")),
+        Defect("date_order", "event_date", shifted("reported_date", "date", 1, 20)),
+        Defect("bad_enum", "physical_harm", constant("catastrophic")),
+        Defect("bad_enum", "psychological_harm", constant("fatal")),  # LFPSE has no fatal psychological harm
+        Defect("bad_enum", "service_area", constant("ward")),
+        Defect("bad_enum", "is_never_event", constant("maybe")),
+        *_blank("event_date", "physical_harm", "location_type"),
+    ],
     tables.EPISODES: [
         *_nhs(),
         *_TRUST,

@@ -14,7 +14,6 @@ from nqs.generate.periods import month_span, parse_end
 from nqs.generate.tables import (
     ADMISSIONS,
     EPISODES,
-    EVENTS,
     ORGANISATIONS,
     PROCEDURES,
     PROMS,
@@ -73,7 +72,7 @@ def generate_sources(
         joint = registry.month(month)
         staff = workforce.month(month)
         frames = {
-            EVENTS: incidents.month(month),
+            incidents.spec(month): incidents.month(month),
             EPISODES: hips.month(month),
             ADMISSIONS: strokes.month(month),
             PROCEDURES: joint["procedures"],

@@ -3,14 +3,23 @@
 Care setting follows trust type, event category follows care setting, harm follows category and a
 per-trust multiplier (planted worse trusts report markedly more moderate-or-worse harm). Events are
 reported after they happen: mostly within days, with a long tail.
+
+Months from the incident contract v2's `valid_from` on are delivered under v2 (the LFPSE taxonomy):
+the same draws, with harm written as `physical_harm` beside a drawn `psychological_harm`, and the care
+setting written as the `service_area` and `location_type` the seed `incident_care_settings` maps it to.
 """
 
 from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from contracts.domains import DOMAINS
+from contracts.sources import get_table
 from nqs.generate import nhs_number
 from nqs.generate.context import Context
 from nqs.generate.periods import Month
@@ -23,6 +32,7 @@ from nqs.generate.sampling import (
     poisson_counts,
     prefixed_ids,
 )
+from nqs.generate.tables import EVENTS, EVENTS_V2, TableSpec
 
 CARE_SETTINGS = DOMAINS["care_setting"]
 SETTING_BY_TRUST_TYPE = np.array(
@@ -84,6 +94,33 @@ NEVER_EVENT_RATE = 0.0006  # among medication and treatment/procedure events
 NHS_NUMBER_MISSING = 0.05
 WEEKEND_REPORTING = 0.6
 FIRST_EVENT_ID = (100_000_000, 300_000_000)
+PSYCHOLOGICAL_LEVELS = DOMAINS["psychological_harm"]
+# Psychological harm by physical harm (none, low, moderate, severe, fatal): mostly none, more often
+# recorded where the physical harm was serious; rarely recorded for a patient who died.
+PSYCHOLOGICAL_BY_PHYSICAL = np.array(
+    [
+        [0.93, 0.06, 0.01, 0.00],
+        [0.80, 0.15, 0.04, 0.01],
+        [0.55, 0.25, 0.15, 0.05],
+        [0.35, 0.30, 0.25, 0.10],
+        [0.90, 0.05, 0.03, 0.02],
+    ]
+)
+CARE_SETTING_SEED = Path(__file__).resolve().parents[2] / "seeds" / "incident_care_settings.csv"
+
+
+def care_setting_split() -> dict[str, tuple[str, str]]:
+    """v1 care setting -> (v2 service area, v2 location type), from the seed dbt also reads."""
+    with CARE_SETTING_SEED.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {row["care_setting"]: (row["service_area"], row["location_type"]) for row in rows}
+
+
+def v2_from() -> date:
+    """First month delivered under incident contract v2."""
+    valid_from = get_table("incidents", "events").version_entry("v2").valid_from
+    assert valid_from is not None
+    return valid_from
 
 
 class IncidentGenerator:
@@ -94,6 +131,17 @@ class IncidentGenerator:
         self.harm_multiplier = ctx.trust_variation(1, TRUST_HARM_SPREAD)
         self.harm_multiplier[ctx.truths.flagged("incident_moderate_harm_share")] = WORSE_HARM_FACTOR
         self.next_id = ctx.first_id(1, *FIRST_EVENT_ID)
+        self.v2_from = v2_from()
+        split = care_setting_split()
+        self.service_area = [split[s][0] for s in CARE_SETTINGS]
+        self.location_type = [split[s][1] for s in CARE_SETTINGS]
+
+    def spec(self, month: Month) -> TableSpec:
+        """The file layout of `month`: v2 from the contract's valid_from on, v1 before."""
+        return EVENTS_V2 if self._is_v2(month) else EVENTS
+
+    def _is_v2(self, month: Month) -> bool:
+        return date(month.year, month.month, 1) >= self.v2_from
 
     def month(self, month: Month) -> pl.DataFrame:
         """All events reported in `month`, ordered by reported date (ids follow that order)."""
@@ -116,6 +164,19 @@ class IncidentGenerator:
         order = np.lexsort((sites, event, reported))
         ids = self.next_id + np.arange(n)
         self.next_id += n
+        if self._is_v2(month):
+            psychological = categorical_by_group(rng, harm, PSYCHOLOGICAL_BY_PHYSICAL)
+            harm_columns = {
+                "physical_harm": lookup(HARM_LEVELS, harm[order]),
+                "psychological_harm": lookup(PSYCHOLOGICAL_LEVELS, psychological[order]),
+                "service_area": lookup(self.service_area, setting[order]),
+                "location_type": lookup(self.location_type, setting[order]),
+            }
+        else:
+            harm_columns = {
+                "degree_of_harm": lookup(HARM_LEVELS, harm[order]),
+                "care_setting": lookup(CARE_SETTINGS, setting[order]),
+            }
         frame = pl.DataFrame(
             {
                 "event_id": prefixed_ids("W", ids, 9),
@@ -124,8 +185,7 @@ class IncidentGenerator:
                 "event_date": dates(event[order]),
                 "reported_date": dates(reported[order]),
                 "event_category": lookup(CATEGORIES, category[order]),
-                "degree_of_harm": lookup(HARM_LEVELS, harm[order]),
-                "care_setting": lookup(CARE_SETTINGS, setting[order]),
+                **harm_columns,
                 "specialty": lookup(SPECIALTIES, specialty[order]),
                 "patient_age_band": lookup(AGE_BANDS, age_band[order]),
                 "is_never_event": pl.Series(never[order]),

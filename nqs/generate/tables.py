@@ -1,7 +1,8 @@
 """The source tables the generator writes: folder, file prefix, columns in order, key.
 
 This mirrors the shared build spec exactly; landing reads the same layout, so a column added here
-must be added to the contracts too.
+must be added to the contracts too. A table delivered under two contract versions has one spec per
+version (`EVENTS` for incident contract v1, `EVENTS_V2` for v2), written to the same files.
 """
 
 from __future__ import annotations
@@ -165,6 +166,28 @@ VACANCIES = TableSpec(
     key=("trust_code", "reporting_month", "staff_group"),
 )
 
+EVENTS_V2 = TableSpec(
+    "incidents",
+    "events",
+    (
+        "event_id",
+        "trust_code",
+        "site_code",
+        "event_date",
+        "reported_date",
+        "event_category",
+        "physical_harm",
+        "psychological_harm",
+        "service_area",
+        "location_type",
+        "specialty",
+        "patient_age_band",
+        "is_never_event",
+        "nhs_number",
+    ),
+    key=("event_id",),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     ORGANISATIONS,
     EVENTS,
@@ -175,5 +198,6 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     PROMS,
     STAFF_MONTHS,
     VACANCIES,
+    EVENTS_V2,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

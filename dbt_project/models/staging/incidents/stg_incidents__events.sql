@@ -6,6 +6,45 @@ source_events as (
 
 ),
 
+care_settings as (
+
+    select * from {{ ref('incident_care_settings') }}
+
+),
+
+conformed as (
+
+    -- v1 rows carry degree_of_harm and care_setting, v2 rows physical_harm, psychological_harm,
+    -- service_area and location_type; the columns a row's version lacks are null here
+    select
+        source_events.event_id,
+        source_events.trust_code,
+        source_events.site_code,
+        source_events.event_date,
+        source_events.reported_date,
+        source_events.event_category,
+        source_events.psychological_harm,
+        source_events.specialty,
+        source_events.patient_age_band,
+        source_events.is_never_event,
+        source_events.nhs_number_hash,
+        source_events._source_file,
+        source_events._row_number,
+        source_events._contract_version,
+        coalesce(source_events.physical_harm, source_events.degree_of_harm) as physical_harm,
+        coalesce(source_events.care_setting, by_location.care_setting) as care_setting,
+        coalesce(source_events.service_area, by_setting.service_area) as service_area,
+        coalesce(source_events.location_type, by_setting.location_type) as location_type
+    from source_events
+    left join care_settings as by_setting
+        on source_events.care_setting = by_setting.care_setting
+    left join care_settings as by_location
+        on
+            source_events.service_area = by_location.service_area
+            and source_events.location_type = by_location.location_type
+
+),
+
 final as (
 
     select
@@ -16,8 +55,11 @@ final as (
         cast(reported_date as date) as reported_date,
         cast({{ dbt.date_trunc('month', 'reported_date') }} as date) as reported_month_date,
         cast(event_category as varchar) as event_category,
-        cast(degree_of_harm as varchar) as degree_of_harm,
+        cast(physical_harm as varchar) as degree_of_harm,
+        cast(psychological_harm as varchar) as psychological_harm,
         cast(care_setting as varchar) as care_setting,
+        cast(service_area as varchar) as service_area,
+        cast(location_type as varchar) as location_type,
         cast(specialty as varchar) as specialty,
         cast(patient_age_band as varchar) as patient_age_band,
         cast(is_never_event as boolean) as is_never_event,
@@ -25,7 +67,7 @@ final as (
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version
-    from source_events
+    from conformed
 
 )
 
