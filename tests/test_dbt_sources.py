@@ -1,24 +1,55 @@
-"""dbt's source definitions describe exactly what landing writes, so the two cannot drift apart."""
+"""dbt's source definitions are generated from the contract registry and describe what landing writes."""
 
 import json
 
+from contracts.dbt_sources import generated_sources, landed_column_docs, sources_path
 from contracts.landing import META_SCHEMA
-from contracts.sources import SOURCE_TABLES
+from contracts.sources import SOURCE_TABLES, sources
 from orchestration.lib.dbt import QUARANTINE_SOURCE, dbt_project
+from orchestration.lib.settings import DBT_PROJECT_DIR
 
 
-def _manifest_sources() -> dict[tuple[str, str], list[str]]:
+def _manifest_sources() -> dict[tuple[str, str], dict]:
     manifest = json.loads(dbt_project.manifest_path.read_text())
     return {
-        (node["source_name"], node["name"]): list(node["columns"])
+        (node["source_name"], node["name"]): node
         for node in manifest["sources"].values()
         if node["source_name"] != QUARANTINE_SOURCE
     }
 
 
-def test_every_landed_table_is_a_dbt_source_with_the_contract_columns():
-    sources = _manifest_sources()
-    assert set(sources) == {(t.source, t.table) for t in SOURCE_TABLES}
+def _differs(path, text: str) -> bool:
+    return not path.exists() or path.read_text(encoding="utf-8") != text
+
+
+def test_committed_source_files_are_what_the_registry_generates():
+    generated = generated_sources(DBT_PROJECT_DIR)
+    assert set(generated) == {sources_path(DBT_PROJECT_DIR, s) for s in sources()}
+    stale = [str(p) for p, text in generated.items() if _differs(p, text)]
+    assert stale == [], "run `nqs contracts generate`: " + ", ".join(stale)
+    on_disk = {p for p in (DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml")}
+    hand_written = on_disk - set(generated)
+    assert {p.parent.name for p in hand_written} == {QUARANTINE_SOURCE}
+
+
+def test_every_landed_table_is_a_dbt_source_with_every_version_columns():
+    found = _manifest_sources()
+    assert set(found) == {(t.source, t.table) for t in SOURCE_TABLES}
     for table in SOURCE_TABLES:
-        expected = [*table.landed_columns, *META_SCHEMA]
-        assert sources[(table.source, table.table)] == expected, f"{table.source}.{table.table}"
+        columns = list(found[(table.source, table.table)]["columns"])
+        assert columns == [*table.all_landed_columns, *META_SCHEMA], f"{table.source}.{table.table}"
+
+
+def test_column_types_and_descriptions_come_from_the_contracts():
+    found = _manifest_sources()
+    for table in SOURCE_TABLES:
+        columns = found[(table.source, table.table)]["columns"]
+        for column, dtype, description in landed_column_docs(table):
+            assert columns[column]["data_type"] == dtype
+            assert columns[column]["description"] == " ".join(description.split())
+
+
+def test_files_of_different_versions_are_read_by_column_name():
+    for table in SOURCE_TABLES:
+        location = _manifest_sources()[(table.source, table.table)]["config"]["meta"]["external_location"]
+        assert "union_by_name = true" in location
