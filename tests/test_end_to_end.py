@@ -43,7 +43,9 @@ def test_rows_read_equal_accepted_plus_quarantined_for_every_file(sample_build: 
     for table in SOURCE_TABLES:
         accepted = _rows_by_file(landed / table.source / table.table, ["_source_file", "_row_number"])
         quarantined = _rows_by_file(
-            landed / "_quarantine" / table.source / table.table, ["source_file", "row_number"]
+            landed / "_quarantine" / table.source / table.table,
+            ["source_file", "row_number"],
+            held_only=True,  # minor findings are recorded there but their rows were accepted
         )
         files = {
             f: n
@@ -56,8 +58,12 @@ def test_rows_read_equal_accepted_plus_quarantined_for_every_file(sample_build: 
             assert accepted.get(file, 0) + quarantined.get(file, 0) == rows, file
 
 
-def _rows_by_file(folder: Path, columns: list[str]) -> dict[str, int]:
-    frame = pl.scan_parquet(sorted(folder.glob("*.parquet"))).select(columns).unique().collect()
+def _rows_by_file(folder: Path, columns: list[str], *, held_only: bool = False) -> dict[str, int]:
+    # files landed under different contract versions differ in columns
+    scan = pl.scan_parquet(sorted(folder.glob("*.parquet")), missing_columns="insert", extra_columns="ignore")
+    if held_only:
+        scan = scan.filter(pl.col("severity") != "minor")
+    frame = scan.select(columns).unique().collect()
     return dict(frame.group_by(columns[0]).len().iter_rows())
 
 
