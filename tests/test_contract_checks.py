@@ -300,3 +300,22 @@ def test_a_column_type_the_casts_cannot_read_would_be_caught():
     for table in VERSIONED:
         for column in table.columns:
             cast_expr(column, column_dtype(table.model, column))
+
+
+def test_a_lazy_frame_is_checked_only_for_its_schema_unless_landing_asks_for_data():
+    """The pitfall landing avoids: pandera on a polars LazyFrame skips data checks by default."""
+    import pandera.polars as pa
+    from pandera.config import ValidationDepth, config_context
+
+    table = next(t for t in VERSIONED if t.name == "joint_registry__proms")
+    frame = pl.DataFrame(
+        {"procedure_id": ["NJ000000011"], "joint": ["hip"], "pre_op_score": [99], "post_op_score": [41]}
+        | {"pre_op_date": [date(2024, 10, 20)], "post_op_date": [date(2025, 5, 2)]}
+    )
+    with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+        table.model.validate(frame.lazy(), lazy=True)  # passes: the score of 99 is never looked at
+    with (
+        config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA),
+        pytest.raises(pa.errors.SchemaErrors),
+    ):
+        table.model.validate(frame.lazy(), lazy=True)

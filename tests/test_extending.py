@@ -178,7 +178,7 @@ def test_a_fresh_process_generates_its_files_and_finds_and_runs_it_in_dagster(ex
         "source_files/patient_experience/friends_and_family",
     ]
     assert {"contract", "rows_reconcile"} <= set(seen["checks"])
-    assert "marts/quarantined_rows" in seen["quarantine_feeds"] or seen["quarantine_feeds"]
+    assert seen["quarantine_feeds"] == ["staging/stg_quarantine__failures"]  # its rejects reach the mart
     assert seen["success"] is True
     assert seen["check_results"] == {"contract": False, "rows_reconcile": True}  # one row quarantined
     assert seen["materialized"] == [
