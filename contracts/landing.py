@@ -433,7 +433,7 @@ def _check_header(table: SourceTable, header: list[str]) -> None:
             "missing_column", missing[0], f"is missing column{'s' if len(missing) > 1 else ''} {names}"
         )
     if extra:
-        names = ", ".join(f"'{c}'" if c else f"an unnamed one (at {header.index(c) + 1})" for c in extra)
+        names = ", ".join(f"'{c}'" if c else f"'' (unnamed, position {header.index(c) + 1})" for c in extra)
         raise FileFailure(
             "unexpected_column",
             extra[0] or None,
@@ -532,7 +532,7 @@ def _escalate_duplicate_keys(
         return
     row = repeats[0]
     key = raw.filter(pl.col(ROW_NUMBER) == row).select(table.key_columns).row(0)
-    columns = ", ".join(table.key_columns)
+    columns = ", ".join(f"'{c}'" for c in table.key_columns)
     raise FileFailure(
         "duplicate_keys",
         table.key_columns[0],
@@ -607,9 +607,11 @@ def _attributions(table: SourceTable) -> pl.DataFrame:
 
 @cache
 def check_reasons(table: SourceTable) -> dict[str, str]:
-    """pandera's name of each contract check (as in its failure cases) -> a one-line reason."""
+    """A one-line reason per contract check, keyed `<column>/<check>` (column empty for frame checks).
+
+    `<check>` is pandera's name of the check as in its failure cases (`in_range(60, 120)`, `nhs_number`).
+    """
     schema = table.model.to_schema()
-    reasons: dict[str, str] = {}
 
     def described(check: pa.Check, owner: object | None = None) -> str:
         if check.name in REASONS:
@@ -623,11 +625,12 @@ def check_reasons(table: SourceTable) -> dict[str, str]:
         doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
         return f"expected: {doc[0]}" if doc else f"fails {check.name}"
 
-    for column in schema.columns.values():
-        for check in column.checks:
-            reasons[check.error or check.name] = described(check)
-    for check in schema.checks:
-        reasons[check.error or check.name] = described(check, table.model)
+    reasons = {
+        f"{name}/{check.error or check.name}": described(check)
+        for name, column in schema.columns.items()
+        for check in column.checks
+    }
+    reasons |= {f"/{check.error or check.name}": described(check, table.model) for check in schema.checks}
     return reasons
 
 
@@ -668,7 +671,9 @@ def _contract_failures(table: SourceTable, typed: pl.DataFrame, raw: pl.DataFram
         severity=pl.when(is_frame_check)
         .then(pl.col("attributed_severity"))
         .otherwise(pl.lit(str(Severity.MAJOR))),
-        reason=pl.col("check").replace_strict(reasons, default=None, return_dtype=pl.String),
+        reason=pl.format(
+            "{}/{}", pl.when(is_frame_check).then(pl.lit("")).otherwise("column"), "check"
+        ).replace_strict(reasons, default=None, return_dtype=pl.String),
     ).with_columns(
         reason=pl.coalesce(
             "reason",

@@ -173,11 +173,12 @@ def check_results(
     """One row per check: rows checked (rows read) and distinct rows failed, in `CHECK_RESULT_SCHEMA`.
 
     `failures` has row_number, column_name, check_name and severity; a check that failed without
-    being in the inventory (a whole-file failure) is reported too.
+    being in the inventory (a whole-file failure) is reported too, with 0 rows failed when the file
+    had no readable rows (a failure with a null row_number counts no row).
     """
     failed = (
         failures.group_by("check_name", "column_name", "severity")
-        .agg(pl.col("row_number").n_unique().alias("rows_failed"))
+        .agg(pl.col("row_number").drop_nulls().n_unique().alias("rows_failed"))
         .cast({"rows_failed": pl.Int64})
     )
     critical = failures.filter(pl.col("severity") == str(Severity.CRITICAL)).height > 0

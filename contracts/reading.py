@@ -246,20 +246,29 @@ def _split_quoted(data: bytes) -> tuple[pl.DataFrame, pl.Series]:
     text = data.decode(UTF8)
     reader = csv.reader(io.StringIO(text, newline=""))
     records: list[list[str]] = []
+    start_line = 1
     try:
         for record in reader:
             if any(field.strip() for field in record):
                 records.append(record)
+                last_start = start_line
+            start_line = reader.line_num + 1
     except csv.Error as exc:
-        rows = _frame(records)
-        raise FileFailure(
-            "unreadable",
-            None,
-            f"cannot be read as CSV: {exc} on line {reader.line_num}",
-            rows=Delivered(*rows, UTF8).rows if records else None,
-            row=len(records) or None,
-        ) from exc
+        raise _unparsable(records, f"{exc} on line {reader.line_num}") from exc
+    if text.count('"') % 2:
+        # csv reads an unclosed quote to the end of the file as one field: rows would vanish into it
+        where = f"row {len(records) - 1}" if len(records) > 1 else "the header"
+        raise _unparsable(
+            records, f"an unclosed double quote in {where} (line {last_start}) runs to the end of the file"
+        )
     return _frame(records)
+
+
+def _unparsable(records: list[list[str]], detail: str) -> FileFailure:
+    rows = Delivered(*_frame(records), UTF8).rows if records else None
+    return FileFailure(
+        "unreadable", None, f"cannot be read as CSV: {detail}", rows=rows, row=len(records) - 1 or None
+    )
 
 
 def _frame(records: list[list[str]]) -> tuple[pl.DataFrame, pl.Series]:
@@ -296,5 +305,5 @@ def printable(value: str | None, limit: int = 40) -> str:
     """A value for a one-line message: quoted, control characters escaped, long values cut."""
     if value is None:
         return "empty"
-    text = re.sub(r"[\x00-\x1f]", lambda m: repr(m.group())[1:-1], value)
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return "'" + re.sub(r"[\x00-\x1f]", lambda m: repr(m.group())[1:-1], text) + "'"
