@@ -43,6 +43,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 
@@ -274,7 +275,7 @@ def land_source_table(
     """
     sources_dir, landed_dir = Path(sources_dir), Path(landed_dir)
     files = delivered_files(table, sources_dir)
-    if reference is None and _needs_reference(table):
+    if reference is None and needs_reference(table):
         reference = load_reference(sources_dir, today=today)
     accepted_dir, quarantine_dir = landed_paths(table, landed_dir)
     checks_dir = checks_path(table, landed_dir)
@@ -303,9 +304,20 @@ def land_source_table(
 def delivered_files(table: SourceTable, sources_dir: Path) -> list[Path]:
     """The table's files in its source folder: its CSVs and any delivery of it in another format."""
     folder = Path(sources_dir) / table.source
-    stem_glob = table.file_glob.rsplit(".", 1)[0] + ".*"
-    others = {p for p in folder.glob(stem_glob) if p.suffix.lower() in OTHER_FORMATS and p.is_file()}
-    return sorted(set(folder.glob(table.file_glob)) | others)
+    candidates = folder.glob(_any_format_glob(table))
+    return sorted(p for p in set(folder.glob(table.file_glob)) | set(candidates) if is_file_of(table, p))
+
+
+def is_file_of(table: SourceTable, path: Path) -> bool:
+    """Whether a file's name says it is a delivery of `table` (as a CSV or in `OTHER_FORMATS`)."""
+    path = Path(path)
+    if fnmatch(path.name, table.file_glob):
+        return True
+    return fnmatch(path.name, _any_format_glob(table)) and path.suffix.lower() in OTHER_FORMATS
+
+
+def _any_format_glob(table: SourceTable) -> str:
+    return table.file_glob.rsplit(".", 1)[0] + ".*"
 
 
 def _output_stem(path: Path) -> str:
@@ -314,18 +326,29 @@ def _output_stem(path: Path) -> str:
 
 
 def load_reference(sources_dir: Path, *, today: date | None = None) -> ReferenceCodes:
-    """Trust and site codes from the organisations file, as accepted by its own contract.
+    """Trust and site codes from the sources' organisations file, as accepted by its own contract.
 
     Raises FileNotFoundError if the file is absent and ValueError if it fails as a whole: codes
     cannot be checked against a reference that is not there.
     """
+    return load_reference_file(reference_path(sources_dir), today=today)
+
+
+def reference_path(sources_dir: Path) -> Path:
+    """Where the organisations reference lives in a sources folder."""
     table = get_table("organisations", "organisations")
-    path = Path(sources_dir) / table.source / table.file_glob
+    return Path(sources_dir) / table.source / table.file_glob
+
+
+def load_reference_file(path: Path, *, today: date | None = None) -> ReferenceCodes:
+    """Trust and site codes from one organisations file (see `load_reference`)."""
+    table = get_table("organisations", "organisations")
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
             f"organisations reference {path} not found: trust and site codes cannot be checked"
         )
-    result = land_file(table, path, sources_dir=sources_dir, pseudonym_key=b"", today=today or date.today())
+    result = land_file(table, path, pseudonym_key=b"", today=today or date.today())
     if result.critical_error:
         raise ValueError(f"organisations reference unusable: {result.critical_error}")
     return ReferenceCodes.from_organisations(result.accepted)
@@ -763,7 +786,8 @@ def _quarantine_frame(
     )
 
 
-def _needs_reference(table: SourceTable) -> bool:
+def needs_reference(table: SourceTable) -> bool:
+    """Whether a table has organisation codes to check against the reference."""
     return bool({"trust_code", "site_code"} & set(table.columns))
 
 
