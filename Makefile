@@ -20,8 +20,9 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint dbt_project/models
 
-bench: setup ## time the build at scales 0.01, 0.1 and 1.0
+bench: setup ## time the build at scales 0.01, 0.1 and 1.0, and the source contracts at 0.1 and 1.0
 	$(VENV)/bin/python benchmarks/build_benchmark.py --scales 0.01 0.1 1.0
+	$(VENV)/bin/python benchmarks/contracts_benchmark.py --scales 0.1 1.0 --repeat 1
 
 setup: $(VENV)/.synced
 

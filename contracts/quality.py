@@ -18,7 +18,7 @@ from datetime import date, datetime
 import polars as pl
 
 from contracts.base import Severity, failure_attribution
-from contracts.casting import type_check_name
+from contracts.casting import CODE_CASE_CHECK, WHITESPACE_CHECK, type_check_name
 from contracts.sources import SourceTable
 
 CHECK_RESULT_SCHEMA: dict[str, pl.DataType] = {
@@ -45,6 +45,18 @@ CATEGORIES: dict[str, str] = {
     "critical:unexpected_column": "conformance",
     "critical:unreadable": "conformance",
     "critical:contract": "conformance",
+    "critical:not_csv": "conformance",
+    "critical:wrong_delimiter": "conformance",
+    "critical:wrong_source": "conformance",
+    "critical:duplicate_column": "conformance",
+    "critical:ragged_rows": "conformance",
+    "critical:wrong_type": "conformance",
+    "critical:duplicate_keys": "plausibility",
+    "ragged_row": "conformance",
+    "field_too_long": "plausibility",
+    "encoding": "conformance",
+    WHITESPACE_CHECK: "conformance",
+    CODE_CASE_CHECK: "conformance",
     "str_matches": "conformance",
     "in_domain": "conformance",
     "isin": "conformance",
@@ -70,6 +82,28 @@ CATEGORIES: dict[str, str] = {
 #: Checks written as contract methods (dates in order and the like) are plausibility checks.
 DEFAULT_CATEGORY = "plausibility"
 
+#: Why a row failed, for checks whose name alone does not say (pandera's own checks name themselves).
+REASONS: dict[str, str] = {
+    "not_nullable": "required value is missing",
+    "unique_key": "natural key already seen earlier in the file",
+    "known_trust_code": "trust code not in the organisations reference",
+    "open_trust_code": "trust closed before the activity date (use its successor's code)",
+    "known_site_code": "site code not in the organisations reference",
+    "open_site_code": "site closed before the activity date (use its successor's code)",
+    "site_of_trust": "site belongs to another trust in the organisations reference",
+}
+
+#: Checks made while reading a file, before its contract: (check, severity, per column?).
+ENCODING_CHECK, FIELD_TOO_LONG_CHECK, RAGGED_ROW_CHECK = "encoding", "field_too_long", "ragged_row"
+READING_CHECKS: list[tuple[str, Severity, bool]] = [
+    (RAGGED_ROW_CHECK, Severity.MAJOR, False),
+    (FIELD_TOO_LONG_CHECK, Severity.MAJOR, True),
+    (ENCODING_CHECK, Severity.MINOR, True),
+    (WHITESPACE_CHECK, Severity.MINOR, True),
+]
+#: Registered column checks whose columns hold ODS codes, upper case by definition (`code_case`).
+CODE_CHECKS = ("ods_trust_code", "ods_site_code")
+
 MEMBERSHIP_CHECKS = {
     "trust_code": ["known_trust_code", "open_trust_code"],
     "site_code": ["known_site_code", "open_site_code", "site_of_trust"],
@@ -92,10 +126,22 @@ def file_period(source_file: str) -> date | None:
     return date(int(match[1]), int(match[2]), 1) if match else None
 
 
+def code_columns(table: SourceTable) -> list[str]:
+    """Columns carrying an ODS code check: trimmed and upper-cased before casting."""
+    schema = table.model.to_schema()
+    return [
+        name for name, column in schema.columns.items() if {c.name for c in column.checks} & set(CODE_CHECKS)
+    ]
+
+
 def check_inventory(table: SourceTable, *, with_membership: bool) -> pl.DataFrame:
     """Every check landing applies to one file of `table`: (check_name, column_name, severity)."""
     schema = table.model.to_schema()
     rows: list[tuple[str, str | None, str]] = []
+    for check, severity, per_column in READING_CHECKS:
+        columns = list(schema.columns) if per_column else [None]
+        rows += [(check, column, str(severity)) for column in columns]
+    rows += [(CODE_CASE_CHECK, column, str(Severity.MINOR)) for column in code_columns(table)]
     for name, column in schema.columns.items():
         dtype = column.dtype.type
         dtype = dtype() if isinstance(dtype, type) else dtype
@@ -131,11 +177,12 @@ def check_results(
     """One row per check: rows checked (rows read) and distinct rows failed, in `CHECK_RESULT_SCHEMA`.
 
     `failures` has row_number, column_name, check_name and severity; a check that failed without
-    being in the inventory (a whole-file failure) is reported too.
+    being in the inventory (a whole-file failure) is reported too, with 0 rows failed when the file
+    had no readable rows (a failure with a null row_number counts no row).
     """
     failed = (
         failures.group_by("check_name", "column_name", "severity")
-        .agg(pl.col("row_number").n_unique().alias("rows_failed"))
+        .agg(pl.col("row_number").drop_nulls().n_unique().alias("rows_failed"))
         .cast({"rows_failed": pl.Int64})
     )
     critical = failures.filter(pl.col("severity") == str(Severity.CRITICAL)).height > 0

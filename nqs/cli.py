@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nqs.contracts_cli import add_contracts_parser
 from nqs.stats.cli import add_funnel_parser, add_spc_parser
+from nqs.validate import add_validate_parser
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -79,6 +80,7 @@ def parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="summarise the published warehouse and the last build")
     summary.set_defaults(run=_summary)
 
+    add_validate_parser(commands)
     add_spc_parser(commands)
     add_funnel_parser(commands)
     add_contracts_parser(commands)

@@ -312,18 +312,12 @@ FILE_CASES = [
     ("no_header", lambda data: b"\n".join(data.splitlines()[1:]) + b"\n", 3, "event_id", "has no header row"),
     (
         "unreadable",
-        lambda data: data + b"W000000009,RAA,\xff\xfe\n",
+        lambda data: data + b"W000000009,RAA,\x81\x8d\n",
         4,
         None,
-        "cannot be read as a UTF-8 CSV",
+        "cannot be read as UTF-8 or Windows-1252 text",
     ),
-    (
-        "unreadable",
-        lambda data: data + b"a,b,c,d,e,f,g,h,i,j,k,l,m\n",
-        4,
-        None,
-        "cannot be read as a UTF-8 CSV",
-    ),
+    ("not_csv", lambda data: b"PAR1" + data[:40], 0, None, "is a Parquet file that cannot be read"),
 ]
 
 
