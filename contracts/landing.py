@@ -474,9 +474,10 @@ def _matching_table(header: list[str], table: SourceTable) -> SourceTable | None
         columns = set(other.columns)
         return len(names & columns) / len(names | columns)
 
-    others = [t for t in SOURCE_TABLES if t != table]
+    own = max(overlap(table.at_version(v.version)) for v in table.versions)
+    others = [t.at_version(v.version) for t in SOURCE_TABLES if t.name != table.name for v in t.versions]
     best = max(others, key=overlap, default=None)
-    return best if best is not None and overlap(best) >= 0.8 and overlap(best) > overlap(table) else None
+    return best if best is not None and overlap(best) >= 0.8 and overlap(best) > own else None
 
 
 def _reading_failures(
@@ -647,7 +648,12 @@ def check_reasons(table: SourceTable) -> dict[str, str]:
             return f"not in the code list '{stats['domain']}'"
         function = getattr(owner, check.name, None) or getattr(check._check_fn, "func", None)
         doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
-        return f"expected: {doc[0]}" if doc else f"fails {check.name}"
+        if not doc:
+            return f"fails {check.name}"
+        line = doc[0]
+        for key, value in stats.items():  # a reusable check's docstring names its arguments in backticks
+            line = line.replace(f"`{key}`", f"`{value}`")
+        return f"expected: {line}"
 
     reasons = {
         f"{name}/{check.error or check.name}": described(check)
