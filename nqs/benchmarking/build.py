@@ -20,7 +20,7 @@ from nqs.benchmarking.text import (
     period_label,
     variation_label,
 )
-from nqs.stats import StatsInputError, funnel, orient_outliers, spc
+from nqs.stats import FUNNEL_COLUMNS, StatsInputError, funnel, orient_outliers, spc
 
 #: SPC limits come from each series' first 12 compared months (its baseline year) and are then fixed, as
 #: Making Data Count advises, so that a sustained change after the baseline shows as a special cause
@@ -284,8 +284,13 @@ def _one_funnel(
             notes.append(f"{metric.metric_id} {label}: no funnel: {error}")
     if result is None:
         raw = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
+        schema = benchmarking_tables()["funnel_points"].polars_schema
+        statistics = [c for c in FUNNEL_COLUMNS if c not in ("group", "numerator", "denominator", "value")]
         return rows.with_columns(
-            value=raw * metric.unit_multiplier, is_compared=pl.lit(False), units=pl.lit(0, dtype=pl.Int64)
+            [pl.lit(None, dtype=schema[c]).alias(c) for c in statistics],
+            value=raw * metric.unit_multiplier,
+            is_compared=pl.lit(False),
+            units=pl.lit(0, dtype=pl.Int64),
         )
     scaled = ("value", "lcl95", "ucl95", "lcl998", "ucl998", "target")
     result = result.rename({"group": "org_code"}).with_columns(

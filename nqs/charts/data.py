@@ -63,8 +63,10 @@ def metric(db: duckdb.DuckDBPyConnection, metric_id: str) -> MetricDefinition:
 
 
 def _org_name(db: duckdb.DuckDBPyConnection, org_code: str) -> str | None:
-    row = db.execute("select org_name from marts.dim_organisations where org_code = ?", [org_code]).fetchone()
-    return row[0] if row else None
+    rows = db.execute(
+        "select org_name from marts.dim_organisations where org_code = ?", [org_code]
+    ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def spc_series(db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str) -> SpcSeries:
@@ -74,8 +76,8 @@ def spc_series(db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str) -> 
         params=[metric_id, org_code],
     ).pl()
     if points.height == 0:
-        known = db.execute("select 1 from marts.dim_organisations where org_code = ?", [org_code]).fetchone()
-        if known is None:
+        known = db.execute("select 1 from marts.dim_organisations where org_code = ?", [org_code]).fetchall()
+        if not known:
             raise ChartError(f"unknown organisation '{org_code}'")
         raise ChartError(f"organisation '{org_code}' has no monthly values of metric '{metric_id}'")
     if not points["is_compared"].any():
