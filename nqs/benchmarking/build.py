@@ -16,7 +16,6 @@ from nqs.benchmarking.schema import benchmarking_tables
 from nqs.benchmarking.text import (
     OUTLIER_LABELS,
     assurance_label,
-    financial_year_label,
     period_label,
     variation_label,
 )
@@ -28,7 +27,6 @@ from nqs.stats import FUNNEL_COLUMNS, StatsInputError, funnel, orient_outliers, 
 BASELINE_MONTHS = 12
 #: A funnel needs a few trusts to estimate a national value and its dispersion.
 MIN_FUNNEL_UNITS = 5
-FUNNEL_PERIOD_TYPES = ("month", "financial_year")
 
 
 @dataclass(frozen=True)
@@ -325,11 +323,9 @@ def _orient(result: pl.DataFrame, metric: MetricDefinition) -> pl.DataFrame:
 
 
 __all__ = [
-    "FUNNEL_PERIOD_TYPES",
     "BenchmarkingResult",
     "MetricDefinition",
     "build_benchmarking",
-    "financial_year_label",
     "funnel_points",
     "metric_definitions",
     "spc_points",
