@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from nqs.charts.cli import add_chart_parser
 from nqs.contracts_cli import add_contracts_parser
 from nqs.stats.cli import add_funnel_parser, add_spc_parser
 from nqs.validate import add_validate_parser
@@ -84,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     add_spc_parser(commands)
     add_funnel_parser(commands)
     add_contracts_parser(commands)
+    add_chart_parser(commands)
 
     ui = commands.add_parser("ui", help="open the Dagster UI on this warehouse's runs")
     ui.add_argument("--port", type=int, default=3000)

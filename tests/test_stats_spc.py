@@ -502,3 +502,27 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and err.startswith("nqs spc: error: ")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_point_ending_one_trend_and_starting_the_next_takes_the_later_direction() -> None:
+    # the last base point (10.0) and 6 rises make a 7-point increasing trend ending at 10.8; 10.8 and 6
+    # falls make a decreasing one starting there; no shift (6 points above the mean) and nothing close
+    tail = [10.2, 10.3, 10.4, 10.6, 10.7, 10.8, 10.75, 10.65, 10.55, 10.45, 10.35, 10.25]
+    labels = chart(tail)["special_cause_label"].to_list()
+    assert labels[len(BASE) - 1 : len(BASE) + 5] == ["7 Point Trend (Increasing)"] * 6
+    assert labels[len(BASE) + 5 :] == ["7 Point Trend (Decreasing)"] * 7
+
+
+def test_rules_do_not_look_across_a_rebase() -> None:
+    # 7 points of 11 above a mean of 10.6 make a shift, unless a rebase splits them 4 and 3
+    values = [10.0, 11.0] * 6 + [11.0] * 3 + [11.0] * 3 + [10.0, 11.0] * 6
+    dates = pl.date_range(
+        pl.date(2021, 1, 1), pl.date(2021, 1, 1) + pl.duration(days=len(values) - 1), eager=True
+    )
+    frame = pl.DataFrame({"d": dates, "v": values})
+    whole = spc(frame, date="d", value="v")
+    assert whole["mean"][0] == pytest.approx(sum(values) / len(values))
+    assert whole["special_cause_label"].to_list()[11:18] == ["7 Points Above CL"] * 7
+    split = spc(frame, date="d", value="v", rebase=[dates[15]])
+    assert split["mean"][0] == pytest.approx(sum(values[:15]) / 15)
+    assert set(split["special_cause_label"]) == {"Common Cause"}

@@ -6,7 +6,7 @@ deliberate differences.
 """
 
 from nqs.stats._common import StatsInputError
-from nqs.stats.funnel import FUNNEL_COLUMNS, funnel, judge, orient_outliers
+from nqs.stats.funnel import FUNNEL_COLUMNS, funnel, funnel_limits, judge, orient_outliers
 from nqs.stats.spc import SPC_COLUMNS, spc
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "SPC_COLUMNS",
     "StatsInputError",
     "funnel",
+    "funnel_limits",
     "judge",
     "orient_outliers",
     "spc",

@@ -183,6 +183,20 @@ def _limits(data_type: str, method: str, den: np.ndarray, target: float, tau2: f
     return out[0], out[1], out[2], out[3]
 
 
+def funnel_limits(
+    data_type: DataType,
+    method: Method,
+    denominators: np.ndarray,
+    target: float,
+    tau2: float,
+    adjusted: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lcl95, ucl95, lcl998, ucl998) at any denominators, e.g. a grid to draw a funnel's limits, from a
+    `funnel()` result's target, tau2 and adjusted (denominators of a standardised ratio with `shmi`
+    rounded as `funnel()` rounds them)."""
+    return _limits(data_type, method, np.asarray(denominators, dtype=float), target, tau2, adjusted)
+
+
 # ---- the API --------------------------------------------------------------------------------------------
 
 

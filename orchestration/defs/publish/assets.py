@@ -11,11 +11,13 @@ import shutil
 import dagster as dg
 import duckdb
 
+from orchestration.defs.benchmarking.assets import BENCHMARKING_MARTS
 from orchestration.defs.metrics.assets import priority_asset_key
 from orchestration.lib.catalogue import load_strategy
 from orchestration.lib.settings import get_settings
 
 MARTS = ["metric_values", "metric_catalogue", "priorities", "metric_lineage", "quarantined_rows"]
+MARTS += BENCHMARKING_MARTS
 
 
 @dg.asset(

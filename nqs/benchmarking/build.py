@@ -1,0 +1,333 @@
+"""SPC charts, funnel plots and alerts for every metric and trust, from metric values and the catalogue.
+
+The statistics are `nqs.stats`' (the same functions as `nqs spc` and `nqs funnel`), run once per metric
+for SPC (every trust's series at once, as facets) and once per metric and period for funnels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from nqs.benchmarking.alerts import alerts_table
+from nqs.benchmarking.schema import benchmarking_tables
+from nqs.benchmarking.text import (
+    OUTLIER_LABELS,
+    assurance_label,
+    period_label,
+    variation_label,
+)
+from nqs.stats import FUNNEL_COLUMNS, StatsInputError, funnel, orient_outliers, spc
+
+#: SPC limits come from each series' first 12 compared months (its baseline year) and are then fixed, as
+#: Making Data Count advises, so that a sustained change after the baseline shows as a special cause
+#: instead of moving the limits with it. A series shorter than this gets limits from all its months.
+BASELINE_MONTHS = 12
+#: A funnel needs a few trusts to estimate a national value and its dispersion.
+MIN_FUNNEL_UNITS = 5
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """What the benchmarking needs from one row of marts.metric_catalogue."""
+
+    metric_id: str
+    title: str
+    unit: str
+    unit_multiplier: float
+    improvement_direction: str
+    target: float | None
+    red_line: float | None
+    min_denominator: float
+    funnel_type: str
+    overdispersion_method: str
+
+    @classmethod
+    def from_row(cls, row: dict) -> MetricDefinition:
+        def number(value) -> float | None:
+            return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+        return cls(
+            metric_id=row["metric_id"],
+            title=row["title"],
+            unit=row["unit"],
+            unit_multiplier=number(row.get("unit_multiplier")) or 1.0,
+            improvement_direction=row["improvement_direction"],
+            target=number(row.get("target")),
+            red_line=number(row.get("red_line")),
+            min_denominator=number(row.get("min_denominator")) or 0.0,
+            funnel_type=row.get("funnel_type") or "none",
+            overdispersion_method=row.get("overdispersion_method") or "none",
+        )
+
+
+def metric_definitions(catalogue: pl.DataFrame) -> list[MetricDefinition]:
+    return [MetricDefinition.from_row(row) for row in catalogue.sort("metric_id").iter_rows(named=True)]
+
+
+@dataclass
+class BenchmarkingResult:
+    tables: dict[str, pl.DataFrame]
+    #: problems a person should know about (a funnel that could not be drawn), one line each
+    notes: list[str]
+
+
+def build_benchmarking(
+    values: pl.DataFrame, catalogue: pl.DataFrame, organisations: pl.DataFrame | None = None
+) -> BenchmarkingResult:
+    """All four tables. `values` is marts.metric_values (any levels and period types: trust months, and
+    trust financial years where present, are used), `catalogue` marts.metric_catalogue, `organisations`
+    org_code and org_name (optional)."""
+    metrics = metric_definitions(catalogue)
+    names = _org_names(organisations)
+    notes: list[str] = []
+    trust = values.filter(pl.col("org_level") == "trust")
+    points = spc_points(trust, metrics)
+    summary = spc_summary(points, metrics, names)
+    funnels = funnel_points(trust, metrics, notes)
+    alerts = alerts_table(points, funnels, metrics, names)
+    tables = benchmarking_tables()
+    built = {"spc_points": points, "spc_summary": summary, "funnel_points": funnels, "alerts": alerts}
+    return BenchmarkingResult(
+        tables={name: tables[name].conform(built[name]) for name in tables}, notes=notes
+    )
+
+
+def _org_names(organisations: pl.DataFrame | None) -> pl.DataFrame:
+    if organisations is None or organisations.height == 0:
+        return pl.DataFrame(schema={"org_code": pl.String, "org_name": pl.String})
+    return organisations.select("org_code", "org_name").unique("org_code")
+
+
+def _compared(min_denominator: float) -> pl.Expr:
+    return (
+        pl.col("value").is_not_null()
+        & (pl.col("denominator") > 0)
+        & (pl.col("denominator") >= min_denominator)
+    )
+
+
+# ---- SPC ------------------------------------------------------------------------------------------------
+
+
+def spc_points(trust_values: pl.DataFrame, metrics: list[MetricDefinition]) -> pl.DataFrame:
+    """One chart per trust series of each metric: every metric's series in one call of `spc()`."""
+    months = trust_values.filter(pl.col("period_type") == "month").select(
+        "metric_id", "org_code", "period_start", "numerator", "denominator", "value"
+    )
+    frames = []
+    for metric in metrics:
+        rows = months.filter(pl.col("metric_id") == metric.metric_id).with_columns(
+            is_compared=_compared(metric.min_denominator)
+        )
+        if rows.height == 0:
+            continue
+        compared = rows.filter("is_compared")
+        chart = spc(
+            compared,
+            date="period_start",
+            value="value",
+            facet="org_code",
+            improvement=metric.improvement_direction,
+            target=metric.target,
+            fix_after=BASELINE_MONTHS,
+        ).rename({"facet": "org_code", "date": "period_start"})
+        frames.append(rows.join(chart.drop("value"), on=["org_code", "period_start"], how="left"))
+    table = benchmarking_tables()["spc_points"]
+    if not frames:
+        return table.empty()
+    return table.conform(pl.concat(frames, how="diagonal_relaxed")).sort(
+        "metric_id", "org_code", "period_start"
+    )
+
+
+def spc_summary(
+    points: pl.DataFrame, metrics: list[MetricDefinition], org_names: pl.DataFrame
+) -> pl.DataFrame:
+    """The latest compared month of each trust's chart, with its icons in words."""
+    counts = points.group_by("metric_id", "org_code").agg(
+        months=pl.col("value").is_not_null().sum().cast(pl.Int64),
+        months_compared=pl.col("is_compared").sum().cast(pl.Int64),
+    )
+    latest = (
+        points.filter("is_compared")
+        .sort("period_start")
+        .group_by("metric_id", "org_code")
+        .last()
+        .select(
+            "metric_id",
+            "org_code",
+            pl.col("period_start").alias("latest_period"),
+            pl.col("value").alias("latest_value"),
+            "mean",
+            "lpl",
+            "upl",
+            pl.col("point_type").alias("latest_point_type"),
+            pl.col("special_cause_label").alias("latest_special_cause_label"),
+            "variation_icon",
+            "assurance_type",
+            "short_group_warning",
+        )
+    )
+    catalogue = pl.DataFrame(
+        {
+            "metric_id": [m.metric_id for m in metrics],
+            "metric_title": [m.title for m in metrics],
+            "target": [m.target for m in metrics],
+            "improvement_direction": [m.improvement_direction for m in metrics],
+            "min_denominator": [m.min_denominator for m in metrics],
+        },
+        schema_overrides={"target": pl.Float64},
+    )
+    summary = (
+        counts.join(latest, on=["metric_id", "org_code"], how="left")
+        .join(catalogue, on="metric_id", how="left")
+        .join(org_names, on="org_code", how="left")
+    )
+    labels = [
+        (
+            variation_label(row["variation_icon"], row["months_compared"], row["min_denominator"]),
+            assurance_label(row["assurance_type"], row["target"], row["improvement_direction"])
+            if row["months_compared"]
+            else "Not assessed",
+        )
+        for row in summary.iter_rows(named=True)
+    ]
+    summary = summary.with_columns(
+        variation_label=pl.Series([v for v, _ in labels], dtype=pl.String),
+        assurance_label=pl.Series([a for _, a in labels], dtype=pl.String),
+    )
+    return benchmarking_tables()["spc_summary"].conform(summary).sort("metric_id", "org_code")
+
+
+# ---- funnels --------------------------------------------------------------------------------------------
+
+
+def financial_year_start() -> pl.Expr:
+    """1 April of the NHS financial year a period_start falls in."""
+    year = pl.col("period_start").dt.year()
+    start_year = pl.when(pl.col("period_start").dt.month() >= 4).then(year).otherwise(year - 1)
+    return pl.date(start_year, 4, 1)
+
+
+def funnel_inputs(trust_values: pl.DataFrame, metric_id: str) -> pl.DataFrame:
+    """Trust numerators and denominators per month and per financial year.
+
+    Financial years are metric_values' own financial_year rows when it has them; otherwise the months
+    summed by financial year (every metric is a ratio of additive counts)."""
+    rows = trust_values.filter(pl.col("metric_id") == metric_id)
+    columns = ["org_code", "period_type", "period_start", "numerator", "denominator"]
+    months = rows.filter(pl.col("period_type") == "month").select(columns)
+    years = rows.filter(pl.col("period_type") == "financial_year").select(columns)
+    if years.height == 0 and months.height:
+        years = (
+            months.group_by("org_code", financial_year_start().alias("period_start"))
+            .agg(pl.col("numerator").sum(), pl.col("denominator").sum())
+            .with_columns(period_type=pl.lit("financial_year"))
+            .select(columns)
+        )
+    return pl.concat([months, years])
+
+
+def funnel_points(
+    trust_values: pl.DataFrame, metrics: list[MetricDefinition], notes: list[str] | None = None
+) -> pl.DataFrame:
+    """One funnel per metric and period (month, financial year) over the trusts that reach the metric's
+    minimum denominator."""
+    notes = notes if notes is not None else []
+    frames = []
+    for metric in metrics:
+        if metric.funnel_type == "none":
+            continue
+        inputs = funnel_inputs(trust_values, metric.metric_id)
+        if inputs.height == 0:
+            continue
+        charts = []
+        for (period_type, period_start), period in inputs.partition_by(
+            "period_type", "period_start", as_dict=True, maintain_order=True
+        ).items():
+            charts.append(_one_funnel(metric, period_type, period_start, period, notes))
+        result = pl.concat(charts, how="diagonal_relaxed")
+        frames.append(_orient(result, metric).with_columns(metric_id=pl.lit(metric.metric_id)))
+    table = benchmarking_tables()["funnel_points"]
+    if not frames:
+        return table.empty()
+    return table.conform(pl.concat(frames, how="diagonal_relaxed")).sort(
+        "metric_id", "period_type", "period_start", "org_code"
+    )
+
+
+def _one_funnel(
+    metric: MetricDefinition, period_type: str, period_start, period: pl.DataFrame, notes: list[str]
+) -> pl.DataFrame:
+    label = period_label(period_start, period_type)
+    eligible = (pl.col("denominator") > 0) & (pl.col("denominator") >= metric.min_denominator)
+    rows = period.with_columns(period_label=pl.lit(label))
+    compared = rows.filter(eligible)
+    result = None
+    if compared.height >= MIN_FUNNEL_UNITS:
+        try:
+            result = funnel(
+                compared,
+                numerator="numerator",
+                denominator="denominator",
+                group="org_code",
+                data_type=metric.funnel_type,
+                method="shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter",
+                overdispersion=metric.overdispersion_method != "none",
+            )
+        except StatsInputError as error:
+            notes.append(f"{metric.metric_id} {label}: no funnel: {error}")
+    if result is None:
+        raw = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
+        schema = benchmarking_tables()["funnel_points"].polars_schema
+        statistics = [c for c in FUNNEL_COLUMNS if c not in ("group", "numerator", "denominator", "value")]
+        return rows.with_columns(
+            [pl.lit(None, dtype=schema[c]).alias(c) for c in statistics],
+            value=raw * metric.unit_multiplier,
+            is_compared=pl.lit(False),
+            units=pl.lit(0, dtype=pl.Int64),
+        )
+    scaled = ("value", "lcl95", "ucl95", "lcl998", "ucl998", "target")
+    result = result.rename({"group": "org_code"}).with_columns(
+        is_compared=pl.lit(True), units=pl.lit(result.height, dtype=pl.Int64)
+    )
+    others = rows.join(result.select("org_code"), on="org_code", how="anti").with_columns(
+        value=pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator")),
+        is_compared=pl.lit(False),
+        units=pl.lit(result.height, dtype=pl.Int64),
+    )
+    kept = rows.select("org_code", "period_type", "period_start", "period_label").join(
+        result, on="org_code", how="inner"
+    )
+    return pl.concat([kept, others], how="diagonal_relaxed").with_columns(
+        [pl.col(c) * metric.unit_multiplier for c in scaled]
+    )
+
+
+def _orient(result: pl.DataFrame, metric: MetricDefinition) -> pl.DataFrame:
+    """Add the outlier status judged by the improvement direction, and in words."""
+    compared = result.filter("is_compared")
+    if compared.height:
+        judged = orient_outliers(compared, metric.improvement_direction).select(
+            "org_code", "period_type", "period_start", pl.col("outlier_status").alias("outlier_judgement")
+        )
+        result = result.join(judged, on=["org_code", "period_type", "period_start"], how="left")
+    else:
+        result = result.with_columns(outlier_judgement=pl.lit(None, dtype=pl.String))
+    return result.with_columns(
+        outlier_label=pl.col("outlier_judgement").replace_strict(OUTLIER_LABELS, default=None)
+    )
+
+
+__all__ = [
+    "BenchmarkingResult",
+    "MetricDefinition",
+    "build_benchmarking",
+    "funnel_points",
+    "metric_definitions",
+    "spc_points",
+    "spc_summary",
+]

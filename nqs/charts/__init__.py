@@ -1,0 +1,1 @@
+"""Charts people recognise: Making Data Count SPC charts and funnel plots, from the benchmarking marts."""

@@ -1,0 +1,149 @@
+"""What the charts read from the published warehouse: the benchmarking marts, never recomputed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from nqs.benchmarking.build import MIN_FUNNEL_UNITS, MetricDefinition
+from nqs.benchmarking.text import financial_year_label, period_label
+
+
+class ChartError(ValueError):
+    """A chart that cannot be drawn; the message is one line for the person who asked for it."""
+
+
+@dataclass(frozen=True)
+class SpcSeries:
+    metric: MetricDefinition
+    org_code: str
+    org_name: str | None
+    points: pl.DataFrame  # marts.spc_points rows of the series, by month
+    summary: dict  # the marts.spc_summary row
+
+
+@dataclass(frozen=True)
+class FunnelPeriod:
+    metric: MetricDefinition
+    period_type: str
+    period_start: dt.date
+    period_label: str
+    units: pl.DataFrame  # marts.funnel_points rows of the period, with org_name
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.is_file():
+        raise ChartError(f"warehouse not found: {path} (build it with `nqs build`, or pass --warehouse)")
+    db = duckdb.connect(str(path), read_only=True)
+    tables = {
+        name
+        for (name,) in db.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+    }
+    missing = {"metric_catalogue", "spc_points", "spc_summary", "funnel_points"} - tables
+    if missing:
+        db.close()
+        raise ChartError(f"warehouse {path} has no marts.{sorted(missing)[0]}: rebuild it with `nqs build`")
+    return db
+
+
+def metric(db: duckdb.DuckDBPyConnection, metric_id: str) -> MetricDefinition:
+    catalogue = db.sql("select * from marts.metric_catalogue").pl()
+    found = catalogue.filter(pl.col("metric_id") == metric_id)
+    if found.height == 0:
+        known = ", ".join(sorted(catalogue["metric_id"]))
+        raise ChartError(f"unknown metric '{metric_id}' (metrics: {known})")
+    return MetricDefinition.from_row(found.row(0, named=True))
+
+
+def _org_name(db: duckdb.DuckDBPyConnection, org_code: str) -> str | None:
+    rows = db.execute(
+        "select org_name from marts.dim_organisations where org_code = ?", [org_code]
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def spc_series(db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str) -> SpcSeries:
+    definition = metric(db, metric_id)
+    points = db.sql(
+        "select * from marts.spc_points where metric_id = ? and org_code = ? order by period_start",
+        params=[metric_id, org_code],
+    ).pl()
+    if points.height == 0:
+        known = db.execute("select 1 from marts.dim_organisations where org_code = ?", [org_code]).fetchall()
+        if not known:
+            raise ChartError(f"unknown organisation '{org_code}'")
+        raise ChartError(f"organisation '{org_code}' has no monthly values of metric '{metric_id}'")
+    if not points["is_compared"].any():
+        raise ChartError(
+            f"organisation '{org_code}' has no month of metric '{metric_id}' with a denominator of at least "
+            f"{definition.min_denominator:g}, so it has no SPC chart"
+        )
+    summary = db.sql(
+        "select * from marts.spc_summary where metric_id = ? and org_code = ?", params=[metric_id, org_code]
+    ).pl()
+    return SpcSeries(
+        metric=definition,
+        org_code=org_code,
+        org_name=_org_name(db, org_code),
+        points=points,
+        summary=summary.row(0, named=True),
+    )
+
+
+def parse_period(text: str, period_type: str | None = None) -> tuple[str, dt.date]:
+    """(period_type, period_start) from 2026-03 (a month), 2025-26 (a financial year) or 2026-03-01."""
+    text = text.strip()
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-01)?", text)
+    if not match:
+        raise ChartError(f"period '{text}' is not a month (YYYY-MM) or a financial year (YYYY-YY)")
+    year, second = int(match[1]), int(match[2])
+    is_year = second == (year + 1) % 100 and not 1 <= second <= 12
+    if period_type == "financial_year" or (period_type is None and is_year):
+        if second != (year + 1) % 100:
+            raise ChartError(f"period '{text}' is not a financial year (YYYY-YY, e.g. 2025-26)")
+        return "financial_year", dt.date(year, 4, 1)
+    if not 1 <= second <= 12:
+        raise ChartError(f"period '{text}' is not a month (YYYY-MM) or a financial year (YYYY-YY)")
+    return "month", dt.date(year, second, 1)
+
+
+def funnel_period(
+    db: duckdb.DuckDBPyConnection, metric_id: str, period: str, period_type: str | None = None
+) -> FunnelPeriod:
+    definition = metric(db, metric_id)
+    if definition.funnel_type == "none":
+        raise ChartError(f"metric '{metric_id}' has no funnel plot (its catalogue funnel_type is none)")
+    kind, start = parse_period(period, period_type)
+    units = db.sql(
+        """
+        select f.*, o.org_name
+        from marts.funnel_points as f
+        left join marts.dim_organisations as o on f.org_code = o.org_code
+        where f.metric_id = ? and f.period_type = ? and f.period_start = ?
+        order by f.org_code
+        """,
+        params=[metric_id, kind, start],
+    ).pl()
+    label = financial_year_label(start) if kind == "financial_year" else period_label(start, kind)
+    if units.height == 0:
+        available = db.execute(
+            "select distinct period_start from marts.funnel_points where metric_id = ? and period_type = ? "
+            "order by 1",
+            [metric_id, kind],
+        ).fetchall()
+        shown = [financial_year_label(d) if kind == "financial_year" else f"{d:%Y-%m}" for (d,) in available]
+        span = f"{shown[0]} to {shown[-1]}" if shown else "none"
+        raise ChartError(f"no {kind.replace('_', ' ')} {label} for metric '{metric_id}' (available: {span})")
+    if not units["is_compared"].any():
+        raise ChartError(
+            f"metric '{metric_id}' has no funnel for {label}: fewer than {MIN_FUNNEL_UNITS} trusts reach "
+            f"its minimum denominator of {definition.min_denominator:g}"
+        )
+    return FunnelPeriod(definition, kind, start, label, units)

@@ -1,0 +1,160 @@
+"""Benchmarking marts: SPC charts, funnel plots and alerts, computed in Python after the dbt marts.
+
+One step reads marts.metric_values and the catalogue from the build database, runs `nqs.stats` over every
+series and period, and writes marts.spc_points, spc_summary, funnel_points and alerts back into it, so
+publishing copies them with the rest. Grain and columns: nqs/benchmarking/tables.yml.
+"""
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from nqs.benchmarking import KINDS, benchmarking_tables, build_benchmarking
+from nqs.benchmarking.warehouse import read_inputs, write_tables
+from orchestration.lib.settings import get_settings
+
+UPSTREAM = [
+    dg.AssetKey(["marts", name]) for name in ("metric_values", "metric_catalogue", "dim_organisations")
+]
+#: the tables this step writes into schema marts (publishing waits for them)
+BENCHMARKING_MARTS = list(benchmarking_tables())
+
+
+def table_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", name])
+
+
+_UPSTREAM_TABLES = {"spc_summary": ["spc_points"], "alerts": ["spc_points", "funnel_points"]}
+
+
+def _specs() -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(
+            key=table_key(table.name),
+            deps=UPSTREAM + [table_key(t) for t in _UPSTREAM_TABLES.get(table.name, [])],
+            group_name="benchmarking",
+            description=f"Grain: {table.grain}. {table.description}",
+            metadata={
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in table.columns]
+                )
+            },
+            kinds={"duckdb", "python"},
+        )
+        for table in benchmarking_tables().values()
+    ]
+
+
+def _checks() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "one_row_per_trust_month",
+            asset=table_key("spc_points"),
+            description="One row per trust month of each metric in metric_values, no more, no fewer.",
+        ),
+        dg.AssetCheckSpec(
+            "limits_enclose_the_national_value",
+            asset=table_key("funnel_points"),
+            description="Every compared trust's limits are in order around the national value: "
+            "lcl998 <= lcl95 <= target <= ucl95 <= ucl998.",
+        ),
+        dg.AssetCheckSpec(
+            "episodes_are_consistent",
+            asset=table_key("alerts"),
+            description="Each alert episode starts before it ends, is cleared after it ends (or is "
+            "active), and episodes of one metric, organisation and kind do not overlap. Metadata counts "
+            "the alerts.",
+        ),
+    ]
+
+
+# specs are built in functions: a module-level AssetSpec would be loaded as an asset of its own
+@dg.multi_asset(name="benchmarking", specs=_specs(), check_specs=_checks())
+def benchmarking(context: dg.AssetExecutionContext):
+    """SPC, funnel plots and alerts for every metric and trust (nqs/benchmarking)."""
+    with duckdb.connect(str(get_settings().build_db)) as db:
+        values, catalogue, organisations = read_inputs(db)
+        result = build_benchmarking(values, catalogue, organisations)
+        write_tables(db, result.tables)
+    for note in result.notes:
+        context.log.warning(note)
+    tables = result.tables
+    trust_months = values.filter(pl.col("period_type") == "month").height
+    for name in ("spc_points", "funnel_points", "spc_summary", "alerts"):
+        frame = tables[name]
+        metadata: dict = {"dagster/row_count": frame.height}
+        if name == "alerts":
+            metadata |= alert_counts(frame)
+        elif name == "spc_summary":
+            metadata |= {
+                f"latest_{icon}": n
+                for icon, n in frame.group_by("variation_icon").len().drop_nulls().iter_rows()
+            }
+        elif name == "funnel_points":
+            metadata["notes"] = "\n".join(result.notes) or "none"
+        yield dg.MaterializeResult(asset_key=table_key(name), metadata=metadata)
+
+    points = tables["spc_points"]
+    duplicates = points.height - points.select("metric_id", "org_code", "period_start").n_unique()
+    yield dg.AssetCheckResult(
+        asset_key=table_key("spc_points"),
+        check_name="one_row_per_trust_month",
+        passed=points.height == trust_months and duplicates == 0,
+        metadata={
+            "rows": points.height,
+            "trust_months_in_metric_values": trust_months,
+            "duplicates": duplicates,
+        },
+    )
+    funnels = tables["funnel_points"].filter("is_compared")
+    disordered = funnels.filter(
+        ~(
+            (pl.col("lcl998") <= pl.col("lcl95"))
+            & (pl.col("lcl95") <= pl.col("target"))
+            & (pl.col("target") <= pl.col("ucl95"))
+            & (pl.col("ucl95") <= pl.col("ucl998"))
+        )
+    )
+    yield dg.AssetCheckResult(
+        asset_key=table_key("funnel_points"),
+        check_name="limits_enclose_the_national_value",
+        passed=disordered.height == 0,
+        metadata={
+            "compared_rows": funnels.height,
+            "rows_failed": disordered.height,
+            "sample": str(disordered.head(5).select("metric_id", "org_code", "period_label").rows()),
+        },
+    )
+    broken = inconsistent_episodes(tables["alerts"])
+    yield dg.AssetCheckResult(
+        asset_key=table_key("alerts"),
+        check_name="episodes_are_consistent",
+        passed=broken.height == 0,
+        metadata={"rows_failed": broken.height, "sample": str(broken.head(5)["alert_id"].to_list())}
+        | alert_counts(tables["alerts"]),
+    )
+
+
+def alert_counts(alerts: pl.DataFrame) -> dict[str, int]:
+    """Active alerts by kind and severity, and episodes in all, for the Dagster UI."""
+    active = alerts.filter(pl.col("status") == "active")
+    counts = {"episodes": alerts.height, "active": active.height}
+    for kind in KINDS:
+        for severity in ("high", "medium"):
+            counts[f"active_{kind}_{severity}"] = active.filter(
+                (pl.col("kind") == kind) & (pl.col("severity") == severity)
+            ).height
+    return counts
+
+
+def inconsistent_episodes(alerts: pl.DataFrame) -> pl.DataFrame:
+    key = ["metric_id", "org_code", "kind", "period_type"]
+    ordered = alerts.sort(*key, "first_raised").with_columns(
+        previous_end=pl.coalesce(pl.col("cleared"), pl.col("last_seen")).shift(1).over(key)
+    )
+    return ordered.filter(
+        (pl.col("first_raised") > pl.col("last_seen"))
+        | (pl.col("cleared") <= pl.col("last_seen"))
+        | ((pl.col("status") == "active") != pl.col("cleared").is_null())
+        | (pl.col("previous_end") >= pl.col("first_raised"))
+    )
