@@ -94,7 +94,7 @@ def assert_reconciles(result: LandingResult) -> None:
 
 def test_registry_names_every_table_once():
     names = [(t.source, t.table) for t in SOURCE_TABLES]
-    assert len(names) == len(set(names)) == 9
+    assert len(names) == len(set(names)) == 10
     assert get_table("incidents", "events").model is IncidentEventV1
     assert [t.table for t in tables_for_source("joint_registry")] == ["procedures", "revisions", "proms"]
     with pytest.raises(KeyError, match="incidents/events"):
@@ -243,6 +243,14 @@ CHECK_CASES = [
     ("workforce/staff_months", {"leaving_date": "2025-06-01"}, 2, "leaving_date", "leaving_within_month"),
     ("workforce/staff_months", {"leaving_date": "2025-04-30"}, 2, "leaving_date", "leaving_within_month"),
     ("workforce/staff_months", {"start_date": "2025-06-02"}, 1, "start_date", "started_by_month_end"),
+    (
+        "bed_availability/occupancy",
+        {"occupied_bed_days": "12401"},
+        1,
+        "occupied_bed_days",
+        "occupied_within_available",
+    ),
+    ("joint_registry/proms", {"post_op_satisfaction": "okay"}, 3, "post_op_satisfaction", "in_domain"),
     ("organisations/organisations", {"org_code": "RCC1"}, 10, "org_code", "code_shaped_for_level"),
     ("organisations/organisations", {"org_type": "site"}, 3, "org_type", "type_fits_level"),
     ("organisations/organisations", {"parent_code": None}, 2, "parent_code", "parent_required_below_region"),

@@ -26,6 +26,19 @@ METRICS: dict[str, tuple[str, str]] = {
     "sickness_absence_rate": ("workforce", "lower_is_better"),
     "vacancy_rate": ("workforce", "lower_is_better"),
     "staff_leaver_rate": ("workforce", "lower_is_better"),
+    "incident_reporting_rate": ("incidents", "higher_is_better"),
+    "incident_report_days_median": ("incidents", "lower_is_better"),
+    "proms_oxford_gain_mean": ("joint_registry", "higher_is_better"),
+}
+# Metrics that measure a planted effect another way: the same trusts are worse on them too (a trust
+# with a high death rate has a high standardised mortality ratio; one that keeps fewer staff has a
+# lower stability index; later stroke unit admission means a longer median wait; smaller gains in
+# the Oxford score mean fewer patients satisfied with the result).
+ALSO_SHOWN_BY: dict[str, tuple[str, ...]] = {
+    "hip_30day_mortality": ("hip_30day_mortality_smr",),
+    "stroke_unit_within_4h": ("stroke_unit_minutes_median",),
+    "staff_leaver_rate": ("staff_stability_index",),
+    "proms_oxford_gain_mean": ("proms_satisfaction",),
 }
 DETERIORATING_METRICS: tuple[str, ...] = ("hip_surgery_within_36h", "sickness_absence_rate")
 WORSE_TRUSTS_PER_METRIC = 2
@@ -63,6 +76,8 @@ class PlantedTruths:
     def manifest(self, orgs: Organisations, span: list[Month]) -> tuple[dict, list[dict]]:
         """The `worse_trusts` and `deteriorating` entries of the manifest, in trust codes."""
         worse = {metric: [orgs.trust_codes[t] for t in trusts] for metric, trusts in self.worse.items()}
+        for metric, also in ALSO_SHOWN_BY.items():
+            worse.update({other: worse[metric] for other in also if metric in worse})
         deteriorating = [
             {
                 "metric_id": item.metric_id,
