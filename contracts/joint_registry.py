@@ -102,7 +102,7 @@ class JointPromV1(ContractModel):
     post_op_satisfaction: str = pa.Field(
         nullable=True,
         in_domain={"domain": "proms_satisfaction"},
-        description="Answer to \"Overall, how would you describe the results of your operation?\" "
+        description='Answer to "Overall, how would you describe the results of your operation?" '
         "(excellent, very_good, good, fair, poor); empty when not answered.",
     )
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from contracts.audits import HipFractureEpisodeV1, StrokeAdmissionV1
-from contracts.bed_availability import BedOccupancyV1
 from contracts.base import ContractModel
+from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
 from contracts.reference import OrganisationV1

@@ -153,7 +153,12 @@ class JointRegistryGenerator:
         return keep
 
     def _hold_proms(
-        self, rng: np.random.Generator, ids: np.ndarray, trusts: np.ndarray, joint: np.ndarray, day: np.ndarray
+        self,
+        rng: np.random.Generator,
+        ids: np.ndarray,
+        trusts: np.ndarray,
+        joint: np.ndarray,
+        day: np.ndarray,
     ) -> np.ndarray:
         """Draw pre- and six-month post-operative scores and queue those returned inside the span."""
         n = len(ids)
