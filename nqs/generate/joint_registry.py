@@ -52,7 +52,7 @@ EARLY_REVISION_DAYS = 90
 PROMS_SHARE = 0.6
 PRE_OP_SCORE = {"hip": (19.0, 8.0), "knee": (20.0, 7.0)}  # Oxford Hip / Knee Score, 0..48
 SCORE_GAIN = {"hip": (22.0, 9.0), "knee": (17.0, 9.0)}
-SCORE_GAIN_WORSE = 8.0  # planted worse trusts: this much less gain on average
+SCORE_GAIN_WORSE = 10.0  # planted worse trusts: this much less gain on average
 # Satisfaction with the result follows the gain: the gain plus noise, cut at these points, gives
 # poor, fair, good, very good or excellent (about 80% good or better nationally).
 SATISFACTION_NOISE = 6.0
