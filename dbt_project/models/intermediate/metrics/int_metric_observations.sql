@@ -37,7 +37,8 @@ report_delays as (
         trust_code,
         reported_month_date as period_start,
         cast(null as integer) as imd_quintile,
-        {{ dbt.datediff('event_date', 'reported_date', 'day') }} as observation
+        {{ dbt.datediff('event_date', 'reported_date', 'day') }}
+            as observation
     from events
 
 ),

@@ -82,8 +82,8 @@ nurse_bed_months as (
     select
         bed_months.trust_code,
         bed_months.period_start,
-        coalesce(staff_trust_months.nurse_available_fte_days, 0) as nurse_available_fte_days,
-        bed_months.occupied_bed_days
+        bed_months.occupied_bed_days,
+        coalesce(staff_trust_months.nurse_available_fte_days, 0) as nurse_available_fte_days
     from bed_months
     left join staff_trust_months
         on
