@@ -73,6 +73,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "periprosthetic_fracture",
         "wear",
     ),
+    # PROMs: "Overall, how would you describe the results of your operation?"
+    "proms_satisfaction": ("excellent", "very_good", "good", "fair", "poor"),
     # workforce (ESR)
     "staff_group": (
         "nurses_midwives",
@@ -83,4 +85,6 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "infrastructure_support",
         "ambulance",
     ),
+    # bed availability and occupancy (KH03): the sectors beds are counted in
+    "ward_type": ("general_acute", "maternity", "mental_illness", "learning_disabilities"),
 }

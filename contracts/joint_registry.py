@@ -105,6 +105,12 @@ class JointPromV1(ContractModel):
         description="Date the post-operative questionnaire was completed, not before the pre-operative "
         "one; sets the file month.",
     )
+    post_op_satisfaction: str = pa.Field(
+        nullable=True,
+        in_domain={"domain": "proms_satisfaction"},
+        description='Answer to "Overall, how would you describe the results of your operation?" '
+        "(excellent, very_good, good, fair, poor); empty when not answered.",
+    )
 
     class Config:
         name = "joint_registry.proms.v1"

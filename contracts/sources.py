@@ -20,6 +20,7 @@ from typing import Literal
 
 from contracts.audits import HipFractureEpisodeV1, StrokeAdmissionV1
 from contracts.base import ContractModel
+from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
 from contracts.reference import OrganisationV1
@@ -292,6 +293,19 @@ SOURCE_TABLES: list[SourceTable] = [
             ),
         ),
         description="Monthly establishment, vacancies and bank and agency use by trust and staff group.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="bed_availability",
+        table="occupancy",
+        family="capacity",
+        file_glob="occupancy_*.csv",
+        model=BedOccupancyV1,
+        key_columns=("trust_code", "reporting_month", "ward_type"),
+        identifier_columns=(),
+        version="v1",
+        description="Overnight bed days available and occupied by trust, month and ward type (KH03-like); "
+        "the exposure of rates per 1,000 occupied bed days.",
         activity_date_column="reporting_month",
     ),
 ]

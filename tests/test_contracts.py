@@ -94,7 +94,7 @@ def assert_reconciles(result: LandingResult) -> None:
 
 def test_registry_names_every_table_once():
     names = [(t.source, t.table) for t in SOURCE_TABLES]
-    assert len(names) == len(set(names)) == 9
+    assert len(names) == len(set(names)) == 10
     events = get_table("incidents", "events")
     assert events.model is IncidentEventV2 and events.version == "v2"
     assert [v.model for v in events.versions] == [IncidentEventV1, IncidentEventV2]

@@ -249,6 +249,14 @@ DEFECTS: dict[TableSpec, list[Defect]] = {
         Defect("bad_enum", "staff_group", constant("porters")),
         *_blank("establishment_fte", "vacancy_fte"),
     ],
+    tables.OCCUPANCY: [
+        *_TRUST,
+        Defect("future_date", "reporting_month", future("month")),
+        Defect("out_of_range", "occupied_bed_days", constant("-3")),
+        Defect("not_a_number", "available_bed_days", constant("n/a")),
+        Defect("bad_enum", "ward_type", constant("critical_care")),
+        *_blank("ward_type", "occupied_bed_days"),
+    ],
 }
 for _defects in DEFECTS.values():
     _defects.append(Defect("duplicate_key", "", constant(None)))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nqs.generate.audits import HipFractureGenerator, StrokeGenerator
 from nqs.generate.bad_rows import DefectEnv, future_start
+from nqs.generate.bed_availability import BedAvailabilityGenerator
 from nqs.generate.context import Context
 from nqs.generate.incidents import IncidentGenerator
 from nqs.generate.joint_registry import JointRegistryGenerator
@@ -14,6 +15,7 @@ from nqs.generate.periods import month_span, parse_end
 from nqs.generate.tables import (
     ADMISSIONS,
     EPISODES,
+    OCCUPANCY,
     ORGANISATIONS,
     PROCEDURES,
     PROMS,
@@ -67,6 +69,7 @@ def generate_sources(
 
     incidents, hips, strokes = IncidentGenerator(ctx), HipFractureGenerator(ctx), StrokeGenerator(ctx)
     registry, workforce = JointRegistryGenerator(ctx), WorkforceGenerator(ctx)
+    beds = BedAvailabilityGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -80,6 +83,7 @@ def generate_sources(
             PROMS: joint["proms"],
             STAFF_MONTHS: staff["staff_months"],
             VACANCIES: staff["vacancies"],
+            OCCUPANCY: beds.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)

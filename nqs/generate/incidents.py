@@ -2,7 +2,8 @@
 
 Care setting follows trust type, event category follows care setting, harm follows category and a
 per-trust multiplier (planted worse trusts report markedly more moderate-or-worse harm). Events are
-reported after they happen: mostly within days, with a long tail.
+reported after they happen: mostly within days, with a long tail. Planted under-reporting trusts
+report fewer of their events; planted slow reporters report more of them weeks or months late.
 
 Months from the incident contract v2's `valid_from` on are delivered under v2 (the LFPSE taxonomy):
 the same draws, with harm written as `physical_harm` beside a drawn `psychological_harm`, and the care
@@ -91,6 +92,9 @@ TRUST_HARM_SPREAD = 0.2
 SERIOUS_SPLIT = (0.82, 0.12, 0.06)  # moderate, severe, fatal
 MINOR_SPLIT = (0.7, 0.3)  # none, low
 NEVER_EVENT_RATE = 0.0006  # among medication and treatment/procedure events
+UNDER_REPORTING_FACTOR = 0.45
+# Report lag kinds (within days, within weeks, months later): ordinary and planted slow reporters.
+REPORT_LAG_KINDS = np.array([[0.45, 0.40, 0.15], [0.10, 0.35, 0.55]])
 NHS_NUMBER_MISSING = 0.05
 WEEKEND_REPORTING = 0.6
 FIRST_EVENT_ID = (100_000_000, 300_000_000)
@@ -130,6 +134,10 @@ class IncidentGenerator:
         self.ctx = ctx
         self.harm_multiplier = ctx.trust_variation(1, TRUST_HARM_SPREAD)
         self.harm_multiplier[ctx.truths.flagged("incident_moderate_harm_share")] = WORSE_HARM_FACTOR
+        self.reporting_factor = np.where(
+            ctx.truths.flagged("incident_reporting_rate"), UNDER_REPORTING_FACTOR, 1.0
+        )
+        self.slow_reporter = ctx.truths.flagged("incident_report_days_median").astype(np.int64)
         self.next_id = ctx.first_id(1, *FIRST_EVENT_ID)
         self.v2_from = v2_from()
         split = care_setting_split()
@@ -147,7 +155,7 @@ class IncidentGenerator:
         """All events reported in `month`, ordered by reported date (ids follow that order)."""
         ctx = self.ctx
         rng = ctx.rng("incidents", month)
-        counts = poisson_counts(rng, ctx.volumes.expected("incidents", month))
+        counts = poisson_counts(rng, ctx.volumes.expected("incidents", month) * self.reporting_factor)
         trusts = np.repeat(np.arange(ctx.orgs.n_trusts), counts)
         n = len(trusts)
         setting = categorical_by_group(rng, ctx.orgs.trust_type[trusts], SETTING_BY_TRUST_TYPE)
@@ -157,7 +165,7 @@ class IncidentGenerator:
         harm = self._harm(rng, trusts, category)
         never = np.isin(category, (0, 1)) & (rng.random(n) < NEVER_EVENT_RATE)
         reported = days_in_month(rng, month, n, weekend_weight=WEEKEND_REPORTING)
-        event = reported - self._report_lag(rng, n)
+        event = reported - self._report_lag(rng, self.slow_reporter[trusts])
         sites = ctx.orgs.pick_sites(rng, trusts)
         nhs = nhs_number.as_text(nhs_number.valid_numbers(rng, n), rng.random(n) < NHS_NUMBER_MISSING)
 
@@ -212,9 +220,10 @@ class IncidentGenerator:
         return np.where(serious, serious_level, minor_level)
 
     @staticmethod
-    def _report_lag(rng: np.random.Generator, n: int) -> np.ndarray:
+    def _report_lag(rng: np.random.Generator, slow: np.ndarray) -> np.ndarray:
         """Days from event to report: most within a few days, some weeks, a long tail of months."""
-        kind = categorical(rng, (0.45, 0.40, 0.15), n)
+        n = len(slow)
+        kind = categorical_by_group(rng, slow, REPORT_LAG_KINDS)
         quick = rng.integers(0, 3, n)
         weeks = rng.integers(3, 31, n)
         late = np.minimum(31 + rng.exponential(60.0, n).astype(np.int64), 720)

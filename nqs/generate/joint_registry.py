@@ -25,6 +25,7 @@ from nqs.generate.sampling import (
     lookup,
     poisson_counts,
     prefixed_ids,
+    with_nulls,
 )
 
 JOINTS = DOMAINS["joint"]
@@ -51,6 +52,13 @@ EARLY_REVISION_DAYS = 90
 PROMS_SHARE = 0.6
 PRE_OP_SCORE = {"hip": (19.0, 8.0), "knee": (20.0, 7.0)}  # Oxford Hip / Knee Score, 0..48
 SCORE_GAIN = {"hip": (22.0, 9.0), "knee": (17.0, 9.0)}
+SCORE_GAIN_WORSE = 10.0  # planted worse trusts: this much less gain on average
+# Satisfaction with the result follows the gain: the gain plus noise, cut at these points, gives
+# poor, fair, good, very good or excellent (about 80% good or better nationally).
+SATISFACTION_NOISE = 6.0
+SATISFACTION_CUTS = np.array([4.0, 10.0, 17.0, 25.0])
+SATISFACTION_UNANSWERED = 0.04
+SATISFACTION_BY_RATING = tuple(reversed(DOMAINS["proms_satisfaction"]))  # poor first
 
 
 class JointRegistryGenerator:
@@ -100,7 +108,7 @@ class JointRegistryGenerator:
         self.next_procedure_id += n
 
         revised = self._hold_revisions(rng, ids, trusts, day)
-        with_proms = self._hold_proms(rng, ids, joint, day)
+        with_proms = self._hold_proms(rng, ids, trusts, joint, day)
         return pl.DataFrame(
             {
                 "procedure_id": prefixed_ids("NJ", ids, 9),
@@ -145,7 +153,12 @@ class JointRegistryGenerator:
         return keep
 
     def _hold_proms(
-        self, rng: np.random.Generator, ids: np.ndarray, joint: np.ndarray, day: np.ndarray
+        self,
+        rng: np.random.Generator,
+        ids: np.ndarray,
+        trusts: np.ndarray,
+        joint: np.ndarray,
+        day: np.ndarray,
     ) -> np.ndarray:
         """Draw pre- and six-month post-operative scores and queue those returned inside the span."""
         n = len(ids)
@@ -156,9 +169,13 @@ class JointRegistryGenerator:
         pre_mean = np.where(is_hip, PRE_OP_SCORE["hip"][0], PRE_OP_SCORE["knee"][0])
         pre_sd = np.where(is_hip, PRE_OP_SCORE["hip"][1], PRE_OP_SCORE["knee"][1])
         gain_mean = np.where(is_hip, SCORE_GAIN["hip"][0], SCORE_GAIN["knee"][0])
+        gain_mean = gain_mean - SCORE_GAIN_WORSE * self.ctx.truths.flagged("proms_oxford_gain_mean")[trusts]
         gain_sd = np.where(is_hip, SCORE_GAIN["hip"][1], SCORE_GAIN["knee"][1])
         pre = np.clip(np.rint(rng.normal(pre_mean, pre_sd)), 0, 48).astype(np.int64)
         post = np.clip(np.rint(pre + rng.normal(gain_mean, gain_sd)), 0, 48).astype(np.int64)
+        # 4 = excellent ... 0 = poor; -1 = not answered
+        rating = np.searchsorted(SATISFACTION_CUTS, post - pre + rng.normal(0, SATISFACTION_NOISE, n))
+        rating = np.where(rng.random(n) < SATISFACTION_UNANSWERED, -1, rating)
         keep = answered & (post_day <= self.ctx.last_day)
         held = pl.DataFrame(
             {
@@ -168,6 +185,7 @@ class JointRegistryGenerator:
                 "post_op_score": post[keep],
                 "pre_day": pre_day[keep],
                 "post_day": post_day[keep],
+                "rating": rating[keep],
                 "month_index": self._month_index(post_day[keep]),
             }
         )
@@ -207,6 +225,10 @@ class JointRegistryGenerator:
                 "post_op_score": parts["post_op_score"],
                 "pre_op_date": dates(parts["pre_day"].to_numpy()),
                 "post_op_date": dates(parts["post_day"].to_numpy()),
+                "post_op_satisfaction": with_nulls(
+                    lookup(SATISFACTION_BY_RATING, np.maximum(parts["rating"].to_numpy(), 0)),
+                    parts["rating"].to_numpy() < 0,
+                ),
             }
         )
 
@@ -229,6 +251,7 @@ _EMPTY_PROMS = pl.DataFrame(
         "post_op_score": pl.Int64,
         "pre_day": pl.Int64,
         "post_day": pl.Int64,
+        "rating": pl.Int64,
         "month_index": pl.Int64,
     }
 )

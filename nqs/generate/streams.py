@@ -20,6 +20,7 @@ _STREAM_IDS: dict[str, int] = {
     "joint_registry": 13,
     "workforce": 14,
     "ids": 15,
+    "bed_availability": 16,
     "bad_rows": 20,
 }
 

@@ -132,7 +132,15 @@ REVISIONS = TableSpec(
 PROMS = TableSpec(
     "joint_registry",
     "proms",
-    ("procedure_id", "joint", "pre_op_score", "post_op_score", "pre_op_date", "post_op_date"),
+    (
+        "procedure_id",
+        "joint",
+        "pre_op_score",
+        "post_op_score",
+        "pre_op_date",
+        "post_op_date",
+        "post_op_satisfaction",
+    ),
     key=("procedure_id",),
 )
 STAFF_MONTHS = TableSpec(
@@ -164,6 +172,12 @@ VACANCIES = TableSpec(
         "agency_fte",
     ),
     key=("trust_code", "reporting_month", "staff_group"),
+)
+OCCUPANCY = TableSpec(
+    "bed_availability",
+    "occupancy",
+    ("trust_code", "reporting_month", "ward_type", "available_bed_days", "occupied_bed_days"),
+    key=("trust_code", "reporting_month", "ward_type"),
 )
 
 EVENTS_V2 = TableSpec(
@@ -199,5 +213,6 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     STAFF_MONTHS,
     VACANCIES,
     EVENTS_V2,
+    OCCUPANCY,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

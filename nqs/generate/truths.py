@@ -27,6 +27,22 @@ METRICS: dict[str, tuple[str, str]] = {
     "vacancy_rate": ("workforce", "lower_is_better"),
     "staff_leaver_rate": ("workforce", "lower_is_better"),
 }
+# Planted after every round of the metrics above, so those keep the largest trusts they need.
+LATER_METRICS: dict[str, tuple[str, str]] = {
+    "proms_oxford_gain_mean": ("joint_registry", "higher_is_better"),
+    "incident_reporting_rate": ("incidents", "higher_is_better"),
+    "incident_report_days_median": ("incidents", "lower_is_better"),
+}
+# Metrics that measure a planted effect another way: the same trusts are worse on them too (a trust
+# with a high death rate has a high standardised mortality ratio; one that keeps fewer staff has a
+# lower stability index; later stroke unit admission means a longer median wait; smaller gains in
+# the Oxford score mean fewer patients satisfied with the result).
+ALSO_SHOWN_BY: dict[str, tuple[str, ...]] = {
+    "hip_30day_mortality": ("hip_30day_mortality_smr",),
+    "stroke_unit_within_4h": ("stroke_unit_minutes_median",),
+    "staff_leaver_rate": ("staff_stability_index",),
+    "proms_oxford_gain_mean": ("proms_satisfaction",),
+}
 DETERIORATING_METRICS: tuple[str, ...] = ("hip_surgery_within_36h", "sickness_absence_rate")
 WORSE_TRUSTS_PER_METRIC = 2
 # Share of the span after which deteriorating series turn worse (month 16 of 24: 2025-07 by default).
@@ -63,6 +79,8 @@ class PlantedTruths:
     def manifest(self, orgs: Organisations, span: list[Month]) -> tuple[dict, list[dict]]:
         """The `worse_trusts` and `deteriorating` entries of the manifest, in trust codes."""
         worse = {metric: [orgs.trust_codes[t] for t in trusts] for metric, trusts in self.worse.items()}
+        for metric, also in ALSO_SHOWN_BY.items():
+            worse.update({other: worse[metric] for other in also if metric in worse})
         deteriorating = [
             {
                 "metric_id": item.metric_id,
@@ -90,7 +108,7 @@ def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> Pl
     # Metrics take turns (rarest signals first) so none takes all the largest trusts; deteriorating
     # series pick after the first round, while large trusts are left, since they are judged on only
     # part of the span.
-    worse: dict[str, list[int]] = {metric: [] for metric in METRICS}
+    worse: dict[str, list[int]] = {metric: [] for metric in (*METRICS, *LATER_METRICS)}
     from_index = min(len(span) - 1, max(1, round(len(span) * DETERIORATION_POINT)))
     deteriorating: list[Deterioration] = []
     for round_number in range(WORSE_TRUSTS_PER_METRIC):
@@ -99,5 +117,8 @@ def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> Pl
         if round_number == 0:
             for metric in DETERIORATING_METRICS:
                 deteriorating.append(Deterioration(metric, largest(METRICS[metric][0], 1)[0], from_index))
+    for _round in range(WORSE_TRUSTS_PER_METRIC):
+        for metric, (source, _direction) in LATER_METRICS.items():
+            worse[metric].extend(largest(source, 1))
     frozen = {metric: tuple(trusts) for metric, trusts in worse.items()}
     return PlantedTruths(worse=frozen, deteriorating=tuple(deteriorating), n_trusts=orgs.n_trusts)

@@ -1,7 +1,8 @@
 {#
-    Every metric in the catalogue must have values in metric_values and evidence at least one
-    priority of the active strategy version; a metric that is defined but never computed, or
-    computed but tied to no priority, is returned here.
+    Every metric in the catalogue must have values in metric_values (or, for a median or mean, its
+    observations in int_metric_observations) and evidence at least one priority of the active
+    strategy version; a metric that is defined but never computed, or computed but tied to no
+    priority, is returned here.
 #}
 with
 
@@ -17,6 +18,12 @@ metric_values as (
 
 ),
 
+metric_observations as (
+
+    select * from {{ ref('int_metric_observations') }}
+
+),
+
 metric_lineage as (
 
     select * from {{ ref('metric_lineage') }}
@@ -27,6 +34,9 @@ reported_metrics as (
 
     select distinct metric_id
     from metric_values
+    union
+    select distinct metric_id
+    from metric_observations
 
 ),
 

@@ -1,7 +1,9 @@
 {#
-    Revisions and PROMs are attributed to the trust and month of the primary procedure, as the
-    registry does. A procedure counts towards the revision rate only once its 365 days have passed
-    by the last procedure date in the data; until then its month has a zero denominator.
+    Revisions and PROMs are attributed to the trust, month and patient deprivation of the primary
+    procedure, as the registry does. A procedure counts towards the revision rate only once its 365
+    days have passed by the last procedure date in the data; until then its month has a zero
+    denominator. Satisfaction counts questionnaires that answered the question. The mean Oxford
+    score gain is not additive, so its observations are in int_metric_observations.
 #}
 with
 
@@ -40,15 +42,15 @@ first_revisions as (
 
 ),
 
-complete_proms as (
+answered_satisfaction as (
 
     select
         procedure_id,
-        score_gain
+        case
+            when post_op_satisfaction in ('excellent', 'very_good', 'good') then 1 else 0
+        end as is_satisfied
     from proms
-    where
-        pre_op_score is not null
-        and post_op_score is not null
+    where post_op_satisfaction is not null
 
 ),
 
@@ -57,6 +59,7 @@ procedures_flagged as (
     select
         procedures.trust_code,
         procedures.procedure_month_date as period_start,
+        procedures.imd_quintile,
         case
             when {{ dbt.dateadd('day', 365, 'procedures.procedure_date') }} <= data_extent.last_procedure_date
                 then 1
@@ -69,14 +72,14 @@ procedures_flagged as (
                 then 1
             else 0
         end as is_revised_within_1_year,
-        case when complete_proms.procedure_id is not null then 1 else 0 end as has_proms,
-        coalesce(complete_proms.score_gain, 0) as score_gain
+        case when answered_satisfaction.procedure_id is not null then 1 else 0 end as has_satisfaction,
+        coalesce(answered_satisfaction.is_satisfied, 0) as is_satisfied
     from procedures
     cross join data_extent
     left join first_revisions
         on procedures.procedure_id = first_revisions.primary_procedure_id
-    left join complete_proms
-        on procedures.procedure_id = complete_proms.procedure_id
+    left join answered_satisfaction
+        on procedures.procedure_id = answered_satisfaction.procedure_id
 
 ),
 
@@ -85,14 +88,16 @@ trust_months as (
     select
         trust_code,
         period_start,
+        imd_quintile,
         sum(has_1_year_follow_up) as followed_up_count,
         sum(has_1_year_follow_up * is_revised_within_1_year) as revised_within_1_year_count,
-        sum(has_proms) as proms_count,
-        sum(score_gain) as score_gain_total
+        sum(has_satisfaction) as satisfaction_answered_count,
+        sum(is_satisfied) as satisfied_count
     from procedures_flagged
     group by
         trust_code,
-        period_start
+        period_start,
+        imd_quintile
 
 ),
 
@@ -102,6 +107,7 @@ metric_rows as (
         'revision_within_1y' as metric_id,
         trust_code,
         period_start,
+        imd_quintile,
         revised_within_1_year_count as numerator,
         followed_up_count as denominator
     from trust_months
@@ -109,11 +115,12 @@ metric_rows as (
     union all
 
     select
-        'proms_oxford_gain_mean' as metric_id,
+        'proms_satisfaction' as metric_id,
         trust_code,
         period_start,
-        score_gain_total as numerator,
-        proms_count as denominator
+        imd_quintile,
+        satisfied_count as numerator,
+        satisfaction_answered_count as denominator
     from trust_months
 
 ),
@@ -124,7 +131,7 @@ final as (
         cast(metric_id as varchar) as metric_id,
         cast(trust_code as varchar) as trust_code,
         cast(period_start as date) as period_start,
-        cast(null as integer) as imd_quintile,
+        cast(imd_quintile as integer) as imd_quintile,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator
     from metric_rows

@@ -11,13 +11,15 @@ trust_months as (
     select
         trust_code,
         arrival_month_date as period_start,
+        imd_quintile,
         count(*) as admission_count,
         sum(case when hours_to_stroke_unit <= 4 then 1 else 0 end) as stroke_unit_within_4h_count,
         sum(case when is_thrombolysed then 1 else 0 end) as thrombolysed_count
     from admissions
     group by
         trust_code,
-        arrival_month_date
+        arrival_month_date,
+        imd_quintile
 
 ),
 
@@ -27,6 +29,7 @@ metric_rows as (
         'stroke_unit_within_4h' as metric_id,
         trust_code,
         period_start,
+        imd_quintile,
         stroke_unit_within_4h_count as numerator,
         admission_count as denominator
     from trust_months
@@ -37,6 +40,7 @@ metric_rows as (
         'stroke_thrombolysis_rate' as metric_id,
         trust_code,
         period_start,
+        imd_quintile,
         thrombolysed_count as numerator,
         admission_count as denominator
     from trust_months
@@ -49,7 +53,7 @@ final as (
         cast(metric_id as varchar) as metric_id,
         cast(trust_code as varchar) as trust_code,
         cast(period_start as date) as period_start,
-        cast(null as integer) as imd_quintile,
+        cast(imd_quintile as integer) as imd_quintile,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator
     from metric_rows

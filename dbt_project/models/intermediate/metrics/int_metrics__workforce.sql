@@ -1,6 +1,8 @@
 {#
     Sickness absence and leavers come from the staff records, vacancies and agency staffing from the
     establishment return: a trust and month present in only one of them yields only its metrics.
+    The stability index comes from int_staff_cohorts_followed_up. Nurses per occupied bed need a
+    bed return for the trust and month.
 #}
 with
 
@@ -16,6 +18,18 @@ vacancies as (
 
 ),
 
+occupancy as (
+
+    select * from {{ ref('stg_bed_availability__occupancy') }}
+
+),
+
+stability_trust_months as (
+
+    select * from {{ ref('int_staff_cohorts_followed_up') }}
+
+),
+
 staff_trust_months as (
 
     select
@@ -24,7 +38,10 @@ staff_trust_months as (
         count(*) as headcount,
         sum(case when is_leaver then 1 else 0 end) as leaver_count,
         sum(sickness_fte_days) as sickness_fte_days,
-        sum(available_fte_days) as available_fte_days
+        sum(available_fte_days) as available_fte_days,
+        sum(
+            case when staff_group = 'nurses_midwives' then available_fte_days else 0 end
+        ) as nurse_available_fte_days
     from staff_months
     group by
         trust_code,
@@ -44,6 +61,34 @@ establishment_trust_months as (
     group by
         trust_code,
         reporting_month_date
+
+),
+
+bed_months as (
+
+    select
+        trust_code,
+        reporting_month_date as period_start,
+        sum(occupied_bed_days) as occupied_bed_days
+    from occupancy
+    group by
+        trust_code,
+        reporting_month_date
+
+),
+
+nurse_bed_months as (
+
+    select
+        bed_months.trust_code,
+        bed_months.period_start,
+        bed_months.occupied_bed_days,
+        coalesce(staff_trust_months.nurse_available_fte_days, 0) as nurse_available_fte_days
+    from bed_months
+    left join staff_trust_months
+        on
+            bed_months.trust_code = staff_trust_months.trust_code
+            and bed_months.period_start = staff_trust_months.period_start
 
 ),
 
@@ -86,6 +131,26 @@ metric_rows as (
         agency_fte as numerator,
         establishment_fte as denominator
     from establishment_trust_months
+
+    union all
+
+    select
+        'staff_stability_index' as metric_id,
+        trust_code,
+        period_start,
+        still_in_post_count as numerator,
+        cohort_headcount as denominator
+    from stability_trust_months
+
+    union all
+
+    select
+        'registered_nurses_per_occupied_bed' as metric_id,
+        trust_code,
+        period_start,
+        nurse_available_fte_days as numerator,
+        occupied_bed_days as denominator
+    from nurse_bed_months
 
 ),
 

@@ -1,7 +1,7 @@
 {#
-    Every metric is computed the same way from its numerator and denominator, with the multiplier
-    taken from the catalogue, so a change of definition is a change to the seed. Trusts are
-    reported under the code they had at the time; dim_organisations maps them to successors.
+    Every metric is computed the same way from its numerator and denominator (summed over
+    deprivation quintiles to the whole trust), with the multiplier taken from the catalogue, so a
+    change of definition is a change to the seed. Trusts are reported under the code they had at the time; dim_organisations maps them to successors.
 #}
 with
 
@@ -61,31 +61,47 @@ metrics_unioned as (
 
 ),
 
+trust_months as (
+
+    select
+        metric_id,
+        trust_code,
+        period_start,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from metrics_unioned
+    group by
+        metric_id,
+        trust_code,
+        period_start
+
+),
+
 final as (
 
     select
-        cast(metrics_unioned.metric_id as varchar) as metric_id,
-        cast(metrics_unioned.trust_code as varchar) as org_code,
+        cast(trust_months.metric_id as varchar) as metric_id,
+        cast(trust_months.trust_code as varchar) as org_code,
         cast('trust' as varchar) as org_level,
         cast('month' as varchar) as period_type,
-        cast(metrics_unioned.period_start as date) as period_start,
+        cast(trust_months.period_start as date) as period_start,
         cast(periods.financial_year as varchar) as financial_year,
-        cast(metrics_unioned.numerator as double) as numerator,
-        cast(metrics_unioned.denominator as double) as denominator,
+        cast(trust_months.numerator as double) as numerator,
+        cast(trust_months.denominator as double) as denominator,
         cast(
             case
-                when metrics_unioned.denominator != 0
+                when trust_months.denominator != 0
                     then
-                        metrics_unioned.numerator
-                        / metrics_unioned.denominator
+                        trust_months.numerator
+                        / trust_months.denominator
                         * metric_catalogue.unit_multiplier
             end as double
         ) as value
-    from metrics_unioned
+    from trust_months
     left join metric_catalogue
-        on metrics_unioned.metric_id = metric_catalogue.metric_id
+        on trust_months.metric_id = metric_catalogue.metric_id
     left join periods
-        on metrics_unioned.period_start = periods.period_start
+        on trust_months.period_start = periods.period_start
 
 )
 

@@ -1,0 +1,65 @@
+{#
+    The stability index follows each person from the month twelve months earlier. A trust that has
+    merged since is followed under its successor, so staff who moved with the merger count as
+    stable. Only months the staff records cover get a row, and only when the month twelve months
+    earlier had staff records too.
+#}
+with
+
+staff_months as (
+
+    select * from {{ ref('stg_workforce__staff_months') }}
+
+),
+
+organisations as (
+
+    select * from {{ ref('stg_organisations__organisations') }}
+
+),
+
+reported_months as (
+
+    select distinct reporting_month_date as period_start
+    from staff_months
+
+),
+
+cohorts as (
+
+    select
+        staff_months.staff_id_hash,
+        reported_months.period_start,
+        case
+            when organisations.close_date < reported_months.period_start
+                then organisations.successor_code
+            else staff_months.trust_code
+        end as trust_code
+    from staff_months
+    inner join reported_months
+        on {{ dbt.dateadd('month', 12, 'staff_months.reporting_month_date') }} = reported_months.period_start
+    left join organisations
+        on staff_months.trust_code = organisations.org_code
+
+),
+
+final as (
+
+    select
+        cohorts.trust_code,
+        cast(cohorts.period_start as date) as period_start,
+        count(*) as cohort_headcount,
+        count(still_in_post.staff_id_hash) as still_in_post_count
+    from cohorts
+    left join staff_months as still_in_post
+        on
+            cohorts.staff_id_hash = still_in_post.staff_id_hash
+            and cohorts.trust_code = still_in_post.trust_code
+            and cohorts.period_start = still_in_post.reporting_month_date
+    group by
+        cohorts.trust_code,
+        cohorts.period_start
+
+)
+
+select * from final

@@ -1,0 +1,171 @@
+"""The truths the generator planted show up in the metrics, where they were planted.
+
+Reads the intermediate metric rows of one real build (the `sample_build` session fixture): additive
+rows are summed over months and deprivation quintiles before dividing, never averaged; medians and
+means are taken over the observations. Which trusts and series are planted comes from the
+generator's manifest; which direction is worse comes from the metric catalogue.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+
+import duckdb
+import pytest
+from conftest import Build
+
+pytestmark = pytest.mark.slow
+
+ADDITIVE_MODELS = (
+    "int_metrics__incidents",
+    "int_metrics__hip_fracture_audit",
+    "int_metrics__stroke_audit",
+    "int_metrics__joint_registry",
+    "int_metrics__workforce",
+)
+ADDITIVE_ROWS = " union all ".join(f"select * from intermediate.{m}" for m in ADDITIVE_MODELS)
+OBSERVATIONS = "intermediate.int_metric_observations"
+RISK_ADJUSTED = "intermediate.int_hip_fracture_episodes_risk_adjusted"
+
+
+def _query(build: Build, sql: str) -> list[tuple]:
+    """Query the build database, where the intermediate models live (the published copy has marts only)."""
+    with duckdb.connect(str(build.data_dir / "build" / "warehouse.duckdb"), read_only=True) as db:
+        return db.execute(sql).fetchall()
+
+
+def _catalogue(build: Build) -> dict[str, tuple[str, str]]:
+    """metric id -> (unit, improvement direction)."""
+    rows = build.query("select metric_id, unit, improvement_direction from marts.metric_catalogue")
+    return {metric: (unit, direction) for metric, unit, direction in rows}
+
+
+def _summary(unit: str, values: Iterable[float]) -> float:
+    values = list(values)
+    return statistics.median(values) if unit == "median" else statistics.fmean(values)
+
+
+def _values(build: Build, catalogue: dict, where: str = "true") -> dict[str, dict[str | None, float]]:
+    """metric id -> {trust code: value over the rows matching `where`, None: the national value}."""
+    values: dict[str, dict[str | None, float]] = defaultdict(dict)
+    for metric, trust, numerator, denominator in _query(
+        build,
+        f"select metric_id, trust_code, sum(numerator), sum(denominator) from ({ADDITIVE_ROWS}) "
+        f"where {where} group by rollup (metric_id, trust_code) having metric_id is not null",
+    ):
+        if denominator:
+            values[metric][trust] = numerator / denominator
+    observations: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for metric, trust, observation in _query(
+        build,
+        f"select metric_id, trust_code, observation from {OBSERVATIONS} where {where}",
+    ):
+        observations[metric][trust].append(observation)
+    for metric, by_trust in observations.items():
+        unit = catalogue[metric][0]
+        values[metric] = {trust: _summary(unit, obs) for trust, obs in by_trust.items()}
+        values[metric][None] = _summary(unit, [o for obs in by_trust.values() for o in obs])
+    return values
+
+
+def _worse(direction: str, value: float, reference: float) -> bool:
+    return value > reference if direction == "decrease" else value < reference
+
+
+def test_build_succeeded(sample_build: Build):
+    assert sample_build.exit_code == 0, sample_build.output[-4000:]
+
+
+def test_truths_are_planted_on_new_metrics_of_every_kind(sample_build: Build):
+    catalogue = _catalogue(sample_build)
+    planted = set(sample_build.manifest["worse_trusts"])
+    assert planted <= set(catalogue)
+    units = {catalogue[m][0] for m in planted}
+    assert {"proportion", "rate_per_1000", "standardised_ratio", "median", "mean"} <= units
+    assert {"hip_30day_mortality_smr", "incident_reporting_rate", "staff_stability_index"} <= planted
+
+
+def test_planted_worse_trusts_are_worse_than_national(sample_build: Build):
+    catalogue = _catalogue(sample_build)
+    values = _values(sample_build, catalogue)
+    checked = []
+    for metric, trusts in sample_build.manifest["worse_trusts"].items():
+        direction = catalogue[metric][1]
+        national = values[metric][None]
+        for trust in trusts:
+            assert trust in values[metric], (metric, trust, "no value")
+            mine = values[metric][trust]
+            assert _worse(direction, mine, national), (metric, trust, mine, national)
+            checked.append(metric)
+    assert len(set(checked)) >= 12
+
+
+def test_deteriorating_series_are_worse_after_their_start_month(sample_build: Build):
+    catalogue = _catalogue(sample_build)
+    deteriorating = sample_build.manifest["deteriorating"]
+    assert len(deteriorating) >= 2
+    for item in deteriorating:
+        metric, trust, start = item["metric_id"], item["trust_code"], f"{item['from_month']}-01"
+        before = _values(sample_build, catalogue, f"period_start < date '{start}'")[metric][trust]
+        after = _values(sample_build, catalogue, f"period_start >= date '{start}'")[metric][trust]
+        assert _worse(catalogue[metric][1], after, before), (item, before, after)
+
+
+def test_standardised_mortality_is_one_nationally_and_expected_deaths_follow_case_mix(sample_build: Build):
+    """Indirect standardisation: national observed = expected; older, frailer patients expect more deaths."""
+    [(observed, expected)] = _query(
+        sample_build,
+        f"select sum(observed_death), sum(expected_death) from {RISK_ADJUSTED}",
+    )
+    assert expected > 0 and observed == pytest.approx(expected, rel=1e-9)
+    by_asa = dict(
+        _query(
+            sample_build,
+            f"""select asa_grade, sum(expected_death) / sum(has_30_day_follow_up)
+            from {RISK_ADJUSTED}
+            where has_30_day_follow_up = 1 and asa_grade in (2, 4) group by asa_grade""",
+        )
+    )
+    assert by_asa[4] > by_asa[2]
+
+
+def test_quintile_rows_add_up_to_the_trust_values(sample_build: Build):
+    """metric_values is the sum of the intermediate rows over deprivation quintiles, trust by trust."""
+    differences = _query(
+        sample_build,
+        f"""
+        with summed as (
+            select metric_id, trust_code, period_start, sum(numerator) as n, sum(denominator) as d
+            from ({ADDITIVE_ROWS}) group by all
+        )
+        select count(*), count(v.metric_id), sum(abs(s.n - v.numerator) + abs(s.d - v.denominator))
+        from summed as s
+        left join marts.metric_values as v
+            on s.metric_id = v.metric_id and s.trust_code = v.org_code and s.period_start = v.period_start
+        """,
+    )
+    rows, matched, gap = differences[0]
+    assert rows > 0 and matched == rows and gap < 1e-6
+    quintiles = _query(
+        sample_build,
+        f"""select metric_id, count(distinct imd_quintile) from ({ADDITIVE_ROWS})
+        where metric_id in ('hip_surgery_within_36h', 'stroke_unit_within_4h', 'revision_within_1y')
+        group by metric_id""",
+    )
+    assert sorted(quintiles) == [
+        ("hip_surgery_within_36h", 5),
+        ("revision_within_1y", 5),
+        ("stroke_unit_within_4h", 5),
+    ]
+
+
+def test_every_catalogue_metric_is_computed(sample_build: Build):
+    catalogue = _catalogue(sample_build)
+    additive = {m for (m,) in _query(sample_build, f"select distinct metric_id from ({ADDITIVE_ROWS})")}
+    observed = {m for (m,) in _query(sample_build, f"select distinct metric_id from {OBSERVATIONS}")}
+    assert not additive & observed
+    assert additive | observed == set(catalogue)
+    assert {m for m in observed} == {m for m, (unit, _) in catalogue.items() if unit in ("median", "mean")}
+    assert len(catalogue) >= 20
