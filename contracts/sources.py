@@ -150,6 +150,9 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "procedure, revision or post-operative questionnaire.",
     "workforce": "Workforce returns shaped like NHS Workforce Statistics from the Electronic Staff Record "
     "(ESR), with sickness absence and vacancies. One file per reporting month.",
+    "bed_availability": "Bed availability and occupancy shaped like the KH03 return: overnight bed days "
+    "available and occupied per trust, month and ward type, the exposure of rates per occupied bed day. "
+    "One file per reporting month.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -300,10 +303,14 @@ SOURCE_TABLES: list[SourceTable] = [
         table="occupancy",
         family="capacity",
         file_glob="occupancy_*.csv",
-        model=BedOccupancyV1,
         key_columns=("trust_code", "reporting_month", "ward_type"),
         identifier_columns=(),
-        version="v1",
+        versions=(
+            first_version(
+                BedOccupancyV1,
+                "KH03-like bed return: bed days available and occupied by trust, month and ward type.",
+            ),
+        ),
         description="Overnight bed days available and occupied by trust, month and ward type (KH03-like); "
         "the exposure of rates per 1,000 occupied bed days.",
         activity_date_column="reporting_month",

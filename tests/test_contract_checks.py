@@ -67,6 +67,17 @@ SPECIFIC: dict[tuple[str, str, str | None], Case] = {
     ("incidents/events", "not_after", "event_date"): Case(1, {"event_date": "2025-05-03"}),
     ("incidents/events", "unique_key", "event_id"): Case(2, {"event_id": "W000000001"}),
     ("incidents/events", "plausible_delay", "reported_date"): Case(2, {"event_date": "2024-01-01"}),
+    # bed availability
+    ("bed_availability/occupancy", "greater_than_or_equal_to", "available_bed_days"): Case(
+        2, {"available_bed_days": "-1"}
+    ),
+    ("bed_availability/occupancy", "greater_than_or_equal_to", "occupied_bed_days"): Case(
+        2, {"occupied_bed_days": "-1"}
+    ),
+    ("bed_availability/occupancy", "occupied_within_available", "occupied_bed_days"): Case(
+        1, {"occupied_bed_days": "12401"}
+    ),
+    ("bed_availability/occupancy", "unique_key", "trust_code"): Case(2, {"ward_type": "general_acute"}),
     # hip fracture audit
     ("hip_fracture_audit/episodes", "in_range", "age"): Case(1, {"age": "150"}),
     ("hip_fracture_audit/episodes", "in_range", "imd_quintile"): Case(1, {"imd_quintile": "6"}),
@@ -315,7 +326,11 @@ def test_a_lazy_frame_is_checked_only_for_its_schema_unless_landing_asks_for_dat
     table = next(t for t in VERSIONED if t.name == "joint_registry__proms")
     frame = pl.DataFrame(
         {"procedure_id": ["NJ000000011"], "joint": ["hip"], "pre_op_score": [99], "post_op_score": [41]}
-        | {"pre_op_date": [date(2024, 10, 20)], "post_op_date": [date(2025, 5, 2)]}
+        | {
+            "pre_op_date": [date(2024, 10, 20)],
+            "post_op_date": [date(2025, 5, 2)],
+            "post_op_satisfaction": ["good"],
+        }
     )
     with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
         table.model.validate(frame.lazy(), lazy=True)  # passes: the score of 99 is never looked at
