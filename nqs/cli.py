@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from nqs.metrics import add_metrics_parser
 from nqs.stats.cli import add_funnel_parser, add_spc_parser
 
 
@@ -78,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="summarise the published warehouse and the last build")
     summary.set_defaults(run=_summary)
 
+    add_metrics_parser(commands)
     add_spc_parser(commands)
     add_funnel_parser(commands)
 

@@ -27,7 +27,8 @@ final as (
         cast(funnel_type as varchar) as funnel_type,
         cast(overdispersion_method as varchar) as overdispersion_method,
         cast(version as integer) as version,
-        cast(valid_from as date) as valid_from
+        cast(valid_from as date) as valid_from,
+        cast(base_metric_id as varchar) as base_metric_id
     from metric_catalogue
 
 )
