@@ -3,8 +3,10 @@
     with: Wilson intervals for 81/263, 15/148, 0/20 and 1/29 and Newcombe's method 10 for
     56/70 - 48/80 (Newcombe, Statistics in Medicine 1998, 17:857-872 and 873-890), the exact Poisson
     interval for 10 and 0 events (4.795 to 18.390; 0 to 3.689), and the t interval for the mean of
-    1, 2, 3, 4, 5 (3 plus or minus 2.776 x 1.581 / sqrt 5 = 1.0368 to 4.9632).
+    1, 2, 3, 4, 5 (3 plus or minus 2.776 x 1.581 / sqrt 5 = 1.0368 to 4.9632). For the t example,
+    x1, n1 and x2 hold the count, sum and sum of squares.
 #}
+{%- set x1, n1, x2, n2 = 'examples.x1', 'examples.n1', 'examples.x2', 'examples.n2' %}
 with
 
 normal as (
@@ -15,39 +17,45 @@ normal as (
 
 examples as (
 
-    select 'wilson 81/263' as example, 81.0 as x1, 263.0 as n1, 0.0 as x2, 0.0 as n2, 0.2553 as lower_expected, 0.3662 as upper_expected
-    union all
-    select 'wilson 15/148', 15.0, 148.0, 0.0, 0.0, 0.0624, 0.1605
-    union all
-    select 'wilson 0/20', 0.0, 20.0, 0.0, 0.0, 0.0000, 0.1611
-    union all
-    select 'wilson 1/29', 1.0, 29.0, 0.0, 0.0, 0.0061, 0.1718
-    union all
-    select 'newcombe 56/70 - 48/80', 56.0, 70.0, 48.0, 80.0, 0.0524, 0.3339
-    union all
-    select 'poisson 10', 10.0, 0.0, 0.0, 0.0, 4.7954, 18.3904
-    union all
-    select 'poisson 0', 0.0, 0.0, 0.0, 0.0, 0.0000, 3.6889
-    union all
-    select 't mean of 1..5', 5.0, 15.0, 55.0, 0.0, 1.0368, 4.9632
+    select * from (
+        values
+        ('wilson', 81.0, 263.0, 0.0, 0.0, 0.2553, 0.3662),
+        ('wilson', 15.0, 148.0, 0.0, 0.0, 0.0624, 0.1605),
+        ('wilson', 0.0, 20.0, 0.0, 0.0, 0.0000, 0.1611),
+        ('wilson', 1.0, 29.0, 0.0, 0.0, 0.0061, 0.1718),
+        ('newcombe', 56.0, 70.0, 48.0, 80.0, 0.0524, 0.3339),
+        ('poisson', 10.0, 0.0, 0.0, 0.0, 4.7954, 18.3904),
+        ('poisson', 0.0, 0.0, 0.0, 0.0, 0.0000, 3.6889),
+        ('t', 5.0, 15.0, 55.0, 0.0, 1.0368, 4.9632)
+    ) as published (method, x1, n1, x2, n2, lower_expected, upper_expected)  -- noqa: AL05
 
 ),
 
 computed as (
 
     select
-        examples.*,
-        case
-            when example like 'wilson%' then {{ wilson_lower('x1', 'n1', 'normal.z') }}
-            when example like 'newcombe%' then {{ newcombe_lower('x1', 'n1', 'x2', 'n2', 'normal.z') }}
-            when example like 'poisson%' then {{ poisson_lower('x1') }}
-            else n1 / x1 - {{ t_half_width('x1', 'n1', 'x2') }}
+        examples.method,
+        examples.x1,
+        examples.n1,
+        examples.x2,
+        examples.n2,
+        examples.lower_expected,
+        examples.upper_expected,
+        case examples.method
+            when 'wilson' then {{ wilson_lower(x1, n1, 'normal.z') }}
+            when 'newcombe'
+                then {{ newcombe_lower(x1, n1, x2, n2, 'normal.z') }}
+            when 'poisson' then {{ poisson_lower(x1) }}
+            when 't'
+                then examples.n1 / examples.x1 - {{ t_half_width(x1, n1, x2) }}
         end as lower_computed,
-        case
-            when example like 'wilson%' then {{ wilson_upper('x1', 'n1', 'normal.z') }}
-            when example like 'newcombe%' then {{ newcombe_upper('x1', 'n1', 'x2', 'n2', 'normal.z') }}
-            when example like 'poisson%' then {{ poisson_upper('x1') }}
-            else n1 / x1 + {{ t_half_width('x1', 'n1', 'x2') }}
+        case examples.method
+            when 'wilson' then {{ wilson_upper(x1, n1, 'normal.z') }}
+            when 'newcombe'
+                then {{ newcombe_upper(x1, n1, x2, n2, 'normal.z') }}
+            when 'poisson' then {{ poisson_upper(x1) }}
+            when 't'
+                then examples.n1 / examples.x1 + {{ t_half_width(x1, n1, x2) }}
         end as upper_computed
     from examples
     cross join normal

@@ -47,7 +47,7 @@ value_counts as (
 
 ),
 
-value_counts_rolled_up as (
+value_counts_placed as (
 
     select
         value_counts.metric_id,
@@ -57,82 +57,98 @@ value_counts_rolled_up as (
         period_bridge.period_type,
         period_bridge.period_start,
         value_counts.imd_quintile,
-        grouping(value_counts.imd_quintile) = 1 as is_all_quintiles,
+        value_counts.period_start as month_start_date,
         value_counts.observation,
-        sum(value_counts.observation_count) as observation_count
+        value_counts.observation_count
     from value_counts
     inner join organisation_bridge
         on value_counts.trust_code = organisation_bridge.trust_code
     inner join period_bridge
         on value_counts.period_start = period_bridge.month_start_date
-    group by grouping sets (
-        (
-            value_counts.metric_id,
-            organisation_bridge.org_view,
-            organisation_bridge.org_level,
-            organisation_bridge.org_code,
-            period_bridge.period_type,
-            period_bridge.period_start,
-            value_counts.imd_quintile,
-            value_counts.observation
-        ),
-        (
-            value_counts.metric_id,
-            organisation_bridge.org_view,
-            organisation_bridge.org_level,
-            organisation_bridge.org_code,
-            period_bridge.period_type,
-            period_bridge.period_start,
-            value_counts.observation
-        )
-    )
 
 ),
 
-observed_months as (
+value_counts_by_quintile as (
 
-    select distinct
+    select
         metric_id,
-        trust_code,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
         period_start,
-        imd_quintile
-    from value_counts
+        imd_quintile,
+        false as is_all_quintiles,
+        month_start_date,
+        observation,
+        observation_count
+    from value_counts_placed
+
+    union all
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        cast(null as integer) as imd_quintile,
+        true as is_all_quintiles,
+        month_start_date,
+        observation,
+        observation_count
+    from value_counts_placed
+
+),
+
+value_counts_rolled_up as (
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        observation,
+        sum(observation_count) as observation_count
+    from value_counts_by_quintile
+    group by
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        observation
 
 ),
 
 months_observed as (
 
     select
-        observed_months.metric_id,
-        organisation_bridge.org_view,
-        organisation_bridge.org_code,
-        period_bridge.period_type,
-        period_bridge.period_start,
-        observed_months.imd_quintile,
-        grouping(observed_months.imd_quintile) = 1 as is_all_quintiles,
-        count(distinct observed_months.period_start) as months_reported
-    from observed_months
-    inner join organisation_bridge
-        on observed_months.trust_code = organisation_bridge.trust_code
-    inner join period_bridge
-        on observed_months.period_start = period_bridge.month_start_date
-    group by grouping sets (
-        (
-            observed_months.metric_id,
-            organisation_bridge.org_view,
-            organisation_bridge.org_code,
-            period_bridge.period_type,
-            period_bridge.period_start,
-            observed_months.imd_quintile
-        ),
-        (
-            observed_months.metric_id,
-            organisation_bridge.org_view,
-            organisation_bridge.org_code,
-            period_bridge.period_type,
-            period_bridge.period_start
-        )
-    )
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        count(distinct month_start_date) as months_reported
+    from value_counts_by_quintile
+    group by
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles
 
 ),
 
@@ -183,7 +199,9 @@ cells_ranked as (
         *,
         cast(floor((observation_count + 1) / 2.0) as bigint) as lower_middle_rank,
         cast(ceil((observation_count + 1) / 2.0) as bigint) as upper_middle_rank,
-        cast(binomial_quantile({{ tail }}, observation_count, 0.5) as bigint) as interval_rank
+        cast(binomial_quantile({{ tail }}, observation_count, 0.5) as bigint) as interval_rank,
+        observation_count + 1
+        - cast(binomial_quantile({{ tail }}, observation_count, 0.5) as bigint) as upper_interval_rank
     from cells
 
 ),
@@ -208,9 +226,7 @@ order_statistics as (
             where value_counts_accumulated.cumulative_count >= cells_ranked.interval_rank
         ) as interval_lower_observation,
         min(value_counts_accumulated.observation) filter (
-            where
-                value_counts_accumulated.cumulative_count
-                >= cells_ranked.observation_count - cells_ranked.interval_rank + 1
+            where value_counts_accumulated.cumulative_count >= cells_ranked.upper_interval_rank
         ) as interval_upper_observation
     from cells_ranked
     inner join value_counts_accumulated

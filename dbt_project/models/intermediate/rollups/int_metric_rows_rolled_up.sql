@@ -83,6 +83,40 @@ rows_placed as (
 
 ),
 
+rows_by_quintile as (
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        false as is_all_quintiles,
+        month_start_date,
+        numerator,
+        denominator
+    from rows_placed
+
+    union all
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        cast(null as integer) as imd_quintile,
+        true as is_all_quintiles,
+        month_start_date,
+        numerator,
+        denominator
+    from rows_placed
+
+),
+
 rolled_up as (
 
     select
@@ -93,15 +127,20 @@ rolled_up as (
         period_type,
         period_start,
         imd_quintile,
-        grouping(imd_quintile) = 1 as is_all_quintiles,
+        is_all_quintiles,
         sum(numerator) as numerator,
         sum(denominator) as denominator,
         count(distinct month_start_date) as months_reported
-    from rows_placed
-    group by grouping sets (
-        (metric_id, org_view, org_level, org_code, period_type, period_start, imd_quintile),
-        (metric_id, org_view, org_level, org_code, period_type, period_start)
-    )
+    from rows_by_quintile
+    group by
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles
 
 ),
 

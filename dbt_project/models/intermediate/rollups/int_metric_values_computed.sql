@@ -34,6 +34,12 @@ normal as (
 cells_joined as (
 
     select
+        observations_rolled_up.observation_count,
+        observations_rolled_up.observation_sum,
+        observations_rolled_up.observation_sum_of_squares,
+        observations_rolled_up.median,
+        observations_rolled_up.median_ci_lower,
+        observations_rolled_up.median_ci_upper,
         coalesce(rows_rolled_up.metric_id, observations_rolled_up.metric_id) as metric_id,
         coalesce(rows_rolled_up.org_view, observations_rolled_up.org_view) as org_view,
         coalesce(rows_rolled_up.org_level, observations_rolled_up.org_level) as org_level,
@@ -41,16 +47,14 @@ cells_joined as (
         coalesce(rows_rolled_up.period_type, observations_rolled_up.period_type) as period_type,
         coalesce(rows_rolled_up.period_start, observations_rolled_up.period_start) as period_start,
         coalesce(rows_rolled_up.imd_quintile, observations_rolled_up.imd_quintile) as imd_quintile,
-        coalesce(rows_rolled_up.is_all_quintiles, observations_rolled_up.is_all_quintiles) as is_all_quintiles,
+        coalesce(
+            rows_rolled_up.is_all_quintiles, observations_rolled_up.is_all_quintiles
+        ) as is_all_quintiles,
         coalesce(rows_rolled_up.numerator, observations_rolled_up.observation_sum) as numerator,
         coalesce(rows_rolled_up.denominator, observations_rolled_up.observation_count) as denominator,
-        coalesce(rows_rolled_up.months_reported, observations_rolled_up.months_reported) as months_reported,
-        observations_rolled_up.observation_count,
-        observations_rolled_up.observation_sum,
-        observations_rolled_up.observation_sum_of_squares,
-        observations_rolled_up.median,
-        observations_rolled_up.median_ci_lower,
-        observations_rolled_up.median_ci_upper
+        coalesce(
+            rows_rolled_up.months_reported, observations_rolled_up.months_reported
+        ) as months_reported
     from rows_rolled_up
     full outer join observations_rolled_up
         on

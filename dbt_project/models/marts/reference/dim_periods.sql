@@ -72,10 +72,8 @@ period_bounds as (
     select
         *,
         cast(cast(financial_year_start_year as varchar) || '-04-01' as date) as financial_year_start_date,
-        cast(
-            {{ dbt.dateadd('month', '3 * (financial_quarter - 1) - financial_month_number + 1', 'period_start') }}
-            as date
-        ) as quarter_start_date
+        {%- set months_into_quarter = '3 * (financial_quarter - 1) - financial_month_number + 1' %}
+        cast({{ dbt.dateadd('month', months_into_quarter, 'period_start') }} as date) as quarter_start_date
     from financial_labels
 
 ),
