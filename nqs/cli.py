@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nqs.charts.cli import add_chart_parser
 from nqs.contracts_cli import add_contracts_parser
+from nqs.metrics import add_metrics_parser
 from nqs.stats.cli import add_funnel_parser, add_spc_parser
 from nqs.validate import add_validate_parser
 
@@ -82,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
     summary.set_defaults(run=_summary)
 
     add_validate_parser(commands)
+    add_metrics_parser(commands)
     add_spc_parser(commands)
     add_funnel_parser(commands)
     add_contracts_parser(commands)

@@ -1,107 +1,68 @@
 {#
-    Every metric is computed the same way from its numerator and denominator (summed over
-    deprivation quintiles to the whole trust), with the multiplier taken from the catalogue, so a
-    change of definition is a change to the seed. Trusts are reported under the code they had at the time; dim_organisations maps them to successors.
+    Every metric at every level of the organisation hierarchy (trust, ICB, region, England), for
+    months, financial quarters and financial years, in two views of merged trusts (org_view). Values
+    come from summed numerators and denominators, never from averaged rates; medians from the
+    observations; the unit, multiplier and minimum denominator from the metric catalogue.
 #}
 with
 
-metrics_incidents as (
+metric_values_computed as (
 
-    select * from {{ ref('int_metrics__incidents') }}
-
-),
-
-metrics_hip_fracture_audit as (
-
-    select * from {{ ref('int_metrics__hip_fracture_audit') }}
+    select * from {{ ref('int_metric_values_computed') }}
 
 ),
 
-metrics_stroke_audit as (
+hierarchy as (
 
-    select * from {{ ref('int_metrics__stroke_audit') }}
-
-),
-
-metrics_joint_registry as (
-
-    select * from {{ ref('int_metrics__joint_registry') }}
+    select * from {{ ref('int_organisations_hierarchy') }}
 
 ),
 
-metrics_workforce as (
+period_bridge as (
 
-    select * from {{ ref('int_metrics__workforce') }}
-
-),
-
-metric_catalogue as (
-
-    select * from {{ ref('metric_catalogue') }}
+    select * from {{ ref('int_period_rollup_bridge') }}
 
 ),
 
 periods as (
 
-    select * from {{ ref('dim_periods') }}
-
-),
-
-metrics_unioned as (
-
-    select * from metrics_incidents
-    union all
-    select * from metrics_hip_fracture_audit
-    union all
-    select * from metrics_stroke_audit
-    union all
-    select * from metrics_joint_registry
-    union all
-    select * from metrics_workforce
-
-),
-
-trust_months as (
-
-    select
-        metric_id,
-        trust_code,
+    select distinct
+        period_type,
         period_start,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator
-    from metrics_unioned
-    group by
-        metric_id,
-        trust_code,
-        period_start
+        period_end,
+        financial_year
+    from period_bridge
 
 ),
 
 final as (
 
     select
-        cast(trust_months.metric_id as varchar) as metric_id,
-        cast(trust_months.trust_code as varchar) as org_code,
-        cast('trust' as varchar) as org_level,
-        cast('month' as varchar) as period_type,
-        cast(trust_months.period_start as date) as period_start,
+        cast(metric_values_computed.metric_id as varchar) as metric_id,
+        cast(metric_values_computed.org_code as varchar) as org_code,
+        cast(metric_values_computed.org_level as varchar) as org_level,
+        cast(metric_values_computed.period_type as varchar) as period_type,
+        cast(metric_values_computed.period_start as date) as period_start,
         cast(periods.financial_year as varchar) as financial_year,
-        cast(trust_months.numerator as double) as numerator,
-        cast(trust_months.denominator as double) as denominator,
-        cast(
-            case
-                when trust_months.denominator != 0
-                    then
-                        trust_months.numerator
-                        / trust_months.denominator
-                        * metric_catalogue.unit_multiplier
-            end as double
-        ) as value
-    from trust_months
-    left join metric_catalogue
-        on trust_months.metric_id = metric_catalogue.metric_id
+        cast(metric_values_computed.numerator as double) as numerator,
+        cast(metric_values_computed.denominator as double) as denominator,
+        cast(metric_values_computed.value as double) as value,
+        cast(metric_values_computed.ci_lower as double) as ci_lower,
+        cast(metric_values_computed.ci_upper as double) as ci_upper,
+        cast(metric_values_computed.org_view as varchar) as org_view,
+        cast(hierarchy.org_name as varchar) as org_name,
+        cast(periods.period_end as date) as period_end,
+        cast(metric_values_computed.unit as varchar) as unit,
+        cast(metric_values_computed.is_published as boolean) as is_published,
+        cast(metric_values_computed.months_reported as integer) as months_reported
+    from metric_values_computed
+    left join hierarchy
+        on metric_values_computed.org_code = hierarchy.org_code
     left join periods
-        on trust_months.period_start = periods.period_start
+        on
+            metric_values_computed.period_type = periods.period_type
+            and metric_values_computed.period_start = periods.period_start
+    where metric_values_computed.is_all_quintiles
 
 )
 

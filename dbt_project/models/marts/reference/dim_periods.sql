@@ -67,6 +67,17 @@ financial_labels as (
 
 ),
 
+period_bounds as (
+
+    select
+        *,
+        cast(cast(financial_year_start_year as varchar) || '-04-01' as date) as financial_year_start_date,
+        {%- set months_into_quarter = '3 * (financial_quarter - 1) - financial_month_number + 1' %}
+        cast({{ dbt.dateadd('month', months_into_quarter, 'period_start') }} as date) as quarter_start_date
+    from financial_labels
+
+),
+
 final as (
 
     select
@@ -78,11 +89,16 @@ final as (
         calendar_year,
         calendar_month,
         financial_year,
-        cast(cast(financial_year_start_year as varchar) || '-04-01' as date) as financial_year_start_date,
+        financial_year_start_date,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, 'financial_year_start_date')) }} as date)
+            as financial_year_end_date,
         financial_month_number,
         financial_quarter,
-        financial_year || ' Q' || cast(financial_quarter as varchar) as financial_quarter_label
-    from financial_labels
+        financial_year || ' Q' || cast(financial_quarter as varchar) as financial_quarter_label,
+        quarter_start_date,
+        cast({{ dbt.last_day(dbt.dateadd('month', 2, 'quarter_start_date'), 'month') }} as date)
+            as quarter_end_date
+    from period_bounds
 
 )
 

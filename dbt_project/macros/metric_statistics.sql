@@ -1,0 +1,40 @@
+{#
+    The value of a metric and its confidence interval from its summed numerator and denominator
+    (and, for medians and means, its observations), by the unit the catalogue gives it. One
+    definition for metric_values and metric_values_by_deprivation. `cell` is the alias of a relation
+    with unit, unit_multiplier, numerator, denominator, observation_count, observation_sum,
+    observation_sum_of_squares, median, median_ci_lower and median_ci_upper; `z` the normal quantile.
+#}
+
+{% macro metric_value(cell) -%}
+    case
+        when {{ cell }}.unit = 'count' then {{ cell }}.numerator * {{ cell }}.unit_multiplier
+        when {{ cell }}.unit = 'median' then {{ cell }}.median * {{ cell }}.unit_multiplier
+        when {{ cell }}.denominator != 0
+            then {{ cell }}.numerator / {{ cell }}.denominator * {{ cell }}.unit_multiplier
+    end
+{%- endmacro %}
+
+{% macro metric_interval(cell, bound, z) -%}
+    {%- set sign = '-' if bound == 'lower' else '+' -%}
+    case
+        when {{ cell }}.unit = 'proportion'
+            then {{ wilson_lower(cell ~ '.numerator', cell ~ '.denominator', z) if bound == 'lower'
+                else wilson_upper(cell ~ '.numerator', cell ~ '.denominator', z) }}
+                * {{ cell }}.unit_multiplier
+        when {{ cell }}.unit = 'count'
+            then {{ poisson_lower(cell ~ '.numerator') if bound == 'lower'
+                else poisson_upper(cell ~ '.numerator') }}
+                * {{ cell }}.unit_multiplier
+        when {{ cell }}.unit in ('rate_per_1000', 'ratio', 'standardised_ratio') and {{ cell }}.denominator > 0
+            then {{ poisson_lower(cell ~ '.numerator') if bound == 'lower'
+                else poisson_upper(cell ~ '.numerator') }}
+                / {{ cell }}.denominator * {{ cell }}.unit_multiplier
+        when {{ cell }}.unit = 'mean' and {{ cell }}.denominator != 0
+            then ({{ cell }}.numerator / {{ cell }}.denominator {{ sign }} {{ t_half_width(
+                cell ~ '.observation_count', cell ~ '.observation_sum', cell ~ '.observation_sum_of_squares'
+            ) }}) * {{ cell }}.unit_multiplier
+        when {{ cell }}.unit = 'median'
+            then {{ cell }}.median_ci_{{ bound }} * {{ cell }}.unit_multiplier
+    end
+{%- endmacro %}

@@ -1,0 +1,301 @@
+{#
+    Medians and the sums behind means at every level and period, from the observations themselves
+    (a median of medians is not a median). Observations are first counted by value per trust and
+    month, so rolling up sums counts rather than copying every observation 24 times. The median is
+    the middle order statistic (the mean of the two middle ones for an even count); its interval is
+    the distribution-free one between order statistics r and n - r + 1, r being the binomial
+    (n, 1/2) quantile at half the significance level, null when n is too small for one.
+#}
+{%- set tail = (1 - var('confidence_level')) / 2 -%}
+with
+
+observations as (
+
+    select * from {{ ref('int_metric_observations') }}
+
+),
+
+organisation_bridge as (
+
+    select * from {{ ref('int_organisation_rollup_bridge') }}
+
+),
+
+period_bridge as (
+
+    select * from {{ ref('int_period_rollup_bridge') }}
+
+),
+
+value_counts as (
+
+    select
+        metric_id,
+        trust_code,
+        period_start,
+        imd_quintile,
+        observation,
+        count(*) as observation_count
+    from observations
+    where observation is not null
+    group by
+        metric_id,
+        trust_code,
+        period_start,
+        imd_quintile,
+        observation
+
+),
+
+value_counts_placed as (
+
+    select
+        value_counts.metric_id,
+        organisation_bridge.org_view,
+        organisation_bridge.org_level,
+        organisation_bridge.org_code,
+        period_bridge.period_type,
+        period_bridge.period_start,
+        value_counts.imd_quintile,
+        value_counts.period_start as month_start_date,
+        value_counts.observation,
+        value_counts.observation_count
+    from value_counts
+    inner join organisation_bridge
+        on value_counts.trust_code = organisation_bridge.trust_code
+    inner join period_bridge
+        on value_counts.period_start = period_bridge.month_start_date
+
+),
+
+value_counts_by_quintile as (
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        false as is_all_quintiles,
+        month_start_date,
+        observation,
+        observation_count
+    from value_counts_placed
+
+    union all
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        cast(null as integer) as imd_quintile,
+        true as is_all_quintiles,
+        month_start_date,
+        observation,
+        observation_count
+    from value_counts_placed
+
+),
+
+value_counts_rolled_up as (
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        observation,
+        sum(observation_count) as observation_count
+    from value_counts_by_quintile
+    group by
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        observation
+
+),
+
+months_observed as (
+
+    select
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        count(distinct month_start_date) as months_reported
+    from value_counts_by_quintile
+    group by
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles
+
+),
+
+value_counts_accumulated as (
+
+    select
+        *,
+        sum(observation_count) over (
+            partition by
+                metric_id, org_view, org_code, period_type, period_start, imd_quintile, is_all_quintiles
+            order by observation
+            rows between unbounded preceding and current row
+        ) as cumulative_count
+    from value_counts_rolled_up
+
+),
+
+cells as (
+
+    select
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        sum(observation_count) as observation_count,
+        sum(observation_count * observation) as observation_sum,
+        sum(observation_count * observation * observation) as observation_sum_of_squares
+    from value_counts_rolled_up
+    group by
+        metric_id,
+        org_view,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles
+
+),
+
+cells_ranked as (
+
+    select
+        *,
+        cast(floor((observation_count + 1) / 2.0) as bigint) as lower_middle_rank,
+        cast(ceil((observation_count + 1) / 2.0) as bigint) as upper_middle_rank,
+        cast(binomial_quantile({{ tail }}, observation_count, 0.5) as bigint) as interval_rank,
+        observation_count + 1
+        - cast(binomial_quantile({{ tail }}, observation_count, 0.5) as bigint) as upper_interval_rank
+    from cells
+
+),
+
+order_statistics as (
+
+    select
+        cells_ranked.metric_id,
+        cells_ranked.org_view,
+        cells_ranked.org_code,
+        cells_ranked.period_type,
+        cells_ranked.period_start,
+        cells_ranked.imd_quintile,
+        cells_ranked.is_all_quintiles,
+        min(value_counts_accumulated.observation) filter (
+            where value_counts_accumulated.cumulative_count >= cells_ranked.lower_middle_rank
+        ) as lower_middle_observation,
+        min(value_counts_accumulated.observation) filter (
+            where value_counts_accumulated.cumulative_count >= cells_ranked.upper_middle_rank
+        ) as upper_middle_observation,
+        min(value_counts_accumulated.observation) filter (
+            where value_counts_accumulated.cumulative_count >= cells_ranked.interval_rank
+        ) as interval_lower_observation,
+        min(value_counts_accumulated.observation) filter (
+            where value_counts_accumulated.cumulative_count >= cells_ranked.upper_interval_rank
+        ) as interval_upper_observation
+    from cells_ranked
+    inner join value_counts_accumulated
+        on
+            cells_ranked.metric_id = value_counts_accumulated.metric_id
+            and cells_ranked.org_view = value_counts_accumulated.org_view
+            and cells_ranked.org_code = value_counts_accumulated.org_code
+            and cells_ranked.period_type = value_counts_accumulated.period_type
+            and cells_ranked.period_start = value_counts_accumulated.period_start
+            and cells_ranked.imd_quintile is not distinct from value_counts_accumulated.imd_quintile
+            and cells_ranked.is_all_quintiles = value_counts_accumulated.is_all_quintiles
+    group by
+        cells_ranked.metric_id,
+        cells_ranked.org_view,
+        cells_ranked.org_code,
+        cells_ranked.period_type,
+        cells_ranked.period_start,
+        cells_ranked.imd_quintile,
+        cells_ranked.is_all_quintiles
+
+),
+
+final as (
+
+    select
+        cast(cells_ranked.metric_id as varchar) as metric_id,
+        cast(cells_ranked.org_view as varchar) as org_view,
+        cast(cells_ranked.org_level as varchar) as org_level,
+        cast(cells_ranked.org_code as varchar) as org_code,
+        cast(cells_ranked.period_type as varchar) as period_type,
+        cast(cells_ranked.period_start as date) as period_start,
+        cast(cells_ranked.imd_quintile as integer) as imd_quintile,
+        cast(cells_ranked.is_all_quintiles as boolean) as is_all_quintiles,
+        cast(cells_ranked.observation_count as double) as observation_count,
+        cast(cells_ranked.observation_sum as double) as observation_sum,
+        cast(cells_ranked.observation_sum_of_squares as double) as observation_sum_of_squares,
+        cast(months_observed.months_reported as integer) as months_reported,
+        cast(
+            (order_statistics.lower_middle_observation + order_statistics.upper_middle_observation) / 2.0
+            as double
+        ) as median,
+        cast(
+            case when cells_ranked.interval_rank >= 1 then order_statistics.interval_lower_observation end
+            as double
+        ) as median_ci_lower,
+        cast(
+            case when cells_ranked.interval_rank >= 1 then order_statistics.interval_upper_observation end
+            as double
+        ) as median_ci_upper
+    from cells_ranked
+    inner join order_statistics
+        on
+            cells_ranked.metric_id = order_statistics.metric_id
+            and cells_ranked.org_view = order_statistics.org_view
+            and cells_ranked.org_code = order_statistics.org_code
+            and cells_ranked.period_type = order_statistics.period_type
+            and cells_ranked.period_start = order_statistics.period_start
+            and cells_ranked.imd_quintile is not distinct from order_statistics.imd_quintile
+            and cells_ranked.is_all_quintiles = order_statistics.is_all_quintiles
+    inner join months_observed
+        on
+            cells_ranked.metric_id = months_observed.metric_id
+            and cells_ranked.org_view = months_observed.org_view
+            and cells_ranked.org_code = months_observed.org_code
+            and cells_ranked.period_type = months_observed.period_type
+            and cells_ranked.period_start = months_observed.period_start
+            and cells_ranked.imd_quintile is not distinct from months_observed.imd_quintile
+            and cells_ranked.is_all_quintiles = months_observed.is_all_quintiles
+
+)
+
+select * from final

@@ -1,0 +1,209 @@
+{#
+    Value, confidence interval and publication flag of every rolled-up cell (all quintiles together
+    and each quintile), by the unit the catalogue gives the metric (macros/metric_statistics.sql).
+    Gap metrics (unit gap) are added for every cell of their base metric: the base metric's value in
+    deprivation quintile 1 minus its value in quintile 5, with Newcombe's interval; null where either
+    quintile has no denominator. A gap is published when both quintiles reach its minimum denominator.
+#}
+with
+
+rows_rolled_up as (
+
+    select * from {{ ref('int_metric_rows_rolled_up') }}
+
+),
+
+observations_rolled_up as (
+
+    select * from {{ ref('int_metric_observations_rolled_up') }}
+
+),
+
+metric_catalogue as (
+
+    select * from {{ ref('metric_catalogue') }}
+
+),
+
+normal as (
+
+    select {{ ci_z() }} as z
+
+),
+
+cells_joined as (
+
+    select
+        observations_rolled_up.observation_count,
+        observations_rolled_up.observation_sum,
+        observations_rolled_up.observation_sum_of_squares,
+        observations_rolled_up.median,
+        observations_rolled_up.median_ci_lower,
+        observations_rolled_up.median_ci_upper,
+        coalesce(rows_rolled_up.metric_id, observations_rolled_up.metric_id) as metric_id,
+        coalesce(rows_rolled_up.org_view, observations_rolled_up.org_view) as org_view,
+        coalesce(rows_rolled_up.org_level, observations_rolled_up.org_level) as org_level,
+        coalesce(rows_rolled_up.org_code, observations_rolled_up.org_code) as org_code,
+        coalesce(rows_rolled_up.period_type, observations_rolled_up.period_type) as period_type,
+        coalesce(rows_rolled_up.period_start, observations_rolled_up.period_start) as period_start,
+        coalesce(rows_rolled_up.imd_quintile, observations_rolled_up.imd_quintile) as imd_quintile,
+        coalesce(
+            rows_rolled_up.is_all_quintiles, observations_rolled_up.is_all_quintiles
+        ) as is_all_quintiles,
+        coalesce(rows_rolled_up.numerator, observations_rolled_up.observation_sum) as numerator,
+        coalesce(rows_rolled_up.denominator, observations_rolled_up.observation_count) as denominator,
+        coalesce(
+            rows_rolled_up.months_reported, observations_rolled_up.months_reported
+        ) as months_reported
+    from rows_rolled_up
+    full outer join observations_rolled_up
+        on
+            rows_rolled_up.metric_id = observations_rolled_up.metric_id
+            and rows_rolled_up.org_view = observations_rolled_up.org_view
+            and rows_rolled_up.org_code = observations_rolled_up.org_code
+            and rows_rolled_up.period_type = observations_rolled_up.period_type
+            and rows_rolled_up.period_start = observations_rolled_up.period_start
+            and rows_rolled_up.imd_quintile is not distinct from observations_rolled_up.imd_quintile
+            and rows_rolled_up.is_all_quintiles = observations_rolled_up.is_all_quintiles
+
+),
+
+cells as (
+
+    select
+        cells_joined.*,
+        metric_catalogue.unit,
+        metric_catalogue.unit_multiplier,
+        metric_catalogue.min_denominator
+    from cells_joined
+    inner join metric_catalogue
+        on cells_joined.metric_id = metric_catalogue.metric_id
+
+),
+
+cell_values as (
+
+    select
+        cells.metric_id,
+        cells.org_view,
+        cells.org_level,
+        cells.org_code,
+        cells.period_type,
+        cells.period_start,
+        cells.imd_quintile,
+        cells.is_all_quintiles,
+        cells.unit,
+        cells.numerator,
+        cells.denominator,
+        {{ metric_value('cells') }} as value,
+        {{ metric_interval('cells', 'lower', 'normal.z') }} as ci_lower,
+        {{ metric_interval('cells', 'upper', 'normal.z') }} as ci_upper,
+        coalesce(cells.denominator >= cells.min_denominator, false) as is_published,
+        cells.months_reported
+    from cells
+    cross join normal
+
+),
+
+gap_metrics as (
+
+    select
+        metric_id,
+        base_metric_id,
+        unit,
+        unit_multiplier,
+        min_denominator
+    from metric_catalogue
+    where unit = 'gap'
+
+),
+
+gap_cells as (
+
+    select
+        gap_metrics.metric_id,
+        base_cells.org_view,
+        base_cells.org_level,
+        base_cells.org_code,
+        base_cells.period_type,
+        base_cells.period_start,
+        gap_metrics.unit,
+        gap_metrics.unit_multiplier,
+        gap_metrics.min_denominator,
+        base_cells.months_reported,
+        coalesce(most_deprived.numerator, 0) as most_deprived_numerator,
+        coalesce(most_deprived.denominator, 0) as most_deprived_denominator,
+        coalesce(least_deprived.numerator, 0) as least_deprived_numerator,
+        coalesce(least_deprived.denominator, 0) as least_deprived_denominator
+    from gap_metrics
+    inner join cells as base_cells
+        on
+            gap_metrics.base_metric_id = base_cells.metric_id
+            and base_cells.is_all_quintiles
+    left join cells as most_deprived
+        on
+            base_cells.metric_id = most_deprived.metric_id
+            and base_cells.org_view = most_deprived.org_view
+            and base_cells.org_code = most_deprived.org_code
+            and base_cells.period_type = most_deprived.period_type
+            and base_cells.period_start = most_deprived.period_start
+            and not most_deprived.is_all_quintiles
+            and most_deprived.imd_quintile = 1
+    left join cells as least_deprived
+        on
+            base_cells.metric_id = least_deprived.metric_id
+            and base_cells.org_view = least_deprived.org_view
+            and base_cells.org_code = least_deprived.org_code
+            and base_cells.period_type = least_deprived.period_type
+            and base_cells.period_start = least_deprived.period_start
+            and not least_deprived.is_all_quintiles
+            and least_deprived.imd_quintile = 5
+
+),
+
+gap_values as (
+
+    select
+        gap_cells.metric_id,
+        gap_cells.org_view,
+        gap_cells.org_level,
+        gap_cells.org_code,
+        gap_cells.period_type,
+        gap_cells.period_start,
+        cast(null as integer) as imd_quintile,
+        true as is_all_quintiles,
+        gap_cells.unit,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator,
+        case
+            when gap_cells.most_deprived_denominator > 0 and gap_cells.least_deprived_denominator > 0
+                then (
+                    gap_cells.most_deprived_numerator / gap_cells.most_deprived_denominator
+                    - gap_cells.least_deprived_numerator / gap_cells.least_deprived_denominator
+                ) * gap_cells.unit_multiplier
+        end as value,
+        {{ newcombe_lower(
+            'gap_cells.most_deprived_numerator', 'gap_cells.most_deprived_denominator',
+            'gap_cells.least_deprived_numerator', 'gap_cells.least_deprived_denominator', 'normal.z'
+        ) }} * gap_cells.unit_multiplier as ci_lower,
+        {{ newcombe_upper(
+            'gap_cells.most_deprived_numerator', 'gap_cells.most_deprived_denominator',
+            'gap_cells.least_deprived_numerator', 'gap_cells.least_deprived_denominator', 'normal.z'
+        ) }} * gap_cells.unit_multiplier as ci_upper,
+        least(gap_cells.most_deprived_denominator, gap_cells.least_deprived_denominator)
+        >= gap_cells.min_denominator as is_published,
+        gap_cells.months_reported
+    from gap_cells
+    cross join normal
+
+),
+
+final as (
+
+    select * from cell_values
+    union all
+    select * from gap_values
+
+)
+
+select * from final

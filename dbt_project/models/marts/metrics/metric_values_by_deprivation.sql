@@ -1,0 +1,70 @@
+{#
+    The metric_values cells of metrics whose rows record the patients' deprivation, split by
+    deprivation quintile: the same sums, values and intervals, one quintile at a time.
+#}
+with
+
+metric_values_computed as (
+
+    select * from {{ ref('int_metric_values_computed') }}
+
+),
+
+hierarchy as (
+
+    select * from {{ ref('int_organisations_hierarchy') }}
+
+),
+
+period_bridge as (
+
+    select * from {{ ref('int_period_rollup_bridge') }}
+
+),
+
+periods as (
+
+    select distinct
+        period_type,
+        period_start,
+        period_end,
+        financial_year
+    from period_bridge
+
+),
+
+final as (
+
+    select
+        cast(metric_values_computed.metric_id as varchar) as metric_id,
+        cast(metric_values_computed.org_code as varchar) as org_code,
+        cast(metric_values_computed.org_level as varchar) as org_level,
+        cast(metric_values_computed.period_type as varchar) as period_type,
+        cast(metric_values_computed.period_start as date) as period_start,
+        cast(metric_values_computed.imd_quintile as integer) as imd_quintile,
+        cast(periods.financial_year as varchar) as financial_year,
+        cast(metric_values_computed.numerator as double) as numerator,
+        cast(metric_values_computed.denominator as double) as denominator,
+        cast(metric_values_computed.value as double) as value,
+        cast(metric_values_computed.ci_lower as double) as ci_lower,
+        cast(metric_values_computed.ci_upper as double) as ci_upper,
+        cast(metric_values_computed.org_view as varchar) as org_view,
+        cast(hierarchy.org_name as varchar) as org_name,
+        cast(periods.period_end as date) as period_end,
+        cast(metric_values_computed.unit as varchar) as unit,
+        cast(metric_values_computed.is_published as boolean) as is_published,
+        cast(metric_values_computed.months_reported as integer) as months_reported
+    from metric_values_computed
+    left join hierarchy
+        on metric_values_computed.org_code = hierarchy.org_code
+    left join periods
+        on
+            metric_values_computed.period_type = periods.period_type
+            and metric_values_computed.period_start = periods.period_start
+    where
+        not metric_values_computed.is_all_quintiles
+        and metric_values_computed.imd_quintile is not null
+
+)
+
+select * from final
