@@ -13,12 +13,13 @@ PERIOD_TYPES = ("month", "financial_year")
 
 
 def read_inputs(db: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(trust metric values by month and financial year, the metric catalogue, organisation names)."""
+    """(trust metric values by month and financial year, merged trusts under their successors (the
+    current view), the metric catalogue, organisation names)."""
     values = db.sql(
         f"""
         select metric_id, org_code, org_level, period_type, period_start, numerator, denominator, value
         from {SCHEMA}.metric_values
-        where org_level = 'trust' and period_type in ('month', 'financial_year')
+        where org_level = 'trust' and org_view = 'current' and period_type in ('month', 'financial_year')
         """  # noqa: S608 - fixed names
     ).pl()
     catalogue = db.sql(f"select * from {SCHEMA}.metric_catalogue").pl()  # noqa: S608
