@@ -87,17 +87,11 @@ def test_every_source_family_yields_metric_rows(sample_build: Build):
 
 
 def test_every_metric_has_values_and_a_priority(sample_build: Build):
-    """Medians and means are summarised from their observations (tests/test_metric_truths.py)."""
+    """Every metric, medians, means and deprivation gaps included, has values and a priority."""
     catalogue = {m for (m,) in sample_build.query("select metric_id from marts.metric_catalogue")}
-    additive = {
-        m
-        for (m,) in sample_build.query(
-            "select metric_id from marts.metric_catalogue where unit not in ('median', 'mean')"
-        )
-    }
     with_values = {m for (m,) in sample_build.query("select distinct metric_id from marts.metric_values")}
     mapped = {m for (m,) in sample_build.query("select distinct metric_id from marts.metric_lineage")}
-    assert additive == with_values
+    assert catalogue == with_values
     assert catalogue == mapped
 
 
