@@ -45,7 +45,7 @@ scored as (
 final as (
 
     select
-        cast(source_name as varchar) as source,  -- noqa: RF04 (the column name BI users chart by)
+        cast(source_name as varchar) as source,
         cast(table_name as varchar) as table_name,
         cast(source_family as varchar) as source_family,
         cast(source_file as varchar) as source_file,
