@@ -4,7 +4,7 @@ import json
 
 from contracts.landing import META_SCHEMA
 from contracts.sources import SOURCE_TABLES
-from orchestration.lib.dbt import QUARANTINE_SOURCE, dbt_project
+from orchestration.lib.dbt import RECORD_SOURCES, dbt_project
 
 
 def _manifest_sources() -> dict[tuple[str, str], list[str]]:
@@ -12,7 +12,7 @@ def _manifest_sources() -> dict[tuple[str, str], list[str]]:
     return {
         (node["source_name"], node["name"]): list(node["columns"])
         for node in manifest["sources"].values()
-        if node["source_name"] != QUARANTINE_SOURCE
+        if node["source_name"] not in RECORD_SOURCES
     }
 
 

@@ -11,13 +11,25 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.lib.dbt import DBT_EXECUTABLE, DbtStep, dbt_project, dbt_steps, translator
+from orchestration.lib.dbt import (
+    DBT_EXECUTABLE,
+    DbtStep,
+    WarehouseDbtCliResource,
+    dbt_project,
+    dbt_steps,
+    translator,
+)
 from orchestration.lib.settings import get_settings
 from orchestration.lib.warehouse import BUILD_DB_TAG, BUILD_DB_TAGS
 
 #: A test runs in the step that builds the last of the models it reads (every test is selected by
 #: name); `cautious` keeps dbt from adding tests of models built in another step.
 INDIRECT_SELECTION = "cautious"
+
+
+#: Each step starts its own dbt: no JSON artifacts (nothing reads them, and writing the manifest costs
+#: about half a second a step) and an info-level log file rather than every SQL statement.
+BUILD_ARGS = ["build", "--no-write-json", "--log-level-file", "info"]
 
 
 def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
@@ -29,7 +41,7 @@ def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
         # One target folder per data folder: the first step of a build parses the project for this
         # build database (its path is part of the profile) and the others reuse that parse.
         target = settings.build_db.parent / "dbt_target"
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        yield from dbt.cli(BUILD_ARGS, context=context, target_path=target).stream()
 
     _build.__doc__ = step.description
     return dbt_assets(
@@ -46,7 +58,7 @@ dbt_step_assets = [_dbt_step(step) for step in dbt_steps()]
 
 defs = dg.Definitions(
     assets=dbt_step_assets,
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={"dbt": WarehouseDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     # Steps run as soon as their inputs are ready; only one at a time may write the DuckDB build file.
     executor=dg.multiprocess_executor.configured(
         {"tag_concurrency_limits": [{"key": BUILD_DB_TAG, "value": "open", "limit": 1}]}
