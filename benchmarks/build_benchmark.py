@@ -46,7 +46,7 @@ def _landing_throughput(data_dir: Path) -> dict[str, float]:
         rows: dict[str, int] = {}
         for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
             m = record.dagster_event.step_materialization_data.materialization
-            if m.asset_key.path[0] == "landed" and m.asset_key.path[1] != "quarantine":
+            if m.asset_key.path[0] == "landed" and "rows_read" in m.metadata:  # accepted rows only
                 rows[record.dagster_event.step_key] = m.metadata["rows_read"].value
     return {step.removeprefix("land_"): rows[step] / durations[step] for step in rows if durations.get(step)}
 

@@ -5,7 +5,7 @@ import json
 from contracts.dbt_sources import generated_sources, landed_column_docs, sources_path
 from contracts.landing import META_SCHEMA
 from contracts.sources import SOURCE_TABLES, sources
-from orchestration.lib.dbt import QUARANTINE_SOURCE, dbt_project
+from orchestration.lib.dbt import RECORD_SOURCES, dbt_project
 from orchestration.lib.settings import DBT_PROJECT_DIR
 
 
@@ -14,7 +14,7 @@ def _manifest_sources() -> dict[tuple[str, str], dict]:
     return {
         (node["source_name"], node["name"]): node
         for node in manifest["sources"].values()
-        if node["source_name"] != QUARANTINE_SOURCE
+        if node["source_name"] not in RECORD_SOURCES
     }
 
 
@@ -29,7 +29,7 @@ def test_committed_source_files_are_what_the_registry_generates():
     assert stale == [], "run `nqs contracts generate`: " + ", ".join(stale)
     on_disk = {p for p in (DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml")}
     hand_written = on_disk - set(generated)
-    assert {p.parent.name for p in hand_written} == {QUARANTINE_SOURCE}
+    assert {p.parent.name for p in hand_written} == set(RECORD_SOURCES)  # landing records, not source tables
 
 
 def test_every_landed_table_is_a_dbt_source_with_every_version_columns():

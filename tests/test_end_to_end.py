@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,7 +13,14 @@ from contracts.sources import SOURCE_TABLES
 
 pytestmark = pytest.mark.slow
 
-MART_TABLES = ["metric_values", "metric_catalogue", "priorities", "metric_lineage", "quarantined_rows"]
+MART_TABLES = [
+    "metric_values",
+    "metric_catalogue",
+    "priorities",
+    "metric_lineage",
+    "quarantined_rows",
+    "data_quality_results",
+]
 
 
 def test_build_succeeds_and_summarises(sample_build: Build):
@@ -24,6 +29,14 @@ def test_build_succeeds_and_summarises(sample_build: Build):
     assert "Sources (rows read / accepted / quarantined)" in out
     assert "Metrics built:" in out and str(sample_build.warehouse) in out
     assert "Priorities" in out and "make ui" in out
+    assert "Data quality (checks run / failed" in out
+    sources = {t.source for t in SOURCE_TABLES}
+    quality = out.split("Data quality")[1].split("Checks:")[0].splitlines()[1:]
+    assert {line.split()[0] for line in quality if line.strip()} == sources
+    checks = out.split("Checks:")[1]
+    for group in ("contracts", "reconciliation", "dbt tests", "metrics"):
+        line = next(line for line in checks.splitlines() if line.strip().startswith(group))
+        assert line.split()[-2] == "0", f"{group}: {line}"
 
 
 def test_marts_are_published(sample_build: Build):
@@ -125,27 +138,48 @@ def test_planted_worse_trusts_are_worse(sample_build: Build):
             assert sign * (pooled[metric_id][trust] - national[metric_id]) > 0, (metric_id, trust)
 
 
+def test_data_quality_results_cover_every_file_and_agree_with_the_quarantine(sample_build: Build):
+    files = set(sample_build.manifest["files"])
+    checked = {
+        f for (f,) in sample_build.query("select distinct source_file from marts.data_quality_results")
+    }
+    assert checked == files
+    # every held-back row is a failure of some check of its file
+    by_file = dict(
+        sample_build.query(
+            """select source_file, count(distinct source_row_number) from marts.quarantined_rows
+               where is_row_held group by all"""
+        )
+    )
+    most_failed = dict(
+        sample_build.query(
+            """select source_file, max(rows_failed) from marts.data_quality_results
+               where severity != 'minor' group by all"""
+        )
+    )
+    for file, held in by_file.items():
+        assert 0 < most_failed[file] <= held, file
+    statuses = dict(
+        sample_build.query("select status, count(*) from marts.data_quality_results group by all")
+    )
+    assert statuses.get("passed", 0) > statuses.get("failed", 0) > 0
+
+
+def _warehouse_counts(build: Build) -> dict[str, int]:
+    tables = [
+        f"{schema}.{name}"
+        for schema, name in build.query(
+            """select table_schema, table_name from information_schema.tables
+               where table_schema in ('staging', 'marts') order by all"""
+        )
+    ]
+    return {t: build.query(f"select count(*) from {t}")[0][0] for t in tables}  # noqa: S608
+
+
 def test_rebuild_republishes_and_adds_nothing_twice(sample_build: Build, tmp_path: Path):
-    before = sample_build.query("select count(*) from marts.quarantined_rows")[0][0]
+    """Landing the same files again leaves every staging model and mart with the same rows."""
+    before = _warehouse_counts(sample_build)
+    assert before["marts.quarantined_rows"] > 0 and before["marts.data_quality_results"] > 0
     again = run_nqs("build", data_dir=sample_build.data_dir)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert sample_build.query("select count(*) from marts.quarantined_rows")[0][0] == before
-
-
-def test_a_failed_build_publishes_nothing(sample_build: Build, tmp_path: Path):
-    """A file missing a column stops its source with a one-line error; the served warehouse is untouched."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(sample_build.data_dir, data_dir)
-    published = data_dir / "warehouse.duckdb"
-    before = hashlib.sha256(published.read_bytes()).hexdigest()
-    broken = sorted((data_dir / "sources" / "workforce").glob("vacancies_*.csv"))[0]
-    frame = pl.read_csv(broken, infer_schema=False)
-    frame.drop("vacancy_fte").write_csv(broken)
-
-    done = run_nqs("build", data_dir=data_dir)
-
-    assert done.returncode != 0
-    failure = [line for line in done.stdout.splitlines() if line.startswith("FAILED")]
-    assert failure and "workforce" in failure[0] and broken.name in failure[0] and "vacancy_fte" in failure[0]
-    assert "previously published warehouse was kept" in done.stdout
-    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+    assert _warehouse_counts(sample_build) == before

@@ -15,8 +15,16 @@ from orchestration.defs.benchmarking.assets import BENCHMARKING_MARTS
 from orchestration.defs.metrics.assets import priority_asset_key
 from orchestration.lib.catalogue import load_strategy
 from orchestration.lib.settings import get_settings
+from orchestration.lib.warehouse import BUILD_DB_TAGS
 
-MARTS = ["metric_values", "metric_catalogue", "priorities", "metric_lineage", "quarantined_rows"]
+MARTS = [
+    "metric_values",
+    "metric_catalogue",
+    "priorities",
+    "metric_lineage",
+    "quarantined_rows",
+    "data_quality_results",
+]
 MARTS += BENCHMARKING_MARTS
 
 
@@ -26,6 +34,7 @@ MARTS += BENCHMARKING_MARTS
     + [priority_asset_key(p.priority_id) for p in load_strategy().priorities],
     group_name="published",
     kinds={"duckdb"},
+    op_tags=BUILD_DB_TAGS,
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The DuckDB file BI tools query (`data/warehouse.duckdb`), replaced whole after a good build."""
