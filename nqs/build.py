@@ -46,6 +46,10 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
+    from orchestration.lib.openlineage import emit_run
+
+    lineage_path, events = emit_run(instance, result.run_id, settings)
+    print(f"wrote {events} OpenLineage events to {lineage_path}")
     return print_summary(run_id=result.run_id)
 
 
@@ -56,6 +60,8 @@ class RunSummary:
     #: group -> [(check name, outcome)], outcome one of passed, warning, failed
     checks: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     priorities: dict[str, str] = field(default_factory=dict)
+    #: priority -> why it is at risk (a failed contract_health check)
+    at_risk: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
@@ -86,6 +92,8 @@ def _read_run(run_id: str | None) -> RunSummary | None:
             evaluation = event.event_specific_data
             group = _check_group(evaluation.asset_key.path, evaluation.check_name)
             outcome = _outcome(evaluation)
+            if evaluation.check_name == "contract_health" and not evaluation.passed:
+                summary.at_risk[evaluation.asset_key.path[-1]] = evaluation.description or "at risk"
             summary.checks.setdefault(group, []).append((evaluation.check_name, outcome))
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
@@ -107,8 +115,8 @@ def _outcome(evaluation) -> str:
 def _check_group(path: list[str], check_name: str) -> str:
     if path[0] == "landed":
         return "contracts" if check_name == "contract" else "reconciliation"
-    if path[0] == "metrics":
-        return "metrics"
+    if path[0] in ("metrics", "priorities"):
+        return path[0]
     return "dbt tests"
 
 
@@ -142,6 +150,10 @@ def print_summary(run_id: str | None = None) -> int:
             f"\nPriorities ({len(summary.priorities)}): "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         )
+    if summary.at_risk:
+        print(f"\nPriorities at risk ({len(summary.at_risk)}): a source behind their metrics failed")
+        for priority_id, reason in sorted(summary.at_risk.items()):
+            print(f"  {priority_id}: {reason}")
     for failure in summary.failures:
         print(f"\nFAILED {failure}")
 
