@@ -278,7 +278,7 @@ def test_every_priority_with_metrics_reaches_real_source_files(sample_build: Bui
 
 def test_metric_lineage_mart_reaches_landed_files_and_contracts(sample_build: Build):
     rows = sample_build.query(
-        "select distinct source, table_name, contract, contract_version, upstream_models "
+        "select distinct source_name, table_name, contract, contract_version, upstream_models "
         "from marts.metric_lineage where is_active_strategy"
     )
     assert rows
@@ -487,3 +487,22 @@ RUN_EVENT_SCHEMA = {
         "outputs": {"type": "array", "items": _DATASET},
     },
 }
+
+
+def test_dagster_priorities_carry_lineage_and_a_health_check_that_needs_no_metric():
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.lib.catalogue import load_strategy
+
+    graph = defs.resolve_asset_graph()
+    strategy = load_strategy()
+    for priority in strategy.priorities:
+        key = dg.AssetKey(["priorities", priority.priority_id])
+        metadata = graph.get(key).metadata
+        assert {"metrics", "metric_domains", "sources", "contracts", "domain"} <= set(metadata)
+        assert dg.AssetCheckKey(key, "contract_health") in graph.get_check_keys_for_assets({key})
+    # the step that evaluates those checks reads only what landing wrote: nothing it waits on can be skipped
+    health = graph.get(dg.AssetKey(["quality", "priority_contract_health"]))
+    assert health.parent_keys and all(k.path[0] == "source_files" for k in health.parent_keys)
+    assert not any(graph.get(k).is_executable for k in health.parent_keys)

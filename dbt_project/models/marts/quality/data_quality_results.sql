@@ -18,8 +18,8 @@ source_tables as (
 
 final as (
 
-    select
-        cast(check_results.source as varchar) as source,
+    select  -- noqa: ST06 (the published column order)
+        cast(check_results.source as varchar) as source,  -- noqa: RF04
         cast(check_results.table_name as varchar) as table_name,
         cast(source_tables.source_family as varchar) as source_family,
         cast(check_results.source_file as varchar) as source_file,

@@ -86,7 +86,7 @@ final as (
         cast(metric_catalogue.domain as varchar) as metric_domain,
         cast(metric_source_tables.source_family as varchar) as source_family,
         cast(metric_catalogue.sources as varchar) as sources,
-        cast(metric_source_tables.source as varchar) as source,
+        cast(metric_source_tables.source as varchar) as source_name,
         cast(metric_source_tables.table_name as varchar) as table_name,
         cast(metric_source_tables.contract as varchar) as contract,
         cast(metric_source_tables.contract_version as varchar) as contract_version,

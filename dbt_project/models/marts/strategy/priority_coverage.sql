@@ -86,7 +86,10 @@ file_results as (
         file_period,
         max(rows_checked) as rows_checked,
         max(
-            case when status = 'failed' and (severity = 'critical' or check_name like 'critical:%') then 1 else 0 end
+            case
+                when status = 'failed' and (severity = 'critical' or check_name like 'critical:%') then 1
+                else 0
+            end
         ) as is_critical_failure,
         max(case when status = 'failed' then 1 else 0 end) as has_failure
     from data_quality_results
@@ -177,7 +180,13 @@ metric_lists as (
         strategy_version,
         priority_id,
         {{ dbt.listagg('metric_id', "', '", 'order by metric_id') }} as metric_ids
-    from (select distinct strategy_version, priority_id, metric_id from priority_metrics) as metrics
+    from (
+        select distinct
+            strategy_version,
+            priority_id,
+            metric_id
+        from priority_metrics
+    ) as metrics
     group by
         strategy_version,
         priority_id
@@ -212,7 +221,13 @@ source_lists as (
         priority_id,
         count(*) as source_count,
         {{ dbt.listagg('source', "', '", 'order by source') }} as sources
-    from (select distinct strategy_version, priority_id, source from priority_tables) as sources
+    from (
+        select distinct
+            strategy_version,
+            priority_id,
+            source
+        from priority_tables
+    ) as sources
     group by
         strategy_version,
         priority_id
