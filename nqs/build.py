@@ -11,6 +11,11 @@ import duckdb
 from orchestration.lib.settings import Settings, get_settings
 
 JOB = "refresh_warehouse"
+#: Names of the contract check on every landed table and of the check failing a run with refused files.
+CONTRACT_CHECK = "contract"
+NO_CRITICAL_FAILURES = "no_critical_failures"
+DATA_QUALITY_RESULTS = ("marts", "data_quality_results")
+CATEGORIES = ("conformance", "completeness", "plausibility")
 
 
 def _use_instance(settings: Settings):
@@ -56,13 +61,17 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
 @dataclass
 class RunSummary:
     status: str
+    #: source/table -> the contract check's metadata (files, rows read, accepted, quarantined)
     loads: dict[str, dict] = field(default_factory=dict)
     #: group -> [(check name, outcome)], outcome one of passed, warning, failed
     checks: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     priorities: dict[str, str] = field(default_factory=dict)
     #: priority -> why it is at risk (a failed contract_health check)
     at_risk: dict[str, str] = field(default_factory=dict)
+    #: one line per file refused as a whole, as landing worded it
+    refused: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    materialized: set[tuple[str, ...]] = field(default_factory=set)
 
 
 def _read_run(run_id: str | None) -> RunSummary | None:
@@ -83,10 +92,9 @@ def _read_run(run_id: str | None) -> RunSummary | None:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.step_materialization_data.materialization
             path = materialization.asset_key.path
-            metadata = {k: v.value for k, v in materialization.metadata.items()}
-            if path[0] == "landed" and path[1] != "quarantine":
-                summary.loads["/".join(path[1:])] = metadata
-            elif path[0] == "priorities":
+            summary.materialized.add(tuple(path))
+            if path[0] == "priorities":
+                metadata = {k: v.value for k, v in materialization.metadata.items()}
                 summary.priorities[path[1]] = metadata.get("coverage_status", "?")
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
@@ -95,6 +103,12 @@ def _read_run(run_id: str | None) -> RunSummary | None:
             if evaluation.check_name == "contract_health" and not evaluation.passed:
                 summary.at_risk[evaluation.asset_key.path[-1]] = evaluation.description or "at risk"
             summary.checks.setdefault(group, []).append((evaluation.check_name, outcome))
+            if evaluation.check_name == CONTRACT_CHECK:
+                metadata = {k: v.value for k, v in evaluation.metadata.items()}
+                summary.loads["/".join(evaluation.asset_key.path[1:])] = metadata
+                summary.refused += [line for line in metadata.get("critical_errors", "").splitlines() if line]
+        elif event.event_type == DagsterEventType.STEP_FAILURE and event.step_key == NO_CRITICAL_FAILURES:
+            continue  # restates the refused files, printed as landing worded them
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
@@ -114,10 +128,30 @@ def _outcome(evaluation) -> str:
 
 def _check_group(path: list[str], check_name: str) -> str:
     if path[0] == "landed":
-        return "contracts" if check_name == "contract" else "reconciliation"
+        return "contracts" if check_name == CONTRACT_CHECK else "reconciliation"
+    if check_name == NO_CRITICAL_FAILURES:
+        return "contracts"
     if path[0] in ("metrics", "priorities"):
         return path[0]
     return "dbt tests"
+
+
+def _print_data_quality(settings: Settings) -> None:
+    """Checks run and checks failed by category, per source, from marts.data_quality_results."""
+    failed = ", ".join(f"sum((category = '{c}' and status = 'failed')::int)" for c in CATEGORIES)
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        rows = db.execute(
+            f"""
+            select source, count(*), sum((status = 'failed')::int), {failed}
+            from marts.data_quality_results
+            group by source
+            order by source
+            """  # noqa: S608 - fixed category names
+        ).fetchall()
+    print(f"\nData quality (checks run / failed: {' / '.join(CATEGORIES)}; see marts.data_quality_results):")
+    for source, run, failed_total, *by_category in rows:
+        counts = " / ".join(f"{n:>4}" for n in by_category)
+        print(f"  {source:32} {run:>7,} run {failed_total:>5,} failed: {counts}")
 
 
 def print_summary(run_id: str | None = None) -> int:
@@ -131,10 +165,13 @@ def print_summary(run_id: str | None = None) -> int:
     if summary.loads:
         print("\nSources (rows read / accepted / quarantined):")
         for name, m in sorted(summary.loads.items()):
+            refused = "  REFUSED" if m.get("critical_errors") else ""
             print(
                 f"  {name:32} {m.get('rows_read', 0):>10,} {m.get('rows_accepted', 0):>10,} "
-                f"{m.get('rows_quarantined', 0):>8,}"
+                f"{m.get('rows_quarantined', 0):>8,}{refused}"
             )
+    if DATA_QUALITY_RESULTS in summary.materialized:
+        _print_data_quality(settings)
     print("\nChecks:")
     for group, results in sorted(summary.checks.items()):
         counts = {o: sum(outcome == o for _, outcome in results) for o in ("passed", "warning", "failed")}
@@ -154,7 +191,7 @@ def print_summary(run_id: str | None = None) -> int:
         print(f"\nPriorities at risk ({len(summary.at_risk)}): a source behind their metrics failed")
         for priority_id, reason in sorted(summary.at_risk.items()):
             print(f"  {priority_id}: {reason}")
-    for failure in summary.failures:
+    for failure in [*summary.refused, *summary.failures]:
         print(f"\nFAILED {failure}")
 
     if settings.published_db.exists():

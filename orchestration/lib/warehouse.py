@@ -16,3 +16,9 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
     finally:
         connection.close()
+
+
+#: Steps opening the build database carry this tag; the executor runs one of them at a time, since
+#: DuckDB lets only one process at a time hold a database file open for writing.
+BUILD_DB_TAG = "nqs/build_db"
+BUILD_DB_TAGS = {BUILD_DB_TAG: "open"}

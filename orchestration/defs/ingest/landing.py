@@ -1,8 +1,14 @@
 """Landing: every source table's files pass through their contract into the landed zone.
 
 One asset per source table is generated from the contract registry, so a data engineer adds a
-source by registering its contract, never by writing an asset. Each landing asset writes two
-outputs (accepted rows, quarantined rows) and reports its contract result as an asset check.
+source by registering its contract, never by writing an asset. Each landing step writes three
+outputs (accepted rows, quarantined rows, the result of every check on every file) and reports its
+contract result as an asset check.
+
+A file that fails critically (a missing column, an empty file...) refuses the whole table: the
+accepted rows are not materialised, so everything downstream of them is skipped, while the
+quarantine and the check results still are, so the failure reaches `marts.data_quality_results`.
+The run then fails on that mart's `no_critical_failures` check and nothing is published.
 """
 
 from datetime import date
@@ -10,12 +16,20 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from contracts.landing import land_source_table
+from contracts.landing import checks_path, land_source_table
 from contracts.sources import SOURCE_TABLES, SourceTable
-from orchestration.lib.dbt import landed_asset_key, quarantine_asset_key, source_files_asset_key
+from orchestration.lib.dbt import (
+    SOURCE_REGISTRY_KEY,
+    check_results_asset_key,
+    landed_asset_key,
+    quarantine_asset_key,
+    source_files_asset_key,
+)
 from orchestration.lib.settings import get_settings
 
 CONTRACT_CHECK = "contract"
+#: Folder of the registry of source tables under the landed zone.
+REGISTRY_DIR = "_registry"
 RECONCILE_CHECK = "rows_reconcile"
 
 
@@ -41,15 +55,25 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
                 key=landed_key,
                 deps=[upstream],
                 description=f"Rows of `{table.source}/{table.table}` accepted by contract "
-                f"{table.model.__name__} ({table.version}), identifiers pseudonymised.",
+                f"{table.model.__name__} ({table.version}), identifiers pseudonymised. Not "
+                "materialised when a file fails critically, so nothing downstream builds on it.",
                 group_name="landed",
                 kinds={"parquet", "pandera"},
+                skippable=True,
             ),
             dg.AssetSpec(
                 key=quarantine_asset_key(table.source, table.table),
                 deps=[upstream],
                 description=f"Rows of `{table.source}/{table.table}` the contract rejected, each with its "
                 "file, row number, column, check, severity and the original row.",
+                group_name="landed",
+                kinds={"parquet"},
+            ),
+            dg.AssetSpec(
+                key=check_results_asset_key(table.source, table.table),
+                deps=[upstream],
+                description=f"Every check of contract {table.model.__name__} on every file of "
+                f"`{table.source}/{table.table}`: category, severity, rows checked and rows failed.",
                 group_name="landed",
                 kinds={"parquet"},
             ),
@@ -90,13 +114,27 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
             metadata={**summary, "failures_by_check": failures, "critical_errors": "\n".join(critical)},
         )
+        yield dg.MaterializeResult(
+            asset_key=quarantine_asset_key(table.source, table.table),
+            metadata={"rows_quarantined": quarantined, "failures_by_check": failures},
+        )
+        checks = pl.concat([r.checks for r in results]) if results else None
+        yield dg.MaterializeResult(
+            asset_key=check_results_asset_key(table.source, table.table),
+            metadata={
+                "files": len(results),
+                "checks_run": checks.height if checks is not None else 0,
+                "checks_with_failures": checks.filter(pl.col("rows_failed") > 0).height
+                if checks is not None
+                else 0,
+                "path": dg.MetadataValue.path(str(checks_path(table, settings.landed_dir))),
+            },
+        )
         if critical:
-            raise dg.Failure(
-                description=critical[0]
-                if len(critical) == 1
-                else f"{len(critical)} files failed: {critical[0]}",
-                metadata={**summary, "critical_errors": "\n".join(critical)},
-            )
+            # the accepted rows are not materialised: everything built on them is skipped
+            for message in critical:
+                context.log.error(message)
+            return
         context.log.info(f"{table.source}/{table.table}: {summary}")
         yield dg.MaterializeResult(
             asset_key=landed_key,
@@ -109,10 +147,6 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
                     "\n".join(f"- `{r.source_file}`" for r in results) or "none"
                 ),
             },
-        )
-        yield dg.MaterializeResult(
-            asset_key=quarantine_asset_key(table.source, table.table),
-            metadata={"rows_quarantined": quarantined, "failures_by_check": failures},
         )
 
     return _land
@@ -171,3 +205,31 @@ def _count_parquet(folder, distinct: list[str] | None) -> int:
 source_file_specs = [_source_files_spec(t) for t in SOURCE_TABLES]
 landing_assets = [_landing_asset(t) for t in SOURCE_TABLES]
 reconcile_checks = [_reconcile_check(t) for t in SOURCE_TABLES]
+
+
+@dg.asset(
+    key=SOURCE_REGISTRY_KEY,
+    group_name="landed",
+    kinds={"parquet"},
+    description="The registered source tables (contracts/sources.py) as a table: source, table, family, "
+    "contract and description, so the warehouse can name the family of every source.",
+)
+def source_tables() -> dg.MaterializeResult:
+    """Written from the registry at every build, so it cannot drift from the contracts."""
+    path = get_settings().landed_dir / REGISTRY_DIR / "source_tables.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pl.DataFrame(
+        [
+            {
+                "source": t.source,
+                "table_name": t.table,
+                "source_family": t.family,
+                "contract": t.model.__name__,
+                "file_glob": t.file_glob,
+                "description": t.description,
+            }
+            for t in SOURCE_TABLES
+        ]
+    )
+    frame.write_parquet(path)
+    return dg.MaterializeResult(metadata={"tables": frame.height, "path": dg.MetadataValue.path(str(path))})

@@ -14,8 +14,16 @@ import duckdb
 from orchestration.defs.metrics.assets import priority_asset_key
 from orchestration.lib.catalogue import load_strategy
 from orchestration.lib.settings import get_settings
+from orchestration.lib.warehouse import BUILD_DB_TAGS
 
-MARTS = ["metric_values", "metric_catalogue", "priorities", "metric_lineage", "quarantined_rows"]
+MARTS = [
+    "metric_values",
+    "metric_catalogue",
+    "priorities",
+    "metric_lineage",
+    "quarantined_rows",
+    "data_quality_results",
+]
 
 
 @dg.asset(
@@ -24,6 +32,7 @@ MARTS = ["metric_values", "metric_catalogue", "priorities", "metric_lineage", "q
     + [priority_asset_key(p.priority_id) for p in load_strategy().priorities],
     group_name="published",
     kinds={"duckdb"},
+    op_tags=BUILD_DB_TAGS,
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The DuckDB file BI tools query (`data/warehouse.duckdb`), replaced whole after a good build."""

@@ -1,24 +1,54 @@
-"""dbt builds staging, intermediate and marts models, and runs their tests as asset checks."""
+"""dbt builds staging, intermediate and marts models, and runs their tests as asset checks.
+
+The project runs as several steps split from the dbt manifest by the landed sources each model reads
+(`orchestration.lib.dbt.split_dbt_steps`): one step for models reading no landed data (seeds,
+definitions, the quarantine and the check results), one per source, and one for models combining
+sources. A source refused at landing skips its own step and the cross-source step; the rest builds.
+"""
 
 import os
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project, translator
+from orchestration.lib.dbt import DBT_EXECUTABLE, DbtStep, dbt_project, dbt_steps, translator
 from orchestration.lib.settings import get_settings
+from orchestration.lib.warehouse import BUILD_DB_TAG, BUILD_DB_TAGS
+
+#: A test runs in the step that builds the last of the models it reads (every test is selected by
+#: name); `cautious` keeps dbt from adding tests of models built in another step.
+INDIRECT_SELECTION = "cautious"
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Seeds, models and tests of the warehouse, built into the build database (not the published one)."""
-    settings = get_settings()
-    settings.build_db.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.update(settings.dbt_env())
-    yield from dbt.cli(["build"], context=context).stream()
+def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
+    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        settings = get_settings()
+        settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+        os.environ.update(settings.dbt_env())
+        os.environ.setdefault("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION)
+        # One target folder per data folder: the first step of a build parses the project for this
+        # build database (its path is part of the profile) and the others reuse that parse.
+        target = settings.build_db.parent / "dbt_target"
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
+    _build.__doc__ = step.description
+    return dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        select=step.select,
+        name=step.name,
+        op_tags=BUILD_DB_TAGS,
+    )(_build)
+
+
+dbt_step_assets = [_dbt_step(step) for step in dbt_steps()]
 
 defs = dg.Definitions(
-    assets=[warehouse_models],
+    assets=dbt_step_assets,
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    # Steps run as soon as their inputs are ready; only one at a time may write the DuckDB build file.
+    executor=dg.multiprocess_executor.configured(
+        {"tag_concurrency_limits": [{"key": BUILD_DB_TAG, "value": "open", "limit": 1}]}
+    ),
 )
