@@ -369,10 +369,8 @@ def test_openlineage_events_have_the_spec_shape(sample_build: Build):
     (complete,) = landing
     assert any(d["name"].endswith("sources/incidents/events") for d in complete["inputs"])
     assert any(d["name"].endswith("landed/incidents/events") for d in complete["outputs"])
-    dbt_step = next(
-        e for e in events if e["job"]["name"].endswith("warehouse_models") and e["eventType"] == "COMPLETE"
-    )
-    assert {"marts.priority_coverage", "marts.metric_lineage"} <= {d["name"] for d in dbt_step["outputs"]}
+    built = {d["name"] for e in events if e["eventType"] == "COMPLETE" for d in e["outputs"]}
+    assert {"marts.priority_coverage", "marts.metric_lineage", "marts.metric_values"} <= built
 
 
 def test_openlineage_events_are_posted_when_a_url_is_set(tmp_path: Path, monkeypatch):
@@ -430,12 +428,9 @@ def test_a_critical_contract_failure_marks_exactly_the_dependent_priorities_at_r
     for reason in flagged.values():
         assert "incidents/events" in reason and "critical:missing_column" in reason and broken.name in reason
 
-    # the warehouse: priority_coverage is rebuilt from contract results although incidents stopped
-    kwargs = {"build_db": data_dir / "build" / "warehouse.duckdb", "landed_dir": data_dir / "landed"}
-    select = ["--select", "+priority_coverage", "--indirect-selection", "cautious"]
-    built = dbt("build", *select, **kwargs, target=tmp_path / "t")
-    assert built.returncode == 0, built.stdout[-3000:]
-    with duckdb.connect(str(kwargs["build_db"]), read_only=True) as db:
+    # the warehouse: the run itself rebuilt priority_coverage from the contract results, although the
+    # incidents models and every metric were skipped
+    with duckdb.connect(str(data_dir / "build" / "warehouse.duckdb"), read_only=True) as db:
         rows = db.execute(
             "select priority_id, failing_sources, failing_checks from marts.priority_coverage "
             "where strategy_version = ? and coverage_status = 'metrics at risk'",
@@ -446,13 +441,12 @@ def test_a_critical_contract_failure_marks_exactly_the_dependent_priorities_at_r
         assert sources == "incidents/events"
         assert "critical:missing_column (degree_of_harm)" in checks and broken.name in checks
 
-    # OpenLineage: the failed landing is a FAIL event with the error
+    # OpenLineage: the run and the step that stopped it are FAIL events carrying the error
     events = [json.loads(line) for line in (data_dir / "lineage" / "openlineage.jsonl").open()]
-    failed = [
-        e for e in events if e["eventType"] == "FAIL" and e["job"]["name"].endswith("land_incidents__events")
-    ]
-    assert failed and "degree_of_harm" in failed[0]["run"]["facets"]["errorMessage"]["message"]
     jsonschema.validate(events, {"type": "array", "items": RUN_EVENT_SCHEMA})
+    assert events[-1]["eventType"] == "FAIL" and events[-1]["job"]["name"] == "refresh_warehouse"
+    failed = [e for e in events if e["eventType"] == "FAIL" and "errorMessage" in e["run"]["facets"]]
+    assert any("degree_of_harm" in e["run"]["facets"]["errorMessage"]["message"] for e in failed)
 
 
 #: The required fields of the OpenLineage 2-0-2 RunEvent (https://openlineage.io/spec/2-0-2/OpenLineage.json).
@@ -492,6 +486,7 @@ RUN_EVENT_SCHEMA = {
 def test_dagster_priorities_carry_lineage_and_a_health_check_that_needs_no_metric():
     import dagster as dg
 
+    from contracts.sources import SOURCE_TABLES
     from orchestration.definitions import defs
     from orchestration.lib.catalogue import load_strategy
 
@@ -502,7 +497,7 @@ def test_dagster_priorities_carry_lineage_and_a_health_check_that_needs_no_metri
         metadata = graph.get(key).metadata
         assert {"metrics", "metric_domains", "sources", "contracts", "domain"} <= set(metadata)
         assert dg.AssetCheckKey(key, "contract_health") in graph.get_check_keys_for_assets({key})
-    # the step that evaluates those checks reads only what landing wrote: nothing it waits on can be skipped
+    # the step evaluating those checks waits only on the contract results, written whatever a file's fate
     health = graph.get(dg.AssetKey(["quality", "priority_contract_health"]))
-    assert health.parent_keys and all(k.path[0] == "source_files" for k in health.parent_keys)
-    assert not any(graph.get(k).is_executable for k in health.parent_keys)
+    assert {k.path[:2] for k in health.parent_keys} == {("landed", "check_results")}
+    assert len(health.parent_keys) == len(SOURCE_TABLES)

@@ -45,11 +45,15 @@ def events_path(settings: Settings) -> Path:
 
 def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
     """An asset as an OpenLineage dataset: files by path, warehouse tables by schema and name."""
+    from contracts.landing import CHECKS_DIR, QUARANTINE_DIR
+    from orchestration.defs.ingest.landing import REGISTRY_DIR
+
     path = key.path
     if path[0] == "source_files":
         return {"namespace": "file", "name": str(settings.sources_dir / path[1] / path[2])}
-    if path[0] == "landed" and path[1] == "quarantine" and len(path) == 4:
-        return {"namespace": "file", "name": str(settings.landed_dir / "_quarantine" / path[2] / path[3])}
+    folders = {"quarantine": QUARANTINE_DIR, "check_results": CHECKS_DIR, "source_tables": REGISTRY_DIR}
+    if path[0] == "landed" and path[1] in folders:
+        return {"namespace": "file", "name": str(settings.landed_dir.joinpath(folders[path[1]], *path[2:]))}
     if path[0] == "landed":
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(*path[1:]))}
     if path[0] in DBT_SCHEMAS:

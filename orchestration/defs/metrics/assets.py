@@ -5,8 +5,8 @@ A priority with no metric still appears, with no upstream metric: that gap is re
 Each family of assets is computed in one step (a multi-asset), since each is one query.
 
 Every priority carries a `contract_health` check. It is evaluated by its own step
-(`priority_contract_health`), which reads only the contract results landing wrote and runs after
-landing whatever happened downstream: when a source fails a critical check and its metrics are
+(`priority_contract_health`), which depends only on the contract results landing wrote, so it runs
+after landing whatever happened downstream: when a source fails a critical check and its metrics are
 skipped, the priorities that depend on it still turn red, naming the source, check and file.
 """
 
@@ -14,9 +14,9 @@ import dagster as dg
 
 from contracts.sources import SOURCE_TABLES
 from orchestration.lib.catalogue import Strategy, contract_health, load_strategy, priority_risks
-from orchestration.lib.dbt import source_files_asset_key
+from orchestration.lib.dbt import check_results_asset_key
 from orchestration.lib.settings import get_settings
-from orchestration.lib.warehouse import read_only
+from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
 
 METRIC_VALUES = dg.AssetKey(["marts", "metric_values"])
 HAS_VALUES = "has_values"
@@ -92,7 +92,7 @@ def _metrics_asset(strategy: Strategy) -> dg.AssetsDefinition:
         for spec in specs
     ]
 
-    @dg.multi_asset(name="metrics", specs=specs, check_specs=checks, can_subset=True)
+    @dg.multi_asset(name="metrics", specs=specs, check_specs=checks, can_subset=True, op_tags=BUILD_DB_TAGS)
     def _metrics(context: dg.AssetExecutionContext):
         summaries = _metric_summaries()
         for key in context.selected_asset_keys:
@@ -155,7 +155,9 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
         for spec in specs
     ]
 
-    @dg.multi_asset(name="priorities", specs=specs, check_specs=checks, can_subset=True)
+    @dg.multi_asset(
+        name="priorities", specs=specs, check_specs=checks, can_subset=True, op_tags=BUILD_DB_TAGS
+    )
     def _priorities(context: dg.AssetExecutionContext):
         with read_only(get_settings().build_db) as db:
             latest = dict(
@@ -186,11 +188,11 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
 def _priority_health_asset(strategy: Strategy) -> dg.AssetsDefinition:
     @dg.asset(
         key=PRIORITY_HEALTH_KEY,
-        deps=[source_files_asset_key(t.source, t.table) for t in SOURCE_TABLES],
+        # only the contract results: landing writes them whatever a file's fate, so this step runs
+        # after every landing step even when a refused source skips its models and metrics
+        deps=[check_results_asset_key(t.source, t.table) for t in SOURCE_TABLES],
         group_name="priorities",
         kinds={"parquet"},
-        # after every landing step, before or without the dbt and metric steps
-        op_tags={"dagster/priority": "-1"},
     )
     def priority_contract_health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """Which priorities are at risk because a source behind their metrics failed its contract.
