@@ -499,5 +499,5 @@ def test_dagster_priorities_carry_lineage_and_a_health_check_that_needs_no_metri
         assert dg.AssetCheckKey(key, "contract_health") in graph.get_check_keys_for_assets({key})
     # the step evaluating those checks waits only on the contract results, written whatever a file's fate
     health = graph.get(dg.AssetKey(["quality", "priority_contract_health"]))
-    assert {k.path[:2] for k in health.parent_keys} == {("landed", "check_results")}
+    assert {tuple(k.path[:2]) for k in health.parent_keys} == {("landed", "check_results")}
     assert len(health.parent_keys) == len(SOURCE_TABLES)
