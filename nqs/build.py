@@ -51,6 +51,10 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
+    from orchestration.lib.openlineage import emit_run
+
+    lineage_path, events = emit_run(instance, result.run_id, settings)
+    print(f"wrote {events} OpenLineage events to {lineage_path}")
     return print_summary(run_id=result.run_id)
 
 
@@ -62,6 +66,8 @@ class RunSummary:
     #: group -> [(check name, outcome)], outcome one of passed, warning, failed
     checks: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     priorities: dict[str, str] = field(default_factory=dict)
+    #: priority -> why it is at risk (a failed contract_health check)
+    at_risk: dict[str, str] = field(default_factory=dict)
     #: one line per file refused as a whole, as landing worded it
     refused: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -94,6 +100,8 @@ def _read_run(run_id: str | None) -> RunSummary | None:
             evaluation = event.event_specific_data
             group = _check_group(evaluation.asset_key.path, evaluation.check_name)
             outcome = _outcome(evaluation)
+            if evaluation.check_name == "contract_health" and not evaluation.passed:
+                summary.at_risk[evaluation.asset_key.path[-1]] = evaluation.description or "at risk"
             summary.checks.setdefault(group, []).append((evaluation.check_name, outcome))
             if evaluation.check_name == CONTRACT_CHECK:
                 metadata = {k: v.value for k, v in evaluation.metadata.items()}
@@ -123,8 +131,8 @@ def _check_group(path: list[str], check_name: str) -> str:
         return "contracts" if check_name == CONTRACT_CHECK else "reconciliation"
     if check_name == NO_CRITICAL_FAILURES:
         return "contracts"
-    if path[0] == "metrics":
-        return "metrics"
+    if path[0] in ("metrics", "priorities"):
+        return path[0]
     return "dbt tests"
 
 
@@ -179,6 +187,10 @@ def print_summary(run_id: str | None = None) -> int:
             f"\nPriorities ({len(summary.priorities)}): "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         )
+    if summary.at_risk:
+        print(f"\nPriorities at risk ({len(summary.at_risk)}): a source behind their metrics failed")
+        for priority_id, reason in sorted(summary.at_risk.items()):
+            print(f"  {priority_id}: {reason}")
     for failure in [*summary.refused, *summary.failures]:
         print(f"\nFAILED {failure}")
 

@@ -42,6 +42,34 @@ def _summary(args: argparse.Namespace) -> int:
     return print_summary()
 
 
+def _lineage(args: argparse.Namespace) -> int:
+    import json
+
+    from nqs import lineage
+
+    if args.generate or args.check:
+        stale = lineage.stale_generated_files() if args.check else lineage.write_generated_files()
+        for path in stale:
+            print(f"{'out of date' if args.check else 'wrote'}: {path}")
+        if args.check and stale:
+            print("run `nqs lineage --generate` and commit the result", file=sys.stderr)
+            return 1
+        return 0
+    named = {"source": args.source, "priority": args.priority, "metric": args.metric}
+    kind, name = next(((k, v) for k, v in named.items() if v), (None, None))
+    if kind is None:
+        print("nqs lineage: name one of --source, --priority or --metric (or --generate)", file=sys.stderr)
+        return 2
+    try:
+        index = lineage.build_index(args.strategy_version)
+        result = getattr(lineage, f"for_{kind}")(index, name)
+    except (lineage.UnknownName, ValueError) as exc:
+        print(f"nqs lineage: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.json else lineage.render_tree(lineage.to_tree(kind, result)))
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from orchestration.lib.settings import REPO_ROOT, get_settings
 
@@ -88,6 +116,24 @@ def parser() -> argparse.ArgumentParser:
     add_funnel_parser(commands)
     add_contracts_parser(commands)
     add_chart_parser(commands)
+
+    lineage = commands.add_parser(
+        "lineage",
+        help="what depends on a source, and what a priority or metric depends on (from the definitions)",
+    )
+    target = lineage.add_mutually_exclusive_group()
+    target.add_argument("--source", help="a source folder (incidents), a family (incident) or source/table")
+    target.add_argument("--priority", help="a priority id of the strategy version")
+    target.add_argument("--metric", help="a metric id of the catalogue")
+    target.add_argument(
+        "--generate", action="store_true", help="rewrite seeds/source_tables.csv and the dbt exposures"
+    )
+    target.add_argument("--check", action="store_true", help="exit 1 if a generated file is out of date")
+    lineage.add_argument(
+        "--strategy-version", help="strategy version to read (default: the active one)", default=None
+    )
+    lineage.add_argument("--json", action="store_true", help="print JSON instead of a tree")
+    lineage.set_defaults(run=_lineage)
 
     ui = commands.add_parser("ui", help="open the Dagster UI on this warehouse's runs")
     ui.add_argument("--port", type=int, default=3000)

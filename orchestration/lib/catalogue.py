@@ -1,17 +1,25 @@
-"""Reads the metric catalogue, priorities and their mapping from the seeds: the one definition.
+"""Reads the metric catalogue, strategy versions, priorities and their mapping from the seeds.
 
-Dagster builds one asset per metric and per priority from these files, so a new metric or a
-re-organised strategy changes the asset graph without a code change.
+The seeds are the one definition: Dagster builds one asset per metric and per priority from them,
+dbt exposures are generated from them and `nqs lineage` reads them, so a new metric or a
+re-organised strategy changes every picture without a code change.
+
+The active strategy version is the one whose `status` is `active` in `seeds/strategy_versions.csv`.
+`NQS_STRATEGY_VERSION` overrides it for one run (dbt reads the same variable), so a draft can be
+tried without editing the seeds.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from orchestration.lib.settings import SEEDS_DIR
+
+STRATEGY_VERSION_ENV = "NQS_STRATEGY_VERSION"
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,16 @@ class Priority:
     level: str
     title: str
     description: str
+    valid_from: str = ""
+
+
+@dataclass(frozen=True)
+class StrategyVersion:
+    strategy_version: str
+    title: str
+    status: str
+    valid_from: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -40,14 +58,55 @@ class Strategy:
     version: str
     metrics: tuple[Metric, ...]
     priorities: tuple[Priority, ...]
-    #: (metric_id, priority_id, role) for the active version
+    #: (metric_id, priority_id, role) of this version
     mapping: tuple[tuple[str, str, str], ...]
+    is_active: bool = True
+    rationales: tuple[str, ...] = ()
 
     def metrics_for(self, priority_id: str) -> list[str]:
+        """Metrics mapped directly to a priority."""
         return [m for m, p, _ in self.mapping if p == priority_id]
 
     def children_of(self, priority_id: str) -> list[str]:
         return [p.priority_id for p in self.priorities if p.parent_priority_id == priority_id]
+
+    def all_metrics_for(self, priority_id: str) -> list[str]:
+        """Metrics mapped to a priority or to any priority below it, each once."""
+        found = list(dict.fromkeys(self.metrics_for(priority_id)))
+        for child in self.children_of(priority_id):
+            found += [m for m in self.all_metrics_for(child) if m not in found]
+        return found
+
+    def priority(self, priority_id: str) -> Priority | None:
+        return next((p for p in self.priorities if p.priority_id == priority_id), None)
+
+    def metric(self, metric_id: str) -> Metric | None:
+        return next((m for m in self.metrics if m.metric_id == metric_id), None)
+
+    def ancestors_of(self, priority_id: str) -> list[str]:
+        """The priorities above one, nearest first, up to its domain."""
+        chain: list[str] = []
+        parent = (self.priority(priority_id) or Priority("", None, "", "", "")).parent_priority_id
+        while parent and parent not in chain:
+            chain.append(parent)
+            parent = (self.priority(parent) or Priority("", None, "", "", "")).parent_priority_id
+        return chain
+
+    def depth(self, priority_id: str) -> int:
+        return len(self.ancestors_of(priority_id))
+
+    def domain_of(self, priority_id: str) -> str:
+        return ([priority_id] + self.ancestors_of(priority_id))[-1]
+
+    def roles(self, metric_id: str) -> list[tuple[str, str]]:
+        """(priority_id, role) of every priority one metric evidences directly."""
+        return [(p, r) for m, p, r in self.mapping if m == metric_id]
+
+    def rationale(self, metric_id: str, priority_id: str) -> str:
+        for (m, p, _), text in zip(self.mapping, self.rationales, strict=False):
+            if (m, p) == (metric_id, priority_id):
+                return text
+        return ""
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -55,15 +114,33 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@cache
-def load_strategy(seeds_dir: Path = SEEDS_DIR) -> Strategy:
-    """The active strategy version with its priorities and metric mapping."""
-    versions = _rows(seeds_dir / "strategy_versions.csv")
-    active = [v["strategy_version"] for v in versions if v["status"] == "active"]
+def load_strategy_versions(seeds_dir: Path = SEEDS_DIR) -> list[StrategyVersion]:
+    return [StrategyVersion(**row) for row in _rows(seeds_dir / "strategy_versions.csv")]
+
+
+def resolve_active_version(versions: list[StrategyVersion], override: str | None = None) -> str:
+    """The version named by `override` if given, else the one with status active; ValueError if none."""
+    known = [v.strategy_version for v in versions]
+    if override:
+        if override not in known:
+            raise ValueError(
+                f"{STRATEGY_VERSION_ENV}={override} names no strategy version in "
+                f"seeds/strategy_versions.csv; known: {', '.join(known)}"
+            )
+        return override
+    active = [v.strategy_version for v in versions if v.status == "active"]
     if len(active) != 1:
         raise ValueError(f"seeds/strategy_versions.csv must mark exactly one version active, found {active}")
-    version = active[0]
-    metrics = tuple(
+    return active[0]
+
+
+def active_version(seeds_dir: Path = SEEDS_DIR) -> str:
+    """The active strategy version, `NQS_STRATEGY_VERSION` first, then the seeds' status column."""
+    return resolve_active_version(load_strategy_versions(seeds_dir), os.environ.get(STRATEGY_VERSION_ENV))
+
+
+def load_metrics(seeds_dir: Path = SEEDS_DIR) -> tuple[Metric, ...]:
+    return tuple(
         Metric(
             metric_id=r["metric_id"],
             title=r["title"],
@@ -76,6 +153,16 @@ def load_strategy(seeds_dir: Path = SEEDS_DIR) -> Strategy:
         )
         for r in _rows(seeds_dir / "metric_catalogue.csv")
     )
+
+
+@cache
+def load_strategy(seeds_dir: Path = SEEDS_DIR, version: str | None = None) -> Strategy:
+    """One strategy version (the active one unless named) with its priorities and metric mapping."""
+    active = active_version(seeds_dir)
+    version = version or active
+    known = [v.strategy_version for v in load_strategy_versions(seeds_dir)]
+    if version not in known:
+        raise ValueError(f"no strategy version {version}; known: {', '.join(known)}")
     priorities = tuple(
         Priority(
             priority_id=r["priority_id"],
@@ -83,13 +170,99 @@ def load_strategy(seeds_dir: Path = SEEDS_DIR) -> Strategy:
             level=r["level"],
             title=r["title"],
             description=r["description"],
+            valid_from=r["valid_from"],
         )
         for r in _rows(seeds_dir / "priorities.csv")
         if r["strategy_version"] == version
     )
-    mapping = tuple(
-        (r["metric_id"], r["priority_id"], r["role"])
-        for r in _rows(seeds_dir / "metric_priorities.csv")
-        if r["strategy_version"] == version
+    rows = [r for r in _rows(seeds_dir / "metric_priorities.csv") if r["strategy_version"] == version]
+    return Strategy(
+        version=version,
+        metrics=load_metrics(seeds_dir),
+        priorities=priorities,
+        mapping=tuple((r["metric_id"], r["priority_id"], r["role"]) for r in rows),
+        is_active=version == active,
+        rationales=tuple(r["rationale"] for r in rows),
     )
-    return Strategy(version=version, metrics=metrics, priorities=priorities, mapping=mapping)
+
+
+def load_all_strategies(seeds_dir: Path = SEEDS_DIR) -> list[Strategy]:
+    """Every strategy version, the active one first."""
+    versions = [v.strategy_version for v in load_strategy_versions(seeds_dir)]
+    strategies = [load_strategy(seeds_dir, v) for v in versions]
+    return sorted(strategies, key=lambda s: not s.is_active)
+
+
+@dataclass(frozen=True)
+class TableHealth:
+    """What the latest landing of one source table's files says about its contract."""
+
+    source: str
+    table: str
+    files_loaded: int
+    #: one line per failed critical (whole-file) check: "source/table: check (column) in file"
+    critical_failures: tuple[str, ...]
+
+    @property
+    def is_at_risk(self) -> bool:
+        return self.files_loaded == 0 or bool(self.critical_failures)
+
+    @property
+    def reasons(self) -> list[str]:
+        if self.critical_failures:
+            return list(self.critical_failures)
+        return [f"{self.source}/{self.table}: no file loaded"] if self.files_loaded == 0 else []
+
+
+def contract_health(landed_dir: Path) -> dict[tuple[str, str], TableHealth]:
+    """Per source table, the critical check failures recorded by landing (`_checks/`), read directly.
+
+    The same rule as `marts.priority_coverage`: a table is at risk when a whole-file check failed on
+    any of its files, or when no file of it was loaded.
+    """
+    import polars as pl
+
+    from contracts.landing import CHECKS_DIR
+    from contracts.sources import SOURCE_TABLES
+
+    health = {}
+    for table in SOURCE_TABLES:
+        files = sorted((landed_dir / CHECKS_DIR / table.source / table.table).glob("*.parquet"))
+        results = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed") if files else None
+        if results is None or results.is_empty():
+            health[(table.source, table.table)] = TableHealth(table.source, table.table, 0, ())
+            continue
+        failed = results.filter(
+            pl.col("check_name").str.starts_with("critical:")
+            | ((pl.col("severity") == "critical") & (pl.col("rows_failed") > 0))
+        )
+        lines = sorted(
+            {
+                f"{table.source}/{table.table}: {r['check_name']}"
+                + (f" ({r['column_name']})" if r["column_name"] else "")
+                + f" in {r['source_file']}"
+                for r in failed.iter_rows(named=True)
+            }
+        )
+        loaded = results.select(pl.col("source_file").n_unique()).item()
+        health[(table.source, table.table)] = TableHealth(table.source, table.table, loaded, tuple(lines))
+    return health
+
+
+def priority_risks(strategy: Strategy, health: dict[tuple[str, str], TableHealth]) -> dict[str, list[str]]:
+    """Per priority of `strategy`, the reasons it is at risk (empty when it is not)."""
+    risks: dict[str, list[str]] = {}
+    for priority in strategy.priorities:
+        sources = {
+            s
+            for m in strategy.all_metrics_for(priority.priority_id)
+            if (x := strategy.metric(m))
+            for s in x.sources
+        }
+        risks[priority.priority_id] = [
+            reason
+            for (source, _), table in sorted(health.items())
+            if source in sources
+            for reason in table.reasons
+        ]
+    return risks

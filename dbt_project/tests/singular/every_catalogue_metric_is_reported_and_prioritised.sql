@@ -44,6 +44,7 @@ prioritised_metrics as (
 
     select distinct metric_id
     from metric_lineage
+    where is_active_strategy
 
 ),
 

@@ -1,9 +1,12 @@
-{# Reporting follows one strategy version; none or two active versions would make lineage ambiguous. #}
+{#
+    Reporting follows one strategy version; none or two active versions (or NQS_STRATEGY_VERSION
+    naming a version the seed does not hold) would make lineage ambiguous.
+#}
 with
 
 strategy_versions as (
 
-    select * from {{ ref('strategy_versions') }}
+    select * from {{ ref('int_strategy_versions_resolved') }}
 
 ),
 
@@ -11,7 +14,7 @@ final as (
 
     select count(*) as active_version_count
     from strategy_versions
-    where status = 'active'
+    where is_active
     having count(*) != 1
 
 )

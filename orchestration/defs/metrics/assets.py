@@ -3,16 +3,25 @@
 The graph reads source files -> landed -> staging -> metric_values -> metric -> priority -> domain.
 A priority with no metric still appears, with no upstream metric: that gap is reported, not hidden.
 Each family of assets is computed in one step (a multi-asset), since each is one query.
+
+Every priority carries a `contract_health` check. It is evaluated by its own step
+(`priority_contract_health`), which depends only on the contract results landing wrote, so it runs
+after landing whatever happened downstream: when a source fails a critical check and its metrics are
+skipped, the priorities that depend on it still turn red, naming the source, check and file.
 """
 
 import dagster as dg
 
-from orchestration.lib.catalogue import Strategy, load_strategy
+from contracts.sources import SOURCE_TABLES
+from orchestration.lib.catalogue import Strategy, contract_health, load_strategy, priority_risks
+from orchestration.lib.dbt import check_results_asset_key
 from orchestration.lib.settings import get_settings
-from orchestration.lib.warehouse import read_only
+from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
 
 METRIC_VALUES = dg.AssetKey(["marts", "metric_values"])
 HAS_VALUES = "has_values"
+CONTRACT_HEALTH = "contract_health"
+PRIORITY_HEALTH_KEY = dg.AssetKey(["quality", "priority_contract_health"])
 
 
 def metric_asset_key(metric_id: str) -> dg.AssetKey:
@@ -23,10 +32,12 @@ def priority_asset_key(priority_id: str) -> dg.AssetKey:
     return dg.AssetKey(["priorities", priority_id])
 
 
-def coverage_status(metric_ids: list[str], with_values: set[str]) -> str:
-    """How well a priority is evidenced: no metric, metrics without data, or covered."""
+def coverage_status(metric_ids: list[str], with_values: set[str], risks: list[str] | None = None) -> str:
+    """How well a priority is evidenced: no metric, metrics at risk, metrics without data, or covered."""
     if not metric_ids:
         return "no metric"
+    if risks:
+        return "metrics at risk"
     if not set(metric_ids) <= with_values:
         return "metrics without data"
     return "covered"
@@ -81,7 +92,7 @@ def _metrics_asset(strategy: Strategy) -> dg.AssetsDefinition:
         for spec in specs
     ]
 
-    @dg.multi_asset(name="metrics", specs=specs, check_specs=checks, can_subset=True)
+    @dg.multi_asset(name="metrics", specs=specs, check_specs=checks, can_subset=True, op_tags=BUILD_DB_TAGS)
     def _metrics(context: dg.AssetExecutionContext):
         summaries = _metric_summaries()
         for key in context.selected_asset_keys:
@@ -97,20 +108,22 @@ def _metrics_asset(strategy: Strategy) -> dg.AssetsDefinition:
     return _metrics
 
 
-def _all_metrics(priority_id: str, strategy: Strategy) -> list[str]:
-    """Metrics mapped to a priority or to any priority below it."""
-    found = list(strategy.metrics_for(priority_id))
-    for child in strategy.children_of(priority_id):
-        found += [m for m in _all_metrics(child, strategy) if m not in found]
-    return found
-
-
-def _depth(priority_id: str, strategy: Strategy) -> int:
-    parents = {p.priority_id: p.parent_priority_id for p in strategy.priorities}
-    depth = 0
-    while parents.get(priority_id):
-        priority_id, depth = parents[priority_id], depth + 1
-    return depth
+def _lineage_metadata(priority_id: str, strategy: Strategy) -> dict[str, str]:
+    """What a priority rests on: its metrics, their domains, sources and the contracts reading them."""
+    metric_ids = strategy.all_metrics_for(priority_id)
+    metrics = [m for m in strategy.metrics if m.metric_id in metric_ids]
+    sources = sorted({s for m in metrics for s in m.sources})
+    return {
+        "metrics": ", ".join(metric_ids) or "none yet",
+        "metric_domains": ", ".join(sorted({m.domain for m in metrics})) or "none",
+        "sources": ", ".join(sources) or "none",
+        "contracts": ", ".join(
+            f"{t.source}/{t.table} {t.model.__name__} {t.version}"
+            for t in SOURCE_TABLES
+            if t.source in sources
+        )
+        or "none",
+    }
 
 
 def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
@@ -124,15 +137,27 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
             description=f"**{p.title}** ({p.level}, strategy {strategy.version}). {p.description}",
             metadata={
                 "level": p.level,
+                "domain": strategy.domain_of(p.priority_id),
                 "strategy_version": strategy.version,
-                "metrics": ", ".join(_all_metrics(p.priority_id, strategy)) or "none yet",
+                **_lineage_metadata(p.priority_id, strategy),
             },
             skippable=True,
         )
         for p in strategy.priorities
     ]
+    checks = [
+        dg.AssetCheckSpec(
+            CONTRACT_HEALTH,
+            asset=spec.key,
+            description="Every source table behind the priority's metrics loaded without a critical "
+            "contract failure; evaluated by priority_contract_health right after landing.",
+        )
+        for spec in specs
+    ]
 
-    @dg.multi_asset(name="priorities", specs=specs, can_subset=True)
+    @dg.multi_asset(
+        name="priorities", specs=specs, check_specs=checks, can_subset=True, op_tags=BUILD_DB_TAGS
+    )
     def _priorities(context: dg.AssetExecutionContext):
         with read_only(get_settings().build_db) as db:
             latest = dict(
@@ -140,23 +165,73 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
                     "select metric_id, max(period_start) from marts.metric_values group by 1"
                 ).fetchall()
             )
+        risks = priority_risks(strategy, contract_health(get_settings().landed_dir))
         # sub-priorities before priorities before domains: Dagster wants upstream assets first
-        for key in sorted(context.selected_asset_keys, key=lambda k: -_depth(k.path[-1], strategy)):
-            metric_ids = _all_metrics(key.path[-1], strategy)
+        for key in sorted(context.selected_asset_keys, key=lambda k: -strategy.depth(k.path[-1])):
+            metric_ids = strategy.all_metrics_for(key.path[-1])
             periods = [latest[m] for m in metric_ids if m in latest]
+            reasons = risks.get(key.path[-1], [])
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
-                    "coverage_status": coverage_status(metric_ids, set(latest)),
+                    "coverage_status": coverage_status(metric_ids, set(latest), reasons),
                     "metrics": len(metric_ids),
                     "metrics_with_data": sum(m in latest for m in metric_ids),
                     "latest_period": str(max(periods)) if periods else "none",
+                    "health": "at risk: " + "; ".join(reasons) if reasons else "contracts passed",
                 },
             )
 
     return _priorities
 
 
+def _priority_health_asset(strategy: Strategy) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=PRIORITY_HEALTH_KEY,
+        # only the contract results: landing writes them whatever a file's fate, so this step runs
+        # after every landing step even when a refused source skips its models and metrics
+        deps=[check_results_asset_key(t.source, t.table) for t in SOURCE_TABLES],
+        group_name="priorities",
+        kinds={"parquet"},
+    )
+    def priority_contract_health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        """Which priorities are at risk because a source behind their metrics failed its contract.
+
+        Reads only the contract results landing wrote, so it runs even when a failed source stopped
+        the models and metrics downstream, and reports each priority's `contract_health` check.
+        """
+        health = contract_health(get_settings().landed_dir)
+        risks = priority_risks(strategy, health)
+        for priority_id, reasons in risks.items():
+            context.log_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=priority_asset_key(priority_id),
+                    check_name=CONTRACT_HEALTH,
+                    passed=not reasons,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "status": "at risk" if reasons else "contracts passed",
+                        "failing": "\n".join(reasons) or "none",
+                        "failing_sources": ", ".join(sorted({r.split(":")[0] for r in reasons})) or "none",
+                    },
+                    description="; ".join(reasons) if reasons else None,
+                )
+            )
+        at_risk = sorted(p for p, reasons in risks.items() if reasons)
+        failing_tables = sorted(f"{s}/{t}" for (s, t), h in health.items() if h.is_at_risk)
+        return dg.MaterializeResult(
+            metadata={
+                "strategy_version": strategy.version,
+                "priorities_at_risk": len(at_risk),
+                "at_risk": ", ".join(at_risk) or "none",
+                "failing_source_tables": ", ".join(failing_tables) or "none",
+            }
+        )
+
+    return priority_contract_health
+
+
 _strategy = load_strategy()
 metrics_asset = _metrics_asset(_strategy)
 priorities_asset = _priorities_asset(_strategy)
+priority_health_asset = _priority_health_asset(_strategy)

@@ -8,7 +8,7 @@ priorities_resolved as (
 
 strategy_versions as (
 
-    select * from {{ ref('strategy_versions') }}
+    select * from {{ ref('int_strategy_versions_resolved') }}
 
 ),
 
@@ -44,7 +44,7 @@ final as (
         cast(priorities_resolved.depth as integer) as depth,
         cast(priorities_resolved.valid_from as date) as valid_from,
         cast(strategy_versions.status as varchar) as strategy_status,
-        cast(strategy_versions.status = 'active' as boolean) as is_active_strategy,
+        cast(strategy_versions.is_active as boolean) as is_active_strategy,
         cast(coalesce(metric_counts.metric_count, 0) as integer) as metric_count,
         cast(metric_counts.metric_count is not null as boolean) as has_metric
     from priorities_resolved

@@ -1,3 +1,7 @@
+{#
+    The line from each metric forward to the priorities it evidences and back to the source
+    families, source tables, contracts and dbt models it is computed from, in every strategy version.
+#}
 with
 
 metric_priorities as (
@@ -8,7 +12,7 @@ metric_priorities as (
 
 strategy_versions as (
 
-    select * from {{ ref('strategy_versions') }}
+    select * from {{ ref('int_strategy_versions_resolved') }}
 
 ),
 
@@ -24,39 +28,85 @@ metric_catalogue as (
 
 ),
 
-active_metric_priorities as (
+source_tables as (
 
-    select metric_priorities.*
-    from metric_priorities
-    inner join strategy_versions
-        on metric_priorities.strategy_version = strategy_versions.strategy_version
-    where strategy_versions.status = 'active'
+    select * from {{ ref('source_tables') }}
+
+),
+
+source_tables_traced as (
+
+    select * from {{ ref('int_source_tables_traced') }}
+
+),
+
+upstream_models as (
+
+    select
+        source,
+        table_name,
+        {{ dbt.listagg('model_name', "' > '", 'order by step, model_name') }} as upstream_models
+    from source_tables_traced
+    group by
+        source,
+        table_name
+
+),
+
+metric_source_tables as (
+
+    select
+        metric_catalogue.metric_id,
+        source_tables.source,
+        source_tables.table_name,
+        source_tables.source_family,
+        source_tables.contract,
+        source_tables.contract_version,
+        source_tables.file_glob
+    from metric_catalogue
+    inner join source_tables
+        on ' ' || metric_catalogue.sources || ' ' like '% ' || source_tables.source || ' %'
 
 ),
 
 final as (
 
     select
-        cast(active_metric_priorities.strategy_version as varchar) as strategy_version,
-        cast(active_metric_priorities.metric_id as varchar) as metric_id,
+        cast(metric_priorities.strategy_version as varchar) as strategy_version,
+        cast(coalesce(strategy_versions.is_active, false) as boolean) as is_active_strategy,
+        cast(metric_priorities.metric_id as varchar) as metric_id,
         cast(metric_catalogue.title as varchar) as metric_title,
-        cast(active_metric_priorities.priority_id as varchar) as priority_id,
+        cast(metric_priorities.priority_id as varchar) as priority_id,
         cast(priorities_resolved.title as varchar) as priority_title,
         cast(priorities_resolved.level as varchar) as priority_level,
         cast(priorities_resolved.parent_priority_id as varchar) as parent_priority_id,
         cast(priorities_resolved.domain as varchar) as domain,
-        cast(active_metric_priorities.role as varchar) as role,
-        cast(active_metric_priorities.rationale as varchar) as rationale,
+        cast(metric_priorities.role as varchar) as role,
+        cast(metric_priorities.rationale as varchar) as rationale,
         cast(metric_catalogue.domain as varchar) as metric_domain,
-        cast(metric_catalogue.source_family as varchar) as source_family,
-        cast(metric_catalogue.sources as varchar) as sources
-    from active_metric_priorities
+        cast(metric_source_tables.source_family as varchar) as source_family,
+        cast(metric_catalogue.sources as varchar) as sources,
+        cast(metric_source_tables.source as varchar) as source_name,
+        cast(metric_source_tables.table_name as varchar) as table_name,
+        cast(metric_source_tables.contract as varchar) as contract,
+        cast(metric_source_tables.contract_version as varchar) as contract_version,
+        cast(metric_source_tables.file_glob as varchar) as file_glob,
+        cast(upstream_models.upstream_models as varchar) as upstream_models
+    from metric_priorities
+    left join strategy_versions
+        on metric_priorities.strategy_version = strategy_versions.strategy_version
     left join metric_catalogue
-        on active_metric_priorities.metric_id = metric_catalogue.metric_id
+        on metric_priorities.metric_id = metric_catalogue.metric_id
     left join priorities_resolved
         on
-            active_metric_priorities.strategy_version = priorities_resolved.strategy_version
-            and active_metric_priorities.priority_id = priorities_resolved.priority_id
+            metric_priorities.strategy_version = priorities_resolved.strategy_version
+            and metric_priorities.priority_id = priorities_resolved.priority_id
+    left join metric_source_tables
+        on metric_priorities.metric_id = metric_source_tables.metric_id
+    left join upstream_models
+        on
+            metric_source_tables.source = upstream_models.source
+            and metric_source_tables.table_name = upstream_models.table_name
 
 )
 
