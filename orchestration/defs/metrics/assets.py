@@ -44,20 +44,24 @@ def coverage_status(metric_ids: list[str], with_values: set[str], risks: list[st
 
 
 def _metric_summaries() -> dict[str, dict]:
-    """Per metric: rows, trusts with data, first and latest period, national totals."""
+    """Per metric: trust-months, trusts with data, first and latest month, national totals (England)."""
     with read_only(get_settings().build_db) as db:
         rows = db.execute(
             """
-            select metric_id, count(*), count(distinct org_code), min(period_start), max(period_start),
-                   sum(numerator), sum(denominator)
+            select metric_id,
+                   count(*) filter (where org_level = 'trust'),
+                   count(distinct org_code) filter (where org_level = 'trust'),
+                   min(period_start), max(period_start),
+                   sum(numerator) filter (where org_level = 'england'),
+                   sum(denominator) filter (where org_level = 'england')
             from marts.metric_values
-            where org_level = 'trust'
+            where org_view = 'as_recorded' and period_type = 'month'
             group by metric_id
             """
         ).fetchall()
     return {
         metric_id: {
-            "rows": n,
+            "trust_months": n,
             "trusts_with_data": trusts,
             "first_period": str(first),
             "latest_period": str(last),
@@ -96,13 +100,13 @@ def _metrics_asset(strategy: Strategy) -> dg.AssetsDefinition:
     def _metrics(context: dg.AssetExecutionContext):
         summaries = _metric_summaries()
         for key in context.selected_asset_keys:
-            summary = summaries.get(key.path[-1], {"rows": 0})
+            summary = summaries.get(key.path[-1], {"trust_months": 0})
             yield dg.MaterializeResult(asset_key=key, metadata=summary)
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=HAS_VALUES,
-                passed=summary["rows"] > 0,
-                metadata={"rows": summary["rows"]},
+                passed=summary["trust_months"] > 0,
+                metadata={"trust_months": summary["trust_months"]},
             )
 
     return _metrics
