@@ -173,6 +173,7 @@ def test_a_fresh_process_generates_its_files_and_finds_and_runs_it_in_dagster(ex
     seen = json.loads(done.stdout.strip().splitlines()[-1])
 
     assert seen["assets"] == [
+        "landed/check_results/patient_experience/friends_and_family",
         "landed/patient_experience/friends_and_family",
         "landed/quarantine/patient_experience/friends_and_family",
         "source_files/patient_experience/friends_and_family",
@@ -182,6 +183,7 @@ def test_a_fresh_process_generates_its_files_and_finds_and_runs_it_in_dagster(ex
     assert seen["success"] is True
     assert seen["check_results"] == {"contract": False, "rows_reconcile": True}  # one row quarantined
     assert seen["materialized"] == [
+        "landed/check_results/patient_experience/friends_and_family",
         "landed/patient_experience/friends_and_family",
         "landed/quarantine/patient_experience/friends_and_family",
     ]
