@@ -111,17 +111,23 @@ def models_for_table(table: SourceTable, manifest: dict[str, Any]) -> list[str]:
 
 
 def metric_models_for_sources(sources: list[str], manifest: dict[str, Any]) -> list[str]:
-    """The models that compute metrics from these source folders: parents of `metric_values` on their path."""
-    parents = set(manifest["parent_map"].get(METRIC_VALUES_MODEL, []))
-    found: list[str] = []
+    """The last models on the way to `metric_values` that read only these source folders.
+
+    Past them the models combine every source (roll-ups, metric_values itself), so an exposure that
+    depended on those would pull every source into every priority.
+    """
+    upstream_of_values = _descendants(METRIC_VALUES_MODEL, manifest["parent_map"])
+    feeding: dict[str, set[str]] = {}
     for table in SOURCE_TABLES:
-        if table.source not in sources:
-            continue
         for node in _descendants(_source_node(table), manifest["child_map"]):
-            name = manifest["nodes"].get(node, {}).get("name")
-            if node in parents and node.startswith("model.") and name not in found:
-                found.append(name)
-    return sorted(found)
+            feeding.setdefault(node, set()).add(table.source)
+    own = {
+        node
+        for node, folders in feeding.items()
+        if node.startswith("model.") and node in upstream_of_values and folders <= set(sources)
+    }
+    last = {node for node in own if not set(manifest["child_map"].get(node, [])) <= own}
+    return sorted(manifest["nodes"][node]["name"] for node in last)
 
 
 def render_exposures(strategy: Strategy, manifest: dict[str, Any]) -> str:
