@@ -111,23 +111,16 @@ def models_for_table(table: SourceTable, manifest: dict[str, Any]) -> list[str]:
 
 
 def metric_models_for_sources(sources: list[str], manifest: dict[str, Any]) -> list[str]:
-    """The last models on the way to `metric_values` that read only these source folders.
+    """The models that compute metrics from these source folders: each folder's `int_metrics__<source>`
+    and the staging models of its tables (medians and means are read from staging).
 
-    Past them the models combine every source (roll-ups, metric_values itself), so an exposure that
-    depended on those would pull every source into every priority.
+    Not the roll-ups or metric_values: they combine every source, so an exposure that depended on
+    them would pull every source into every priority.
     """
-    upstream_of_values = _descendants(METRIC_VALUES_MODEL, manifest["parent_map"])
-    feeding: dict[str, set[str]] = {}
-    for table in SOURCE_TABLES:
-        for node in _descendants(_source_node(table), manifest["child_map"]):
-            feeding.setdefault(node, set()).add(table.source)
-    own = {
-        node
-        for node, folders in feeding.items()
-        if node.startswith("model.") and node in upstream_of_values and folders <= set(sources)
-    }
-    last = {node for node in own if not set(manifest["child_map"].get(node, [])) <= own}
-    return sorted(manifest["nodes"][node]["name"] for node in last)
+    names = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    wanted = [f"int_metrics__{source}" for source in sources]
+    wanted += [f"stg_{table.source}__{table.table}" for table in SOURCE_TABLES if table.source in sources]
+    return sorted(name for name in wanted if name in names)
 
 
 def render_exposures(strategy: Strategy, manifest: dict[str, Any]) -> str:

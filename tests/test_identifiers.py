@@ -75,7 +75,11 @@ def organisation_codes(db: duckdb.DuckDBPyConnection) -> set[str]:
     ).fetchall()
     codes: set[str] = set()
     for (column,) in columns:
-        codes |= {c for (c,) in db.execute(f'select distinct "{column}" from marts.dim_organisations') if c}  # noqa: S608
+        codes |= {
+            c
+            for (c,) in db.execute(f'select distinct "{column}" from marts.dim_organisations').fetchall()
+            if c
+        }  # noqa: S608
     return codes
 
 
