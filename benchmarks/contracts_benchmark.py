@@ -42,8 +42,8 @@ def _land_one(table_name: str, sources: Path, landed: Path) -> None:
     import resource
     from datetime import date
 
-    from contracts.landing import land_source_table, load_reference, needs_reference
     from contracts.sources import get_table
+    from nqs.landing.land import land_source_table, load_reference, needs_reference
 
     table = get_table(*table_name.split("/"))
     today = date.fromisoformat(AS_OF)
@@ -69,7 +69,7 @@ def _land_one(table_name: str, sources: Path, landed: Path) -> None:
 def _imports_only() -> None:
     import resource
 
-    import contracts.landing  # noqa: F401 - the point is the memory the imports take
+    import nqs.landing.land  # noqa: F401 - the point is the memory the imports take
 
     print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 

@@ -1,5 +1,6 @@
-"""Source contracts and landing: the edge where national files become typed, checked, pseudonymised rows.
+"""Source contracts: what each national file must hold, declared once.
 
-`contracts.sources.SOURCE_TABLES` lists every source table and its pandera contract;
-`contracts.landing.land_source_table` lands a table's files into accepted and quarantine parquet.
+`contracts.sources.SOURCE_TABLES` lists every source table and its pandera contract versions; the
+models, reusable checks and code lists live beside it. Nothing here reads a file: landing
+(`nqs.landing`) applies these declarations to delivered files.
 """

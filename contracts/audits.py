@@ -10,10 +10,7 @@ from datetime import date, datetime
 
 import pandera.polars as pa
 
-from contracts.base import ContractModel
-
-#: Ages above this are possible (the audits accept up to 120) but rare enough to be checked.
-PLAUSIBLE_MAX_AGE = 105
+from contracts.base import PLAUSIBLE_MAX_AGE, ContractModel
 
 
 class HipFractureEpisodeV1(ContractModel):

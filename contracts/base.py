@@ -42,6 +42,10 @@ ODS_PATTERNS: dict[str, str] = {
     "site": r"^R[A-Z0-9]{4}$",
 }
 
+#: Ages above this are possible (the patient-level contracts accept up to 120) but rare enough to be
+#: checked.
+PLAUSIBLE_MAX_AGE = 105
+
 NHS_NUMBER_PATTERN = r"^[0-9]{10}$"
 
 _AS_OF: ContextVar[date | None] = ContextVar("contract_as_of", default=None)
@@ -304,3 +308,8 @@ def failure_attribution(check: Check) -> tuple[str | None, Severity]:
     if column is None and stats.get("columns"):
         column = stats["columns"][0]  # a repeated key is reported against its first column
     return column, Severity(stats.get("severity", Severity.MAJOR))
+
+
+def type_check_name(dtype: pl.DataType) -> str:
+    """`type:Int64`, `type:Date`, ...: the check name of a value that is not of its column's type."""
+    return f"type:{dtype.__class__.__name__}"

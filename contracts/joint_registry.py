@@ -10,8 +10,7 @@ from datetime import date
 
 import pandera.polars as pa
 
-from contracts.audits import PLAUSIBLE_MAX_AGE
-from contracts.base import ContractModel
+from contracts.base import PLAUSIBLE_MAX_AGE, ContractModel
 
 _OXFORD_SCORE = {"min_value": 0, "max_value": 48}
 

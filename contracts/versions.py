@@ -16,10 +16,10 @@ from typing import Any
 
 import polars as pl
 
-from contracts.base import REGISTERED_CHECKS, ContractModel, Severity, failure_attribution
-from contracts.casting import type_check_name
+from contracts.base import REGISTERED_CHECKS, ContractModel, Severity, failure_attribution, type_check_name
 from contracts.domains import DOMAINS
-from contracts.membership import CHECK_DESCRIPTIONS as MEMBERSHIP_DESCRIPTIONS
+from contracts.reference_checks import CHECK_DESCRIPTIONS as MEMBERSHIP_DESCRIPTIONS
+from contracts.reference_checks import MEMBERSHIP_CHECKS
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,6 @@ def contract_checks(model: type[ContractModel], *, with_reference: bool = True) 
             )
         )
     if with_reference:
-        from contracts.quality import MEMBERSHIP_CHECKS  # quality reads the registry, which reads this
-
         checks += [
             ContractCheck(name, column, major, "reference", {}, MEMBERSHIP_DESCRIPTIONS[name])
             for column, names in MEMBERSHIP_CHECKS.items()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,8 @@ from typing import Any
 import yaml
 
 from contracts.sources import SOURCE_TABLES, SourceTable
-from orchestration.lib.catalogue import Strategy, load_strategy, load_strategy_versions
-from orchestration.lib.settings import DBT_PROJECT_DIR, SEEDS_DIR
+from nqs.catalogue import Strategy, load_strategy, load_strategy_versions
+from nqs.settings import DBT_PROJECT_DIR, SEEDS_DIR
 
 SOURCE_TABLES_SEED = SEEDS_DIR / "source_tables.csv"
 EXPOSURES_FILE = DBT_PROJECT_DIR / "models" / "exposures" / "_priorities__exposures.yml"
@@ -76,10 +75,9 @@ def render_source_tables_seed() -> str:
 
 def load_manifest() -> dict[str, Any]:
     """The dbt manifest, parsed first if the project or seeds changed since the last parse."""
-    from orchestration.lib.dbt import dbt_project, ensure_manifest
+    from nqs.dbt_manifest import load_manifest as load
 
-    ensure_manifest()
-    return json.loads(dbt_project.manifest_path.read_text())
+    return load()
 
 
 def _source_node(table: SourceTable) -> str:
@@ -429,7 +427,7 @@ def render_tree(node: Node) -> str:
 
 
 def build_index(strategy_version: str | None = None) -> LineageIndex:
-    from orchestration.lib.settings import get_settings
+    from nqs.settings import get_settings
 
     return LineageIndex(
         strategy=load_strategy(version=strategy_version),

@@ -2,7 +2,7 @@
 
 The checks are enumerated from the models (`contracts.versions.contract_checks`), never listed by
 hand: a check added to a contract without a case here fails `test_every_check_has_a_firing_case`.
-Each case changes one row of a valid fixture file and lands it with `contracts.landing.land_file`
+Each case changes one row of a valid fixture file and lands it with `nqs.landing.land.land_file`
 (with the organisations reference, as the warehouse does); the failure must come back under the
 check's name, column and severity, the row must be held (major) or accepted (minor), and every
 other row must still be accepted.
@@ -18,11 +18,11 @@ import polars as pl
 import pytest
 
 from contracts.base import REGISTERED_CHECKS, Severity
-from contracts.landing import SAMPLE_PSEUDONYM_KEY, LandingResult, land_file, load_reference
-from contracts.membership import ReferenceCodes
-from contracts.quality import CODE_CASE_CHECK, READING_CHECKS, code_columns
 from contracts.sources import SOURCE_TABLES, SourceTable
 from contracts.versions import ContractCheck, column_dtype, contract_checks
+from nqs.landing.check_results import CODE_CASE_CHECK, READING_CHECKS, code_columns
+from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, LandingResult, land_file, load_reference
+from nqs.landing.membership import ReferenceCodes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
 #: Valid files of versions other than a table's first, one folder per source as in FIXTURES.
@@ -311,7 +311,7 @@ def test_check_fires_on_its_row_column_and_severity(tmp_path, table, check, refe
 
 def test_a_column_type_the_casts_cannot_read_would_be_caught():
     """Every contract column has a type landing can cast text to (else its type check cannot fire)."""
-    from contracts.casting import cast_expr
+    from nqs.landing.casting import cast_expr
 
     for table in VERSIONED:
         for column in table.columns:

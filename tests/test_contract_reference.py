@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contracts.reference_doc import REFERENCE_PATH, render
 from contracts.sources import SOURCE_TABLES
 from contracts.versions import contract_checks
+from nqs.codegen.contract_reference import REFERENCE_PATH, render
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,9 +22,9 @@ import pytest
 from contracts.base import ContractModel, carried
 from contracts.domains import DOMAINS
 from contracts.incidents import IncidentEventV1, IncidentEventV2
-from contracts.landing import SAMPLE_PSEUDONYM_KEY, land_file, land_source_table, landed_paths
 from contracts.sources import SOURCE_TABLES, SourceTable, get_table
 from contracts.versions import ContractVersion, diff, diff_report
+from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_file, land_source_table, landed_paths
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"

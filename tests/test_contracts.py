@@ -20,7 +20,8 @@ from pandera.api.checks import Check
 
 from contracts.base import Severity, row_check
 from contracts.incidents import IncidentEventV1, IncidentEventV2
-from contracts.landing import (
+from contracts.sources import SOURCE_TABLES, SourceTable, get_table, tables_for_source
+from nqs.landing.land import (
     PLACEHOLDER_STEM,
     QUARANTINE_SCHEMA,
     SAMPLE_PSEUDONYM_KEY,
@@ -30,8 +31,7 @@ from contracts.landing import (
     landed_paths,
     load_reference,
 )
-from contracts.membership import ReferenceCodes
-from contracts.sources import SOURCE_TABLES, SourceTable, get_table, tables_for_source
+from nqs.landing.membership import ReferenceCodes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
 TODAY = date(2026, 4, 30)

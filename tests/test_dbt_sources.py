@@ -1,16 +1,14 @@
 """dbt's source definitions are generated from the contract registry and describe what landing writes."""
 
-import json
-
-from contracts.dbt_sources import generated_sources, landed_column_docs, sources_path
-from contracts.landing import META_SCHEMA
 from contracts.sources import SOURCE_TABLES, sources
-from orchestration.lib.dbt import RECORD_SOURCES, dbt_project
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from nqs.codegen.dbt_sources import generated_sources, landed_column_docs, sources_path
+from nqs.dbt_manifest import RECORD_SOURCES, load_manifest
+from nqs.landing.land import META_SCHEMA
+from nqs.settings import DBT_PROJECT_DIR
 
 
 def _manifest_sources() -> dict[tuple[str, str], dict]:
-    manifest = json.loads(dbt_project.manifest_path.read_text())
+    manifest = load_manifest()
     return {
         (node["source_name"], node["name"]): node
         for node in manifest["sources"].values()

@@ -21,8 +21,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from contracts.landing import SAMPLE_PSEUDONYM_KEY, land_source_table
 from contracts.sources import CONTRACT_MODULES_VARIABLE, SOURCE_TABLES
+from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_source_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
@@ -90,8 +90,8 @@ RCC,2025-05-01,community,57,52
 PROBE = """
 import json
 import dagster as dg
-from contracts.dbt_sources import sources_yaml
-from contracts.reference_doc import render
+from nqs.codegen.dbt_sources import sources_yaml
+from nqs.codegen.contract_reference import render
 from contracts.sources import get_table
 from orchestration.definitions import defs
 from orchestration.defs.ingest.landing import reconcile_checks

@@ -19,10 +19,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from contracts import quality
-from contracts.landing import MAX_FIELD_BYTES, SAMPLE_PSEUDONYM_KEY, LandingResult, land_file, load_reference
-from contracts.membership import ReferenceCodes
+from nqs.landing import check_results as quality
 from contracts.sources import get_table
+from nqs.landing.land import MAX_FIELD_BYTES, SAMPLE_PSEUDONYM_KEY, LandingResult, land_file, load_reference
+from nqs.landing.membership import ReferenceCodes
 
 HOSTILE = Path(__file__).parent / "hostile"
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
@@ -199,7 +199,7 @@ def test_rows_of_a_readable_parquet_file_are_kept_in_quarantine(tmp_path, refere
 
 def test_a_stray_parquet_delivery_is_landed_as_a_critical_failure(tmp_path, reference):
     """A `.parquet` file of the table in its source folder is not silently skipped by the load."""
-    from contracts.landing import land_source_table
+    from nqs.landing.land import land_source_table
 
     sources = tmp_path / "sources"
     shutil.copytree(FIXTURES, sources)

@@ -19,7 +19,7 @@ import pytest
 from conftest import Build, run_nqs
 
 from contracts.sources import SOURCE_TABLES, tables_for_source
-from orchestration.lib.catalogue import load_strategy
+from nqs.catalogue import load_strategy
 
 pytestmark = pytest.mark.slow
 

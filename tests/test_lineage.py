@@ -121,7 +121,7 @@ def test_every_metric_maps_to_a_priority_of_the_active_version():
 def test_the_strategy_version_setting_switches_what_dagster_reads():
     draft = _draft_version()
     code = (
-        "from orchestration.lib.catalogue import load_strategy\n"
+        "from nqs.catalogue import load_strategy\n"
         "s = load_strategy()\n"
         "print(s.version, sorted(p.priority_id for p in s.priorities))"
     )
@@ -396,8 +396,8 @@ def test_openlineage_events_have_the_spec_shape(sample_build: Build):
 
 
 def test_openlineage_events_are_posted_when_a_url_is_set(tmp_path: Path, monkeypatch):
+    from nqs.settings import Settings
     from orchestration.lib.openlineage import emit
-    from orchestration.lib.settings import Settings
 
     received: list[dict] = []
 
@@ -509,8 +509,8 @@ def test_dagster_priorities_carry_lineage_and_a_health_check_that_needs_no_metri
     import dagster as dg
 
     from contracts.sources import SOURCE_TABLES
+    from nqs.catalogue import load_strategy
     from orchestration.definitions import defs
-    from orchestration.lib.catalogue import load_strategy
 
     graph = defs.resolve_asset_graph()
     strategy = load_strategy()

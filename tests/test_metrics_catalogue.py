@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO_ROOT, run_nqs
 from scipy import stats
 
-from nqs import generated
+from nqs.codegen import catalogue_docs as generated
 from nqs.sql_functions import register_functions
 
 CATALOGUE = REPO_ROOT / "seeds" / "metric_catalogue.csv"

@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 
 from contracts.sources import SOURCE_TABLES
-from orchestration.lib.catalogue import load_strategy
-from orchestration.lib.dbt import CROSS_SOURCE_STEP, UNSOURCED_STEP, source_step_name
+from nqs.catalogue import load_strategy
+from nqs.dbt_manifest import CROSS_SOURCE_STEP, UNSOURCED_STEP, source_step_name
 from orchestration.lib.warehouse import BUILD_DB_TAG
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def test_dbt_steps_follow_the_landed_sources_upstream_of_each_model(asset_graph)
 
 def test_a_test_over_models_of_several_steps_runs_in_the_last_of_them(asset_graph):
     """metric_values' relationship to dim_organisations runs with metric_values, after both are built."""
-    from orchestration.lib.dbt import dbt_steps
+    from nqs.dbt_manifest import dbt_steps
 
     cross = next(step for step in dbt_steps() if step.name == CROSS_SOURCE_STEP)
     organisations = next(step for step in dbt_steps() if step.name == source_step_name("organisations"))

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from contracts.landing import SAMPLE_PSEUDONYM_KEY, land_file, load_reference
 from contracts.sources import get_table
 from nqs.cli import main
+from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_file, load_reference
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).parent / "hostile"

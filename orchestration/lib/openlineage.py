@@ -23,7 +23,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.lib.settings import Settings
+from nqs.settings import Settings
 
 SPEC_VERSION = "2-0-2"
 RUN_EVENT_SCHEMA_URL = f"https://openlineage.io/spec/{SPEC_VERSION}/OpenLineage.json#/$defs/RunEvent"
@@ -45,8 +45,7 @@ def events_path(settings: Settings) -> Path:
 
 def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
     """An asset as an OpenLineage dataset: files by path, warehouse tables by schema and name."""
-    from contracts.landing import CHECKS_DIR, QUARANTINE_DIR
-    from orchestration.defs.ingest.landing import REGISTRY_DIR
+    from nqs.landing.land import CHECKS_DIR, QUARANTINE_DIR, REGISTRY_DIR
 
     path = key.path
     if path[0] == "source_files":
@@ -96,9 +95,8 @@ def _event(
     }
 
 
-def _step_assets(defs: dg.Definitions) -> tuple[dict[str, set[dg.AssetKey]], Any]:
+def _step_assets(graph: Any) -> tuple[dict[str, set[dg.AssetKey]], Any]:
     """Step (op) name -> the asset keys it materialises, and the asset graph for their parents."""
-    graph = defs.resolve_asset_graph()
     by_step: dict[str, set[dg.AssetKey]] = {}
     for assets_def in graph.assets_defs:
         if assets_def.is_executable and assets_def.keys:
@@ -106,14 +104,12 @@ def _step_assets(defs: dg.Definitions) -> tuple[dict[str, set[dg.AssetKey]], Any
     return by_step, graph
 
 
-def run_events(
-    instance: dg.DagsterInstance, run_id: str, defs: dg.Definitions, settings: Settings
-) -> list[dict]:
+def run_events(instance: dg.DagsterInstance, run_id: str, asset_graph: Any, settings: Settings) -> list[dict]:
     """The OpenLineage events of one finished Dagster run, in the order things happened."""
     run = instance.get_run_by_id(run_id)
     if run is None:
         return []
-    by_step, graph = _step_assets(defs)
+    by_step, graph = _step_assets(asset_graph)
     started: dict[str, float] = {}
     ended: dict[str, tuple[str, float, str | None]] = {}
     written: dict[str, set[dg.AssetKey]] = {}
@@ -200,9 +196,13 @@ def _post(url: str, event: dict) -> None:
         print(f"OpenLineage: could not POST to {url}: {exc}", file=sys.stderr)
 
 
-def emit_run(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> tuple[Path, int]:
-    """Emit the OpenLineage events of one run; returns the events file and how many were written."""
-    from orchestration.definitions import defs
+def emit_run(
+    instance: dg.DagsterInstance, run_id: str, asset_graph: Any, settings: Settings
+) -> tuple[Path, int]:
+    """Emit the OpenLineage events of one run; returns the events file and how many were written.
 
-    events = run_events(instance, run_id, defs, settings)
+    `asset_graph` is the code location's (`Definitions.resolve_asset_graph()`, or a sensor's
+    `repository_def.asset_graph`): it names the datasets each step read and wrote.
+    """
+    events = run_events(instance, run_id, asset_graph, settings)
     return emit(events, settings), len(events)

@@ -11,7 +11,7 @@ import polars as pl
 
 from nqs.benchmarking import KINDS, benchmarking_tables, build_benchmarking
 from nqs.benchmarking.warehouse import read_inputs, write_tables
-from orchestration.lib.settings import get_settings
+from nqs.settings import get_settings
 
 UPSTREAM = [
     dg.AssetKey(["marts", name]) for name in ("metric_values", "metric_catalogue", "dim_organisations")

@@ -16,8 +16,9 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from contracts.landing import checks_path, land_source_table
 from contracts.sources import SOURCE_TABLES, SourceTable
+from nqs.landing.land import REGISTRY_DIR, checks_path, land_source_table
+from nqs.settings import get_settings
 from orchestration.lib.dbt import (
     SOURCE_REGISTRY_KEY,
     check_results_asset_key,
@@ -25,11 +26,8 @@ from orchestration.lib.dbt import (
     quarantine_asset_key,
     source_files_asset_key,
 )
-from orchestration.lib.settings import get_settings
 
 CONTRACT_CHECK = "contract"
-#: Folder of the registry of source tables under the landed zone.
-REGISTRY_DIR = "_registry"
 RECONCILE_CHECK = "rows_reconcile"
 
 

@@ -6,12 +6,14 @@ sensors do the same for every other finished run of this code location.
 
 import dagster as dg
 
+from nqs.settings import get_settings
 from orchestration.lib.openlineage import emit_run
-from orchestration.lib.settings import get_settings
 
 
 def _emit(context: dg.RunStatusSensorContext) -> None:
-    path, count = emit_run(context.instance, context.dagster_run.run_id, get_settings())
+    path, count = emit_run(
+        context.instance, context.dagster_run.run_id, context.repository_def.asset_graph, get_settings()
+    )
     context.log.info(f"wrote {count} OpenLineage events to {path}")
 
 

@@ -13,9 +13,9 @@ skipped, the priorities that depend on it still turn red, naming the source, che
 import dagster as dg
 
 from contracts.sources import SOURCE_TABLES
-from orchestration.lib.catalogue import Strategy, contract_health, load_strategy, priority_risks
+from nqs.catalogue import Strategy, contract_health, load_strategy, priority_risks
+from nqs.settings import get_settings
 from orchestration.lib.dbt import check_results_asset_key
-from orchestration.lib.settings import get_settings
 from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
 
 METRIC_VALUES = dg.AssetKey(["marts", "metric_values"])

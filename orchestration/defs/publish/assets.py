@@ -11,10 +11,10 @@ import shutil
 import dagster as dg
 import duckdb
 
+from nqs.catalogue import load_strategy
+from nqs.settings import get_settings
 from orchestration.defs.benchmarking.assets import BENCHMARKING_MARTS
 from orchestration.defs.metrics.assets import priority_asset_key
-from orchestration.lib.catalogue import load_strategy
-from orchestration.lib.settings import get_settings
 from orchestration.lib.warehouse import BUILD_DB_TAGS
 
 MARTS = [

@@ -7,7 +7,7 @@ that records the failure, turns it into a failed run with a one-line message per
 
 import dagster as dg
 
-from orchestration.lib.settings import get_settings
+from nqs.settings import get_settings
 from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
 
 DATA_QUALITY_RESULTS = dg.AssetKey(["marts", "data_quality_results"])

@@ -1,7 +1,7 @@
 """dbt builds staging, intermediate and marts models, and runs their tests as asset checks.
 
 The project runs as several steps split from the dbt manifest by the landed sources each model reads
-(`orchestration.lib.dbt.split_dbt_steps`): one step for models reading no landed data (seeds,
+(`nqs.dbt_manifest.split_dbt_steps`): one step for models reading no landed data (seeds,
 definitions, the quarantine and the check results), one per source, and one for models combining
 sources. A source refused at landing skips its own step and the cross-source step; the rest builds.
 """
@@ -11,15 +11,9 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.lib.dbt import (
-    DBT_EXECUTABLE,
-    DbtStep,
-    WarehouseDbtCliResource,
-    dbt_project,
-    dbt_steps,
-    translator,
-)
-from orchestration.lib.settings import get_settings
+from nqs.dbt_manifest import DBT_EXECUTABLE, DbtStep, dbt_steps
+from nqs.settings import get_settings
+from orchestration.lib.dbt import WarehouseDbtCliResource, dbt_project, translator
 from orchestration.lib.warehouse import BUILD_DB_TAG, BUILD_DB_TAGS
 
 #: A test runs in the step that builds the last of the models it reads (every test is selected by

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from contracts.base import type_check_name
+
 DATE_FORMAT = "%Y-%m-%d"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 TRUE_TEXT, FALSE_TEXT = "Y", "N"
@@ -109,11 +111,6 @@ def cast_expr(column: str, dtype: pl.DataType) -> pl.Expr:
     else:
         raise TypeError(f"no cast from text to {dtype} for column {column}")
     return result.alias(column)
-
-
-def type_check_name(dtype: pl.DataType) -> str:
-    """`type:Int64`, `type:Date`, ...: the check name of a value that is not of its column's type."""
-    return f"type:{dtype.__class__.__name__}"
 
 
 def _reason(dtype: pl.DataType) -> pl.Expr:

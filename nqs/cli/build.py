@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from orchestration.lib.settings import Settings, get_settings
+from nqs.settings import Settings, get_settings
 
 JOB = "refresh_warehouse"
 #: Names of the contract check on every landed table and of the check failing a run with refused files.
@@ -53,7 +53,7 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
         )
     from orchestration.lib.openlineage import emit_run
 
-    lineage_path, events = emit_run(instance, result.run_id, settings)
+    lineage_path, events = emit_run(instance, result.run_id, defs.resolve_asset_graph(), settings)
     print(f"wrote {events} OpenLineage events to {lineage_path}")
     return print_summary(run_id=result.run_id)
 

@@ -1,6 +1,6 @@
 """`nqs validate`: a pre-flight check of one delivered file against its contract, writing nothing.
 
-It calls `contracts.landing.land_file`, the function the warehouse load runs for every file, so a file
+It calls `nqs.landing.land.land_file`, the function the warehouse load runs for every file, so a file
 this command passes is a file the load accepts, with the same rows quarantined for the same reasons.
 Organisation codes are checked against an organisations reference when one is found: `--reference`,
 else the `organisations` folder beside the file's source folder, else the configured sources folder.
@@ -32,14 +32,14 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Reference:
-    codes: object | None  #: contracts.membership.ReferenceCodes
+    codes: object | None  #: nqs.landing.membership.ReferenceCodes
     note: str  #: where it came from, or why codes are not checked
 
 
 def resolve_table(source: str, path: Path):
     """The registered table for `--source` (`incidents` or `incidents/events`) and the file's name."""
-    from contracts.landing import is_file_of
     from contracts.sources import SOURCE_TABLES, get_table, tables_for_source
+    from nqs.landing.land import is_file_of
 
     if "/" in source:
         try:
@@ -64,7 +64,7 @@ def resolve_table(source: str, path: Path):
 
 def find_reference(table, path: Path, explicit: Path | None, today: date) -> Reference:
     """The organisations reference to check codes against, if the table has codes and one is found."""
-    from contracts.landing import load_reference_file, needs_reference, reference_path
+    from nqs.landing.land import load_reference_file, needs_reference, reference_path
 
     if not needs_reference(table):
         return Reference(None, "no organisation codes in this table")
@@ -85,7 +85,7 @@ def find_reference(table, path: Path, explicit: Path | None, today: date) -> Ref
 
 
 def _configured() -> Path | None:
-    from contracts.landing import reference_path
+    from nqs.landing.land import reference_path
 
     data_dir = Path(os.environ.get("NQS_DATA_DIR", "data"))
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources"))
@@ -94,8 +94,8 @@ def _configured() -> Path | None:
 
 def validate(source: str, file: Path, *, reference: Path | None = None, today: date | None = None) -> dict:
     """Land `file` in memory against its contract and report what the load would do."""
-    from contracts.landing import SAMPLE_PSEUDONYM_KEY, land_file
-    from contracts.quality import category
+    from nqs.landing.check_results import category
+    from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_file
 
     path = Path(file)
     if not path.is_file():

@@ -12,7 +12,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _default_warehouse() -> Path:
-    from orchestration.lib.settings import get_settings
+    from nqs.settings import get_settings
 
     return get_settings().published_db
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from contracts.landing import SAMPLE_PSEUDONYM_KEY as SAMPLE_KEY
+from nqs.landing.land import SAMPLE_PSEUDONYM_KEY as SAMPLE_KEY
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = REPO_ROOT / "seeds"
 

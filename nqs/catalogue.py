@@ -17,9 +17,22 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from orchestration.lib.settings import SEEDS_DIR
+from nqs.settings import SEEDS_DIR
 
 STRATEGY_VERSION_ENV = "NQS_STRATEGY_VERSION"
+CATALOGUE = SEEDS_DIR / "metric_catalogue.csv"
+
+#: How metric_values computes each unit's confidence interval (macros/metric_statistics.sql).
+INTERVAL_METHODS: dict[str, str] = {
+    "proportion": "Wilson score interval",
+    "count": "exact Poisson (Garwood) interval on the count",
+    "rate_per_1000": "exact Poisson (Garwood) interval on the numerator, over the denominator",
+    "ratio": "exact Poisson (Garwood) interval on the numerator, over the denominator",
+    "standardised_ratio": "exact Poisson (Garwood) interval on the observed count, over the expected count",
+    "mean": "Student t interval from the observations",
+    "median": "distribution-free interval between order statistics (binomial ranks)",
+    "gap": "Newcombe hybrid score interval from the two Wilson intervals",
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,21 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def load_catalogue(path: Path = CATALOGUE) -> list[dict[str, str]]:
+    """Catalogue rows in file order, every column as text."""
+    return _rows(path)
+
+
+def split_list(value: str) -> list[str]:
+    """A catalogue list field (space, comma or semicolon separated) as its items."""
+    return value.replace(",", " ").replace(";", " ").split()
+
+
+def domains(row: dict[str, str]) -> list[str]:
+    """Quality domains of a metric: its `domains` list where the catalogue has one, else `domain`."""
+    return split_list(row.get("domains") or row.get("domain", ""))
+
+
 def load_strategy_versions(seeds_dir: Path = SEEDS_DIR) -> list[StrategyVersion]:
     return [StrategyVersion(**row) for row in _rows(seeds_dir / "strategy_versions.csv")]
 
@@ -149,9 +177,9 @@ def load_metrics(seeds_dir: Path = SEEDS_DIR) -> tuple[Metric, ...]:
             unit=r["unit"],
             improvement_direction=r["improvement_direction"],
             source_family=r["source_family"],
-            sources=tuple(r["sources"].split()),
+            sources=tuple(split_list(r["sources"])),
         )
-        for r in _rows(seeds_dir / "metric_catalogue.csv")
+        for r in load_catalogue(seeds_dir / "metric_catalogue.csv")
     )
 
 
@@ -222,8 +250,8 @@ def contract_health(landed_dir: Path) -> dict[tuple[str, str], TableHealth]:
     """
     import polars as pl
 
-    from contracts.landing import CHECKS_DIR
     from contracts.sources import SOURCE_TABLES
+    from nqs.landing.land import CHECKS_DIR
 
     health = {}
     for table in SOURCE_TABLES:

@@ -1,9 +1,9 @@
 """Landing: every source file passes through its contract into typed, pseudonymised parquet.
 
-For one file: read it as text (`contracts.reading`: format, encoding, records); check the header (a
+For one file: read it as text (`nqs.landing.reading`: format, encoding, records); check the header (a
 missing, extra, repeated or unreadable header, another delimiter, or the header of another source
 fails the whole file, critically); record reading findings (ragged rows, oversized fields, decoded
-characters); normalise and cast each column to the contract's type (`contracts.casting`: a value that
+characters); normalise and cast each column to the contract's type (`nqs.landing.casting`: a value that
 does not cast fails its row); validate the typed rows with pandera, lazily, and map each failure case
 back to its row; check organisation codes against the reference; then split. A row with any major
 failure is quarantined whole, never partially accepted; the accepted rows have their direct
@@ -52,16 +52,15 @@ import polars as pl
 from pandera.config import ValidationDepth, config_context
 
 from contracts.base import Severity, as_of, failure_attribution
-from contracts.casting import (
+from contracts.sources import SOURCE_TABLES, SourceTable, get_table
+from nqs.landing.casting import (
     cast_to_contract,
     empty_as_null,
     flagged_cells,
     non_empty_counts,
     normalise_text,
 )
-from contracts.membership import ReferenceCodes, membership_failures
-from contracts.pseudonymise import Pseudonymiser
-from contracts.quality import (
+from nqs.landing.check_results import (
     CHECK_RESULT_SCHEMA,
     ENCODING_CHECK,
     FIELD_TOO_LONG_CHECK,
@@ -70,7 +69,9 @@ from contracts.quality import (
     check_results,
     code_columns,
 )
-from contracts.reading import (
+from nqs.landing.membership import ReferenceCodes, membership_failures
+from nqs.landing.pseudonymise import Pseudonymiser
+from nqs.landing.reading import (
     EXTRA_PREFIX,
     ROW_NUMBER,
     UTF8,
@@ -80,7 +81,6 @@ from contracts.reading import (
     printable,
     read_delivered,
 )
-from contracts.sources import SOURCE_TABLES, SourceTable, get_table
 
 #: Key for the synthetic sample only; real loads take the key from NQS_PSEUDONYM_KEY.
 SAMPLE_PSEUDONYM_KEY = b"sample-key-not-for-real-data"
@@ -123,6 +123,8 @@ FAILURE_SCHEMA: dict[str, pl.DataType] = {
 }
 QUARANTINE_DIR = "_quarantine"
 CHECKS_DIR = "_checks"
+#: Folder of the registry of source tables under the landed zone.
+REGISTRY_DIR = "_registry"
 #: Written when a table has no source files yet, so `<table>/*.parquet` always matches something.
 PLACEHOLDER_STEM = "_no_files"
 
@@ -136,7 +138,8 @@ class LandingResult:
     accepted: pl.DataFrame
     quarantine: pl.DataFrame
     rows_read: int
-    #: one row per check applied, with rows checked and failed (`contracts.quality.CHECK_RESULT_SCHEMA`)
+    #: one row per check applied, with rows checked and failed
+    #: (`nqs.landing.check_results.CHECK_RESULT_SCHEMA`)
     checks: pl.DataFrame
     critical_error: str | None = None
     encoding: str = field(default=UTF8)  #: the encoding the file was decoded from

@@ -15,15 +15,6 @@ import polars as pl
 if TYPE_CHECKING:
     from contracts.sources import SourceTable
 
-#: What each check against the reference asks, as the contract reference documents it.
-CHECK_DESCRIPTIONS = {
-    "known_trust_code": "A trust code the organisations reference lists.",
-    "open_trust_code": "The trust was open on the row's activity date (after a merger, the successor's "
-    "code is used).",
-    "known_site_code": "A site code the organisations reference lists.",
-    "open_site_code": "The site was open on the row's activity date.",
-    "site_of_trust": "The site belongs to the trust named in the same row.",
-}
 _CODES_SCHEMA = {"code": pl.String, "parent_code": pl.String, "close_date": pl.Date}
 _FAILURE_SCHEMA = {"row_number": pl.Int64, "column_name": pl.String, "check_name": pl.String}
 

@@ -17,9 +17,10 @@ from datetime import date, datetime
 
 import polars as pl
 
-from contracts.base import Severity, failure_attribution
-from contracts.casting import CODE_CASE_CHECK, WHITESPACE_CHECK, type_check_name
+from contracts.base import Severity, failure_attribution, type_check_name
+from contracts.reference_checks import MEMBERSHIP_CHECKS
 from contracts.sources import SourceTable
+from nqs.landing.casting import CODE_CASE_CHECK, WHITESPACE_CHECK
 
 CHECK_RESULT_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
@@ -104,10 +105,6 @@ READING_CHECKS: list[tuple[str, Severity, bool]] = [
 #: Registered column checks whose columns hold ODS codes, upper case by definition (`code_case`).
 CODE_CHECKS = ("ods_trust_code", "ods_site_code")
 
-MEMBERSHIP_CHECKS = {
-    "trust_code": ["known_trust_code", "open_trust_code"],
-    "site_code": ["known_site_code", "open_site_code", "site_of_trust"],
-}
 
 _PERIOD = re.compile(r"_(\d{4})-(\d{2})$")
 

@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
-from pathlib import Path
 
-SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
-CATALOGUE = SEEDS_DIR / "metric_catalogue.csv"
-
-#: How metric_values computes each unit's confidence interval (macros/metric_statistics.sql).
-INTERVAL_METHODS: dict[str, str] = {
-    "proportion": "Wilson score interval",
-    "count": "exact Poisson (Garwood) interval on the count",
-    "rate_per_1000": "exact Poisson (Garwood) interval on the numerator, over the denominator",
-    "ratio": "exact Poisson (Garwood) interval on the numerator, over the denominator",
-    "standardised_ratio": "exact Poisson (Garwood) interval on the observed count, over the expected count",
-    "mean": "Student t interval from the observations",
-    "median": "distribution-free interval between order statistics (binomial ranks)",
-    "gap": "Newcombe hybrid score interval from the two Wilson intervals",
-}
-
-
-def load_catalogue(path: Path = CATALOGUE) -> list[dict[str, str]]:
-    """Catalogue rows in file order, every column as text."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _split(value: str) -> list[str]:
-    return value.replace(",", " ").replace(";", " ").split()
-
-
-def domains(row: dict[str, str]) -> list[str]:
-    """Quality domains of a metric: its `domains` list where the catalogue has one, else `domain`."""
-    return _split(row.get("domains") or row.get("domain", ""))
+from nqs.catalogue import CATALOGUE, INTERVAL_METHODS, SEEDS_DIR, domains, load_catalogue, split_list
 
 
 def _as_json(row: dict[str, str]) -> dict[str, object]:
     """A row for `--json`: lists for domains and sources, null for empty fields."""
     out: dict[str, object] = {k: (v if v != "" else None) for k, v in row.items()}
     out["domains"] = domains(row)
-    out["sources"] = _split(row["sources"])
+    out["sources"] = split_list(row["sources"])
     out["interval_method"] = INTERVAL_METHODS.get(row["unit"])
     return out
 

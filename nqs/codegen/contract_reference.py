@@ -2,17 +2,14 @@
 
 Nothing in it is typed by hand: columns, types, nullability and descriptions come from the pandera
 models, checks from `contracts.versions.contract_checks` (the same list the check tests fire), their
-categories from `contracts.quality`, versions and keys from `contracts.sources`. `nqs contracts doc`
+categories from `nqs.landing.check_results`, versions and keys from `contracts.sources`. `nqs contracts doc`
 writes it; a test fails when the committed file differs from a fresh rendering.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from contracts.base import REGISTERED_CHECKS, Severity, _first_line
 from contracts.domains import DOMAINS
-from contracts.quality import category
 from contracts.sources import SOURCE_TABLES, SourceTable, source_description, sources, tables_for_source
 from contracts.versions import (
     ContractCheck,
@@ -22,8 +19,10 @@ from contracts.versions import (
     diff_report,
     dtype_name,
 )
+from nqs.landing.check_results import category
+from nqs.settings import REPO_ROOT
 
-REFERENCE_PATH = Path(__file__).with_name("REFERENCE.md")
+REFERENCE_PATH = REPO_ROOT / "contracts" / "REFERENCE.md"
 
 
 def _cell(text: object) -> str:

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+from nqs.settings import DBT_PROJECT_DIR
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -44,8 +44,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _outputs(which: str) -> dict[Path, str]:
-    from contracts.dbt_sources import generated_sources
-    from contracts.reference_doc import REFERENCE_PATH, render
+    from nqs.codegen.contract_reference import REFERENCE_PATH, render
+    from nqs.codegen.dbt_sources import generated_sources
 
     files: dict[Path, str] = {}
     if which in ("doc", "all"):

@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from nqs.charts.cli import add_chart_parser
-from nqs.contracts_cli import add_contracts_parser
-from nqs.metrics import add_metrics_parser
-from nqs.stats.cli import add_funnel_parser, add_spc_parser
-from nqs.validate import add_validate_parser
+from nqs.cli.charts import add_chart_parser
+from nqs.cli.contracts import add_contracts_parser
+from nqs.cli.metrics import add_metrics_parser
+from nqs.cli.stats import add_funnel_parser, add_spc_parser
+from nqs.cli.validate import add_validate_parser
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -31,13 +31,13 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from nqs.build import build_warehouse
+    from nqs.cli.build import build_warehouse
 
     return build_warehouse(scale=args.scale, seed=args.seed, months=args.months, regenerate=args.regenerate)
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from nqs.build import print_summary
+    from nqs.cli.build import print_summary
 
     return print_summary()
 
@@ -71,7 +71,7 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from orchestration.lib.settings import REPO_ROOT, get_settings
+    from nqs.settings import REPO_ROOT, get_settings
 
     settings = get_settings()
     settings.dagster_home.mkdir(parents=True, exist_ok=True)

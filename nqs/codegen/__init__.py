@@ -1,0 +1,1 @@
+"""Files generated from the definitions (contracts, catalogue, strategy seeds), never edited by hand."""
