@@ -19,8 +19,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from nqs.landing import check_results as quality
 from contracts.sources import get_table
+from nqs.landing import check_results as quality
 from nqs.landing.land import MAX_FIELD_BYTES, SAMPLE_PSEUDONYM_KEY, LandingResult, land_file, load_reference
 from nqs.landing.membership import ReferenceCodes
 
