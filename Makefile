@@ -16,8 +16,9 @@ test: setup ## run the whole test suite (unit, contract, dbt, end to end, lint)
 ui: setup ## open the Dagster UI on the runs of `make run`
 	$(VENV)/bin/nqs ui
 
-lint: setup
+lint: setup ## ruff, the import layers (import-linter) and sqlfluff
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/sqlfluff lint dbt_project/models
 
 bench: setup ## time the build at scales 0.01, 0.1 and 1.0, and the source contracts at 0.1 and 1.0
