@@ -8,7 +8,11 @@ check_results as (
 
 source_tables as (
 
-    select * from {{ ref('stg_quality__source_tables') }}
+    select distinct
+        source as source_name,
+        table_name,
+        source_family
+    from {{ ref('source_tables') }}
 
 ),
 
