@@ -203,4 +203,3 @@ def _count_parquet(folder, distinct: list[str] | None) -> int:
 source_file_specs = [_source_files_spec(t) for t in SOURCE_TABLES]
 landing_assets = [_landing_asset(t) for t in SOURCE_TABLES]
 reconcile_checks = [_reconcile_check(t) for t in SOURCE_TABLES]
-
