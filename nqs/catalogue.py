@@ -167,6 +167,11 @@ def active_version(seeds_dir: Path = SEEDS_DIR) -> str:
     return resolve_active_version(load_strategy_versions(seeds_dir), os.environ.get(STRATEGY_VERSION_ENV))
 
 
+def seed_active_version(seeds_dir: Path = SEEDS_DIR) -> str:
+    """The version the seeds mark active, whatever `NQS_STRATEGY_VERSION` says (generated files follow it)."""
+    return resolve_active_version(load_strategy_versions(seeds_dir))
+
+
 def load_metrics(seeds_dir: Path = SEEDS_DIR) -> tuple[Metric, ...]:
     return tuple(
         Metric(
