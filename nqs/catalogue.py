@@ -122,14 +122,15 @@ class Strategy:
         return ""
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+def seed_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of one seed CSV in file order, every column as text: the one reader of the seeds."""
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
 def load_catalogue(path: Path = CATALOGUE) -> list[dict[str, str]]:
     """Catalogue rows in file order, every column as text."""
-    return _rows(path)
+    return seed_rows(path)
 
 
 def split_list(value: str) -> list[str]:
@@ -143,7 +144,7 @@ def domains(row: dict[str, str]) -> list[str]:
 
 
 def load_strategy_versions(seeds_dir: Path = SEEDS_DIR) -> list[StrategyVersion]:
-    return [StrategyVersion(**row) for row in _rows(seeds_dir / "strategy_versions.csv")]
+    return [StrategyVersion(**row) for row in seed_rows(seeds_dir / "strategy_versions.csv")]
 
 
 def resolve_active_version(versions: list[StrategyVersion], override: str | None = None) -> str:
@@ -205,10 +206,10 @@ def load_strategy(seeds_dir: Path = SEEDS_DIR, version: str | None = None) -> St
             description=r["description"],
             valid_from=r["valid_from"],
         )
-        for r in _rows(seeds_dir / "priorities.csv")
+        for r in seed_rows(seeds_dir / "priorities.csv")
         if r["strategy_version"] == version
     )
-    rows = [r for r in _rows(seeds_dir / "metric_priorities.csv") if r["strategy_version"] == version]
+    rows = [r for r in seed_rows(seeds_dir / "metric_priorities.csv") if r["strategy_version"] == version]
     return Strategy(
         version=version,
         metrics=load_metrics(seeds_dir),

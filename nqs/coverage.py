@@ -16,12 +16,11 @@ A test compares this module's answers with `marts.priority_coverage` on a real b
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from nqs.catalogue import Strategy
+from nqs.catalogue import Strategy, seed_rows
 from nqs.settings import SEEDS_DIR
 
 COVERAGE_STATUSES = SEEDS_DIR / "coverage_statuses.csv"
@@ -39,11 +38,6 @@ class CoverageStatus:
     meaning: str
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 @cache
 def coverage_statuses(path: Path = COVERAGE_STATUSES) -> tuple[CoverageStatus, ...]:
     """Every coverage status in order of precedence."""
@@ -55,7 +49,7 @@ def coverage_statuses(path: Path = COVERAGE_STATUSES) -> tuple[CoverageStatus, .
             needs_metric_values=r["needs_metric_values"].strip().lower() == "true",
             meaning=r["meaning"],
         )
-        for r in _rows(path)
+        for r in seed_rows(path)
     ]
     unknown = sorted({s.condition for s in statuses} - set(CONDITIONS))
     if unknown:
@@ -66,7 +60,7 @@ def coverage_statuses(path: Path = COVERAGE_STATUSES) -> tuple[CoverageStatus, .
 @cache
 def refusing_severity(path: Path = CRITICAL_FAILURE_RULE) -> str:
     """The check severity that refuses a file as a whole (`critical`)."""
-    rule = {r["parameter"]: r["value"] for r in _rows(path)}
+    rule = {r["parameter"]: r["value"] for r in seed_rows(path)}
     return rule["refusing_severity"]
 
 
