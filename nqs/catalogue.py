@@ -122,14 +122,15 @@ class Strategy:
         return ""
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+def seed_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of one seed CSV in file order, every column as text: the one reader of the seeds."""
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
 def load_catalogue(path: Path = CATALOGUE) -> list[dict[str, str]]:
     """Catalogue rows in file order, every column as text."""
-    return _rows(path)
+    return seed_rows(path)
 
 
 def split_list(value: str) -> list[str]:
@@ -143,7 +144,7 @@ def domains(row: dict[str, str]) -> list[str]:
 
 
 def load_strategy_versions(seeds_dir: Path = SEEDS_DIR) -> list[StrategyVersion]:
-    return [StrategyVersion(**row) for row in _rows(seeds_dir / "strategy_versions.csv")]
+    return [StrategyVersion(**row) for row in seed_rows(seeds_dir / "strategy_versions.csv")]
 
 
 def resolve_active_version(versions: list[StrategyVersion], override: str | None = None) -> str:
@@ -165,6 +166,11 @@ def resolve_active_version(versions: list[StrategyVersion], override: str | None
 def active_version(seeds_dir: Path = SEEDS_DIR) -> str:
     """The active strategy version, `NQS_STRATEGY_VERSION` first, then the seeds' status column."""
     return resolve_active_version(load_strategy_versions(seeds_dir), os.environ.get(STRATEGY_VERSION_ENV))
+
+
+def seed_active_version(seeds_dir: Path = SEEDS_DIR) -> str:
+    """The version the seeds mark active, whatever `NQS_STRATEGY_VERSION` says (generated files follow it)."""
+    return resolve_active_version(load_strategy_versions(seeds_dir))
 
 
 def load_metrics(seeds_dir: Path = SEEDS_DIR) -> tuple[Metric, ...]:
@@ -200,10 +206,10 @@ def load_strategy(seeds_dir: Path = SEEDS_DIR, version: str | None = None) -> St
             description=r["description"],
             valid_from=r["valid_from"],
         )
-        for r in _rows(seeds_dir / "priorities.csv")
+        for r in seed_rows(seeds_dir / "priorities.csv")
         if r["strategy_version"] == version
     )
-    rows = [r for r in _rows(seeds_dir / "metric_priorities.csv") if r["strategy_version"] == version]
+    rows = [r for r in seed_rows(seeds_dir / "metric_priorities.csv") if r["strategy_version"] == version]
     return Strategy(
         version=version,
         metrics=load_metrics(seeds_dir),
@@ -219,78 +225,3 @@ def load_all_strategies(seeds_dir: Path = SEEDS_DIR) -> list[Strategy]:
     versions = [v.strategy_version for v in load_strategy_versions(seeds_dir)]
     strategies = [load_strategy(seeds_dir, v) for v in versions]
     return sorted(strategies, key=lambda s: not s.is_active)
-
-
-@dataclass(frozen=True)
-class TableHealth:
-    """What the latest landing of one source table's files says about its contract."""
-
-    source: str
-    table: str
-    files_loaded: int
-    #: one line per failed critical (whole-file) check: "source/table: check (column) in file"
-    critical_failures: tuple[str, ...]
-
-    @property
-    def is_at_risk(self) -> bool:
-        return self.files_loaded == 0 or bool(self.critical_failures)
-
-    @property
-    def reasons(self) -> list[str]:
-        if self.critical_failures:
-            return list(self.critical_failures)
-        return [f"{self.source}/{self.table}: no file loaded"] if self.files_loaded == 0 else []
-
-
-def contract_health(landed_dir: Path) -> dict[tuple[str, str], TableHealth]:
-    """Per source table, the critical check failures recorded by landing (`_checks/`), read directly.
-
-    The same rule as `marts.priority_coverage`: a table is at risk when a whole-file check failed on
-    any of its files, or when no file of it was loaded.
-    """
-    import polars as pl
-
-    from contracts.sources import SOURCE_TABLES
-    from nqs.landing.land import CHECKS_DIR
-
-    health = {}
-    for table in SOURCE_TABLES:
-        files = sorted((landed_dir / CHECKS_DIR / table.source / table.table).glob("*.parquet"))
-        results = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed") if files else None
-        if results is None or results.is_empty():
-            health[(table.source, table.table)] = TableHealth(table.source, table.table, 0, ())
-            continue
-        failed = results.filter(
-            pl.col("check_name").str.starts_with("critical:")
-            | ((pl.col("severity") == "critical") & (pl.col("rows_failed") > 0))
-        )
-        lines = sorted(
-            {
-                f"{table.source}/{table.table}: {r['check_name']}"
-                + (f" ({r['column_name']})" if r["column_name"] else "")
-                + f" in {r['source_file']}"
-                for r in failed.iter_rows(named=True)
-            }
-        )
-        loaded = results.select(pl.col("source_file").n_unique()).item()
-        health[(table.source, table.table)] = TableHealth(table.source, table.table, loaded, tuple(lines))
-    return health
-
-
-def priority_risks(strategy: Strategy, health: dict[tuple[str, str], TableHealth]) -> dict[str, list[str]]:
-    """Per priority of `strategy`, the reasons it is at risk (empty when it is not)."""
-    risks: dict[str, list[str]] = {}
-    for priority in strategy.priorities:
-        sources = {
-            s
-            for m in strategy.all_metrics_for(priority.priority_id)
-            if (x := strategy.metric(m))
-            for s in x.sources
-        }
-        risks[priority.priority_id] = [
-            reason
-            for (source, _), table in sorted(health.items())
-            if source in sources
-            for reason in table.reasons
-        ]
-    return risks

@@ -26,10 +26,9 @@ MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 #: The dbt source reading every quarantine file through one glob.
 QUARANTINE_SOURCE = "quarantine"
-#: The dbt source of landing's own records: per-check results (one glob) and the registry of tables.
+#: The dbt source of landing's own records: per-check results (one glob over every file).
 QUALITY_SOURCE = "quality"
 CHECK_RESULTS_TABLE = "check_results"
-SOURCE_TABLES_TABLE = "source_tables"
 #: dbt sources holding landing's records rather than a source table's accepted rows.
 RECORD_SOURCES = frozenset({QUARANTINE_SOURCE, QUALITY_SOURCE})
 

@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 import pytest
 from conftest import Build, run_nqs
+from test_coverage import assert_sql_and_python_agree
 
 from contracts.sources import SOURCE_TABLES, tables_for_source
 from nqs.catalogue import load_strategy
@@ -153,3 +154,8 @@ def test_the_event_log_shows_what_was_built_and_what_was_skipped(refused_build: 
         dg.AssetKey(["marts", "quarantined_rows"]),
     ]
     assert not [k for k in built if k not in materialized]
+
+
+def test_dbt_and_python_name_the_same_priorities_at_risk(refused_build: RefusedBuild):
+    """priority_coverage, nqs.coverage and the contract_health checks agree on the refused source."""
+    assert_sql_and_python_agree(refused_build.data_dir)

@@ -10,6 +10,7 @@ from pathlib import Path
 from nqs.cli.charts import add_chart_parser
 from nqs.cli.contracts import add_contracts_parser
 from nqs.cli.metrics import add_metrics_parser
+from nqs.cli.regenerate import add_regenerate_parser
 from nqs.cli.stats import add_funnel_parser, add_spc_parser
 from nqs.cli.validate import add_validate_parser
 
@@ -47,14 +48,10 @@ def _lineage(args: argparse.Namespace) -> int:
 
     from nqs import lineage
 
-    if args.generate or args.check:
-        stale = lineage.stale_generated_files() if args.check else lineage.write_generated_files()
-        for path in stale:
-            print(f"{'out of date' if args.check else 'wrote'}: {path}")
-        if args.check and stale:
-            print("run `nqs lineage --generate` and commit the result", file=sys.stderr)
-            return 1
-        return 0
+    if args.generate or args.check:  # the lineage part of `nqs regenerate`
+        from nqs.codegen import run_generators
+
+        return run_generators(["source-tables", "priority-exposures"], check=args.check)
     named = {"source": args.source, "priority": args.priority, "metric": args.metric}
     kind, name = next(((k, v) for k, v in named.items() if v), (None, None))
     if kind is None:
@@ -116,6 +113,7 @@ def parser() -> argparse.ArgumentParser:
     add_funnel_parser(commands)
     add_contracts_parser(commands)
     add_chart_parser(commands)
+    add_regenerate_parser(commands)
 
     lineage = commands.add_parser(
         "lineage",
@@ -126,7 +124,9 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--priority", help="a priority id of the strategy version")
     target.add_argument("--metric", help="a metric id of the catalogue")
     target.add_argument(
-        "--generate", action="store_true", help="rewrite seeds/source_tables.csv and the dbt exposures"
+        "--generate",
+        action="store_true",
+        help="rewrite seeds/source_tables.csv and the dbt exposures (part of `nqs regenerate`)",
     )
     target.add_argument("--check", action="store_true", help="exit 1 if a generated file is out of date")
     lineage.add_argument(

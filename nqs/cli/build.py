@@ -180,12 +180,19 @@ def print_summary(run_id: str | None = None) -> int:
     if any(outcome == "warning" for _, outcome in summary.checks.get("contracts", [])):
         print("  (a contract warning means rows were quarantined: see marts.quarantined_rows)")
     if summary.priorities:
+        from nqs.coverage import coverage_statuses
+
+        # in the order of seeds/coverage_statuses.csv, then any status it does not list
+        order = {s.coverage_status: s.precedence for s in coverage_statuses()}
         counts: dict[str, int] = {}
         for status in summary.priorities.values():
             counts[status] = counts.get(status, 0) + 1
         print(
             f"\nPriorities ({len(summary.priorities)}): "
-            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            + ", ".join(
+                f"{n} {s}"
+                for s, n in sorted(counts.items(), key=lambda c: (order.get(c[0], len(order)), c[0]))
+            )
         )
     if summary.at_risk:
         print(f"\nPriorities at risk ({len(summary.at_risk)}): a source behind their metrics failed")

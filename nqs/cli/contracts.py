@@ -1,8 +1,10 @@
 """`nqs contracts`: list the source contracts, diff their versions, generate their docs and dbt sources.
 
 `generate` (or `doc` and `dbt-sources` alone) writes the files that are derived from the contracts:
-contracts/REFERENCE.md and dbt_project/models/staging/<source>/_<source>__sources.yml. With
-`--check` nothing is written and the exit code says whether the committed files are current.
+contracts/REFERENCE.md and dbt_project/models/staging/<source>/_<source>__sources.yml. They are
+part of `nqs regenerate`, which writes every generated file; these commands run its generators for
+the contracts only. With `--check` nothing is written and the exit code says whether the files are
+current.
 """
 
 from __future__ import annotations
@@ -10,9 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-
-from nqs.settings import DBT_PROJECT_DIR
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -43,38 +42,18 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _outputs(which: str) -> dict[Path, str]:
-    from nqs.codegen.contract_reference import REFERENCE_PATH, render
-    from nqs.codegen.dbt_sources import generated_sources
-
-    files: dict[Path, str] = {}
-    if which in ("doc", "all"):
-        files[REFERENCE_PATH] = render()
-    if which in ("dbt-sources", "all"):
-        files.update(generated_sources(DBT_PROJECT_DIR))
-    return files
+#: The generators of nqs.codegen each `nqs contracts` writing command runs (`nqs regenerate` runs all).
+GENERATORS_OF = {
+    "doc": ["contract-reference"],
+    "dbt-sources": ["dbt-sources"],
+    "all": ["contract-reference", "dbt-sources"],
+}
 
 
 def _write(which: str, check: bool) -> int:
-    stale = []
-    for path, text in _outputs(which).items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        stale.append(path)
-        if not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    root = DBT_PROJECT_DIR.parent
-    names = ", ".join(str(p.relative_to(root)) for p in stale)
-    if check:
-        if stale:
-            print(f"out of date with the contracts: {names} (run `nqs contracts generate`)", file=sys.stderr)
-            return 1
-        print("generated contract files are current")
-        return 0
-    print(f"wrote {names}" if stale else "generated contract files were already current")
-    return 0
+    from nqs.codegen import run_generators
+
+    return run_generators(GENERATORS_OF[which], check=check)
 
 
 def add_contracts_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

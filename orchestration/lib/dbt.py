@@ -20,7 +20,6 @@ from nqs.settings import DBT_PROJECT_DIR
 #: In Dagster, the glob over every quarantine file stands for one asset per source table.
 QUARANTINE_GLOB_KEY = dg.AssetKey(["landed", "quarantine"])
 CHECK_RESULTS_GLOB_KEY = dg.AssetKey(["landed", "check_results"])
-SOURCE_REGISTRY_KEY = dg.AssetKey(["landed", "source_tables"])
 
 ensure_manifest()
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -73,8 +72,8 @@ class WarehouseTranslator(DagsterDbtTranslator):
             source, table = dbt_resource_props["source_name"], dbt_resource_props["name"]
             if source == QUARANTINE_SOURCE:
                 return QUARANTINE_GLOB_KEY
-            if source == QUALITY_SOURCE:
-                return CHECK_RESULTS_GLOB_KEY if table == CHECK_RESULTS_TABLE else SOURCE_REGISTRY_KEY
+            if source == QUALITY_SOURCE and table == CHECK_RESULTS_TABLE:
+                return CHECK_RESULTS_GLOB_KEY
             return landed_asset_key(source, table)
         # keyed by the relation BI users query (a model's alias), not by its file name
         name = dbt_resource_props.get("alias") or dbt_resource_props["name"]

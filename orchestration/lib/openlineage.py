@@ -45,12 +45,12 @@ def events_path(settings: Settings) -> Path:
 
 def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
     """An asset as an OpenLineage dataset: files by path, warehouse tables by schema and name."""
-    from nqs.landing.land import CHECKS_DIR, QUARANTINE_DIR, REGISTRY_DIR
+    from nqs.landing.land import CHECKS_DIR, QUARANTINE_DIR
 
     path = key.path
     if path[0] == "source_files":
         return {"namespace": "file", "name": str(settings.sources_dir / path[1] / path[2])}
-    folders = {"quarantine": QUARANTINE_DIR, "check_results": CHECKS_DIR, "source_tables": REGISTRY_DIR}
+    folders = {"quarantine": QUARANTINE_DIR, "check_results": CHECKS_DIR}
     if path[0] == "landed" and path[1] in folders:
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(folders[path[1]], *path[2:]))}
     if path[0] == "landed":

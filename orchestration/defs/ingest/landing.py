@@ -17,10 +17,9 @@ import dagster as dg
 import polars as pl
 
 from contracts.sources import SOURCE_TABLES, SourceTable
-from nqs.landing.land import REGISTRY_DIR, checks_path, land_source_table
+from nqs.landing.land import checks_path, land_source_table
 from nqs.settings import get_settings
 from orchestration.lib.dbt import (
-    SOURCE_REGISTRY_KEY,
     check_results_asset_key,
     landed_asset_key,
     quarantine_asset_key,
@@ -204,31 +203,3 @@ def _count_parquet(folder, distinct: list[str] | None) -> int:
 source_file_specs = [_source_files_spec(t) for t in SOURCE_TABLES]
 landing_assets = [_landing_asset(t) for t in SOURCE_TABLES]
 reconcile_checks = [_reconcile_check(t) for t in SOURCE_TABLES]
-
-
-@dg.asset(
-    key=SOURCE_REGISTRY_KEY,
-    group_name="landed",
-    kinds={"parquet"},
-    description="The registered source tables (contracts/sources.py) as a table: source, table, family, "
-    "contract and description, so the warehouse can name the family of every source.",
-)
-def source_tables() -> dg.MaterializeResult:
-    """Written from the registry at every build, so it cannot drift from the contracts."""
-    path = get_settings().landed_dir / REGISTRY_DIR / "source_tables.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame = pl.DataFrame(
-        [
-            {
-                "source": t.source,
-                "table_name": t.table,
-                "source_family": t.family,
-                "contract": t.model.__name__,
-                "file_glob": t.file_glob,
-                "description": t.description,
-            }
-            for t in SOURCE_TABLES
-        ]
-    )
-    frame.write_parquet(path)
-    return dg.MaterializeResult(metadata={"tables": frame.height, "path": dg.MetadataValue.path(str(path))})

@@ -4,16 +4,18 @@ The graph reads source files -> landed -> staging -> metric_values -> metric -> 
 A priority with no metric still appears, with no upstream metric: that gap is reported, not hidden.
 Each family of assets is computed in one step (a multi-asset), since each is one query.
 
-Every priority carries a `contract_health` check. It is evaluated by its own step
-(`priority_contract_health`), which depends only on the contract results landing wrote, so it runs
-after landing whatever happened downstream: when a source fails a critical check and its metrics are
-skipped, the priorities that depend on it still turn red, naming the source, check and file.
+Every priority carries a `contract_health` check. The checks are declared, and yielded, by their
+own step (`priority_contract_health`), which depends only on the contract results landing wrote, so
+it runs after landing whatever happened downstream: when a source has a critical failure and its
+metrics are skipped, the priorities that depend on it still turn red, naming the source, check and
+file. The rule and the coverage statuses are the seeds' (`nqs.coverage`).
 """
 
 import dagster as dg
 
 from contracts.sources import SOURCE_TABLES
-from nqs.catalogue import Strategy, contract_health, load_strategy, priority_risks
+from nqs.catalogue import Strategy, load_strategy
+from nqs.coverage import contract_health, coverage_status, priority_risks
 from nqs.settings import get_settings
 from orchestration.lib.dbt import check_results_asset_key
 from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
@@ -30,17 +32,6 @@ def metric_asset_key(metric_id: str) -> dg.AssetKey:
 
 def priority_asset_key(priority_id: str) -> dg.AssetKey:
     return dg.AssetKey(["priorities", priority_id])
-
-
-def coverage_status(metric_ids: list[str], with_values: set[str], risks: list[str] | None = None) -> str:
-    """How well a priority is evidenced: no metric, metrics at risk, metrics without data, or covered."""
-    if not metric_ids:
-        return "no metric"
-    if risks:
-        return "metrics at risk"
-    if not set(metric_ids) <= with_values:
-        return "metrics without data"
-    return "covered"
 
 
 def _metric_summaries() -> dict[str, dict]:
@@ -149,19 +140,8 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
         )
         for p in strategy.priorities
     ]
-    checks = [
-        dg.AssetCheckSpec(
-            CONTRACT_HEALTH,
-            asset=spec.key,
-            description="Every source table behind the priority's metrics loaded without a critical "
-            "contract failure; evaluated by priority_contract_health right after landing.",
-        )
-        for spec in specs
-    ]
 
-    @dg.multi_asset(
-        name="priorities", specs=specs, check_specs=checks, can_subset=True, op_tags=BUILD_DB_TAGS
-    )
+    @dg.multi_asset(name="priorities", specs=specs, can_subset=True, op_tags=BUILD_DB_TAGS)
     def _priorities(context: dg.AssetExecutionContext):
         with read_only(get_settings().build_db) as db:
             latest = dict(
@@ -190,47 +170,67 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
 
 
 def _priority_health_asset(strategy: Strategy) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=PRIORITY_HEALTH_KEY,
-        # only the contract results: landing writes them whatever a file's fate, so this step runs
-        # after every landing step even when a refused source skips its models and metrics
-        deps=[check_results_asset_key(t.source, t.table) for t in SOURCE_TABLES],
-        group_name="priorities",
-        kinds={"parquet"},
+    checks = [
+        dg.AssetCheckSpec(
+            CONTRACT_HEALTH,
+            asset=priority_asset_key(p.priority_id),
+            description="Every source table behind the priority's metrics loaded without a critical "
+            "failure; evaluated by priority_contract_health right after landing.",
+        )
+        for p in strategy.priorities
+    ]
+
+    @dg.multi_asset(
+        name="priority_contract_health",
+        specs=[
+            dg.AssetSpec(
+                key=PRIORITY_HEALTH_KEY,
+                # only the contract results: landing writes them whatever a file's fate, so this step
+                # runs after every landing step even when a refused source skips its models and metrics
+                deps=[check_results_asset_key(t.source, t.table) for t in SOURCE_TABLES],
+                group_name="priorities",
+                kinds={"parquet"},
+                description="Which priorities are at risk because a source behind their metrics had a "
+                "critical failure, from the contract results landing wrote.",
+            )
+        ],
+        # the checks are on the priorities, which this step does not materialise: it must not wait
+        # on them, since they are skipped when a refused source stops the metrics
+        check_specs=checks,
+        allow_arbitrary_check_specs=True,
     )
-    def priority_contract_health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        """Which priorities are at risk because a source behind their metrics failed its contract.
+    def priority_contract_health(context: dg.AssetExecutionContext):
+        """Which priorities are at risk because a source behind their metrics had a critical failure.
 
         Reads only the contract results landing wrote, so it runs even when a failed source stopped
-        the models and metrics downstream, and reports each priority's `contract_health` check.
+        the models and metrics downstream, and yields each priority's `contract_health` check.
         """
         health = contract_health(get_settings().landed_dir)
         risks = priority_risks(strategy, health)
-        for priority_id, reasons in risks.items():
-            context.log_event(
-                dg.AssetCheckEvaluation(
-                    asset_key=priority_asset_key(priority_id),
-                    check_name=CONTRACT_HEALTH,
-                    passed=not reasons,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={
-                        "status": "at risk" if reasons else "contracts passed",
-                        "failing": "\n".join(reasons) or "none",
-                        "failing_sources": ", ".join(sorted({r.split(":")[0] for r in reasons})) or "none",
-                    },
-                    description="; ".join(reasons) if reasons else None,
-                )
-            )
         at_risk = sorted(p for p, reasons in risks.items() if reasons)
         failing_tables = sorted(f"{s}/{t}" for (s, t), h in health.items() if h.is_at_risk)
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
+            asset_key=PRIORITY_HEALTH_KEY,
             metadata={
                 "strategy_version": strategy.version,
                 "priorities_at_risk": len(at_risk),
                 "at_risk": ", ".join(at_risk) or "none",
                 "failing_source_tables": ", ".join(failing_tables) or "none",
-            }
+            },
         )
+        for priority_id, reasons in risks.items():
+            yield dg.AssetCheckResult(
+                asset_key=priority_asset_key(priority_id),
+                check_name=CONTRACT_HEALTH,
+                passed=not reasons,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "status": "at risk" if reasons else "contracts passed",
+                    "failing": "\n".join(reasons) or "none",
+                    "failing_sources": ", ".join(sorted({r.split(":")[0] for r in reasons})) or "none",
+                },
+                description="; ".join(reasons) if reasons else None,
+            )
 
     return priority_contract_health
 

@@ -15,13 +15,17 @@ NO_CRITICAL_FAILURES = "no_critical_failures"
 
 
 def critical_failures() -> list[str]:
-    """One line per file refused as a whole in the latest landing: source, file, column and check."""
+    """One line per file refused as a whole in the latest landing: source, file, column and check.
+
+    A refused file is a check result flagged `is_critical_failure`, dbt's one application of the rule
+    in seeds/critical_failure_rule.csv (the rule `nqs.coverage.contract_health` applies too).
+    """
     with read_only(get_settings().build_db) as db:
         rows = db.execute(
             """
             select source, table_name, source_file, column_name, check_name
             from marts.data_quality_results
-            where severity = 'critical' and status = 'failed'
+            where is_critical_failure
             order by source, table_name, source_file
             """
         ).fetchall()

@@ -8,7 +8,11 @@ check_results as (
 
 source_tables as (
 
-    select * from {{ ref('stg_quality__source_tables') }}
+    select distinct
+        source as source_name,
+        table_name,
+        source_family
+    from {{ ref('source_tables') }}
 
 ),
 
@@ -28,10 +32,11 @@ scored as (
         check_results.rows_checked,
         check_results.rows_failed,
         check_results.loaded_at,
+        check_results.is_critical_failure,
         cast(check_results.rows_failed as double)
         / nullif(check_results.rows_checked, 0) as failure_rate,
         case
-            when check_results.rows_failed > 0 or check_results.is_whole_file_check then 'failed'
+            when check_results.rows_failed > 0 or check_results.is_critical_failure then 'failed'
             else 'passed'
         end as status
     from check_results
@@ -59,7 +64,8 @@ final as (
         cast(rows_failed as bigint) as rows_failed,
         cast(failure_rate as double) as failure_rate,
         cast(status as varchar) as status,
-        cast(loaded_at as timestamp) as loaded_at
+        cast(loaded_at as timestamp) as loaded_at,
+        cast(is_critical_failure as boolean) as is_critical_failure
     from scored
 
 )

@@ -2,8 +2,9 @@
     How well each priority of each strategy version is evidenced, from definitions and contract
     results only (never from metric values), so it is rebuilt even when a source failed and its
     metrics were not. A priority counts the metrics mapped to it and to every priority below it; it
-    is at risk when a source table behind any of those metrics failed a critical (whole-file) check
-    or has no file loaded.
+    is at risk when a source table behind any of those metrics had a critical failure (the one rule:
+    data_quality_results.is_critical_failure) or has no file loaded. Its coverage status is the first
+    of seeds/coverage_statuses.csv whose condition holds, among those decided without metric values.
 #}
 with
 
@@ -49,6 +50,13 @@ data_quality_results as (
 
 ),
 
+coverage_statuses as (
+
+    select * from {{ ref('coverage_statuses') }}
+    where not needs_metric_values
+
+),
+
 priority_metrics as (
 
     select distinct
@@ -85,12 +93,7 @@ file_results as (
         source_file,
         file_period,
         max(rows_checked) as rows_checked,
-        max(
-            case
-                when status = 'failed' and (severity = 'critical' or check_name like 'critical:%') then 1
-                else 0
-            end
-        ) as is_critical_failure,
+        max(case when is_critical_failure then 1 else 0 end) as is_critical_failure,
         max(case when status = 'failed' then 1 else 0 end) as has_failure
     from data_quality_results
     group by
@@ -109,7 +112,7 @@ critical_failures as (
         source || '/' || table_name || ': ' || check_name
         || coalesce(' (' || column_name || ')', '') || ' in ' || source_file as failing_check
     from data_quality_results
-    where status = 'failed' and (severity = 'critical' or check_name like 'critical:%')
+    where is_critical_failure
 
 ),
 
@@ -296,7 +299,7 @@ failing_checks as (
 
 ),
 
-final as (
+resolved as (
 
     select
         cast(priorities_resolved.strategy_version as varchar) as strategy_version,
@@ -324,13 +327,7 @@ final as (
         cast(coalesce(table_summary.is_at_risk, 0) = 1 as boolean) as is_at_risk,
         cast(failing_sources.failing_sources as varchar) as failing_sources,
         cast(failing_checks.failing_checks as varchar) as failing_checks,
-        cast(
-            case
-                when metric_summary.metric_count is null then 'no metric'
-                when table_summary.is_at_risk = 1 then 'metrics at risk'
-                else 'covered'
-            end as varchar
-        ) as coverage_status
+        metric_summary.metric_count is null as is_without_metric
     from priorities_resolved
     left join strategy_versions
         on priorities_resolved.strategy_version = strategy_versions.strategy_version
@@ -362,6 +359,54 @@ final as (
         on
             priorities_resolved.strategy_version = failing_checks.strategy_version
             and priorities_resolved.priority_id = failing_checks.priority_id
+
+),
+
+statuses as (
+
+    select
+        resolved.strategy_version,
+        resolved.priority_id,
+        arg_min(coverage_statuses.coverage_status, coverage_statuses.precedence) as coverage_status
+    from resolved
+    inner join coverage_statuses
+        on
+            (coverage_statuses.condition = 'no_metric' and resolved.is_without_metric)
+            or (coverage_statuses.condition = 'source_at_risk' and resolved.is_at_risk)
+            or coverage_statuses.condition = 'otherwise'
+    group by
+        resolved.strategy_version,
+        resolved.priority_id
+
+),
+
+final as (
+
+    select
+        resolved.strategy_version,
+        resolved.is_active_strategy,
+        resolved.priority_id,
+        resolved.priority_title,
+        resolved.level,
+        resolved.parent_priority_id,
+        resolved.domain,
+        resolved.metric_count,
+        resolved.primary_metric_count,
+        resolved.metric_ids,
+        resolved.metric_domains,
+        resolved.source_count,
+        resolved.sources,
+        resolved.latest_period_date,
+        resolved.contract_health,
+        resolved.is_at_risk,
+        resolved.failing_sources,
+        resolved.failing_checks,
+        cast(statuses.coverage_status as varchar) as coverage_status
+    from resolved
+    inner join statuses
+        on
+            resolved.strategy_version = statuses.strategy_version
+            and resolved.priority_id = statuses.priority_id
 
 )
 
