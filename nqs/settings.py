@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from nqs.landing.land import SAMPLE_PSEUDONYM_KEY as SAMPLE_KEY
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY as SAMPLE_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"

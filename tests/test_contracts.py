@@ -21,17 +21,12 @@ from pandera.api.checks import Check
 from contracts.base import Severity, row_check
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.sources import SOURCE_TABLES, SourceTable, get_table, tables_for_source
-from nqs.landing.land import (
-    PLACEHOLDER_STEM,
-    QUARANTINE_SCHEMA,
-    SAMPLE_PSEUDONYM_KEY,
-    LandingResult,
-    land_file,
-    land_source_table,
-    landed_paths,
-    load_reference,
-)
+from nqs.landing.land import LandingResult, land_file, land_source_table
 from nqs.landing.membership import ReferenceCodes
+from nqs.landing.outputs import QUARANTINE_SCHEMA
+from nqs.landing.paths import PLACEHOLDER_STEM, landed_paths
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
+from nqs.landing.reference import load_reference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
 TODAY = date(2026, 4, 30)

@@ -22,7 +22,8 @@ import polars as pl
 import pytest
 
 from contracts.sources import CONTRACT_MODULES_VARIABLE, SOURCE_TABLES
-from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_source_table
+from nqs.landing.land import land_source_table
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"

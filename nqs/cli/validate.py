@@ -39,7 +39,7 @@ class Reference:
 def resolve_table(source: str, path: Path):
     """The registered table for `--source` (`incidents` or `incidents/events`) and the file's name."""
     from contracts.sources import SOURCE_TABLES, get_table, tables_for_source
-    from nqs.landing.land import is_file_of
+    from nqs.landing.paths import is_file_of
 
     if "/" in source:
         try:
@@ -64,7 +64,7 @@ def resolve_table(source: str, path: Path):
 
 def find_reference(table, path: Path, explicit: Path | None, today: date) -> Reference:
     """The organisations reference to check codes against, if the table has codes and one is found."""
-    from nqs.landing.land import load_reference_file, needs_reference, reference_path
+    from nqs.landing.reference import load_reference_file, needs_reference, reference_path
 
     if not needs_reference(table):
         return Reference(None, "no organisation codes in this table")
@@ -85,7 +85,7 @@ def find_reference(table, path: Path, explicit: Path | None, today: date) -> Ref
 
 
 def _configured() -> Path | None:
-    from nqs.landing.land import reference_path
+    from nqs.landing.reference import reference_path
 
     data_dir = Path(os.environ.get("NQS_DATA_DIR", "data"))
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources"))
@@ -95,7 +95,8 @@ def _configured() -> Path | None:
 def validate(source: str, file: Path, *, reference: Path | None = None, today: date | None = None) -> dict:
     """Land `file` in memory against its contract and report what the load would do."""
     from nqs.landing.check_results import category
-    from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_file
+    from nqs.landing.land import land_file
+    from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 
     path = Path(file)
     if not path.is_file():

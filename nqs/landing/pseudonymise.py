@@ -10,6 +10,9 @@ import hmac
 
 import polars as pl
 
+#: Key for the synthetic sample only; real loads take the key from NQS_PSEUDONYM_KEY.
+SAMPLE_PSEUDONYM_KEY = b"sample-key-not-for-real-data"
+
 _KNOWN_SCHEMA = {"value": pl.String, "hash": pl.String}
 
 

@@ -17,7 +17,8 @@ import dagster as dg
 import polars as pl
 
 from contracts.sources import SOURCE_TABLES, SourceTable
-from nqs.landing.land import REGISTRY_DIR, checks_path, land_source_table
+from nqs.landing.land import land_source_table
+from nqs.landing.paths import REGISTRY_DIR, checks_path
 from nqs.settings import get_settings
 from orchestration.lib.dbt import (
     SOURCE_REGISTRY_KEY,
