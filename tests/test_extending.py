@@ -165,6 +165,7 @@ def test_a_fresh_process_generates_its_files_and_finds_and_runs_it_in_dagster(ex
         CONTRACT_MODULES_VARIABLE: MODULE,
         "NQS_DATA_DIR": str(extension / "data"),
         "NQS_SOURCES_DIR": str(extension / "sources"),
+        "NQS_PSEUDONYM_KEY": "extension-test-key",  # its sources are not a generated sample
     }
     env.pop("DAGSTER_HOME", None)
     done = subprocess.run(

@@ -5,6 +5,9 @@ this command passes is a file the load accepts, with the same rows quarantined f
 Organisation codes are checked against an organisations reference when one is found: `--reference`,
 else the `organisations` folder beside the file's source folder, else the configured sources folder.
 
+It needs no pseudonymisation key: it writes nothing and reports no identifier or hash, so it hashes
+with a random key used once (never the sample key, which is for synthetic sources only).
+
 Exit codes: 0 the file is loadable (quarantined rows included); 1 it is not (a critical failure,
 one line on stderr); 2 the command was misused (unknown source, no such file).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -96,7 +100,6 @@ def validate(source: str, file: Path, *, reference: Path | None = None, today: d
     """Land `file` in memory against its contract and report what the load would do."""
     from nqs.landing.check_results import category
     from nqs.landing.land import land_file
-    from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 
     path = Path(file)
     if not path.is_file():
@@ -104,7 +107,9 @@ def validate(source: str, file: Path, *, reference: Path | None = None, today: d
     today = today or date.today()
     table = resolve_table(source, path)
     found = find_reference(table, path, reference, today)
-    key = os.environ.get("NQS_PSEUDONYM_KEY", SAMPLE_PSEUDONYM_KEY.decode()).encode()
+    # Nothing is written and no identifier or hash is reported, so no key is needed: a random one,
+    # used once, keeps the sample key off files that may be real.
+    key = secrets.token_bytes(32)
     result = land_file(table, path, pseudonym_key=key, today=today, reference=found.codes)
     failed = result.checks.filter(pl.col("rows_failed") > 0).sort("severity", "check_name", "column_name")
     by_check = []

@@ -92,7 +92,7 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             table,
             settings.sources_dir,
             settings.landed_dir,
-            pseudonym_key=settings.pseudonym_key.encode(),
+            pseudonym_key=settings.landing_key(),  # refuses non-synthetic sources without a key
             today=date.today(),
         )
         rows_read = sum(r.rows_read for r in results)
