@@ -43,7 +43,8 @@ def _land_one(table_name: str, sources: Path, landed: Path) -> None:
     from datetime import date
 
     from contracts.sources import get_table
-    from nqs.landing.land import land_source_table, load_reference, needs_reference
+    from nqs.landing.land import land_source_table
+    from nqs.landing.reference import load_reference, needs_reference
 
     table = get_table(*table_name.split("/"))
     today = date.fromisoformat(AS_OF)

@@ -21,7 +21,6 @@ from typing import Any
 
 import pandera.polars as pa
 import polars as pl
-from pandera.api.checks import Check
 
 from contracts.domains import DOMAINS
 
@@ -74,15 +73,12 @@ def validation_date() -> date:
 REGISTERED_CHECKS: dict[str, Callable[..., Any]] = {}
 
 
-def _register_in_check_namespace(fn: Callable[..., Any], statistics: list[str]) -> None:
-    """Add `fn` to pandera's registry of custom checks, as `register_check_method` would.
+def _check_method(fn: Callable[..., Any], statistics: list[str]) -> Callable[..., pa.Check]:
+    """`Check.<name>(...)` for `fn`: a `Check` named after the function, its statistics recorded.
 
-    pandera 0.35's `register_check_method` imports its pandas data-generation strategies first, so
-    it raises ModuleNotFoundError where only the polars backend is installed (as here). The check
-    registered here is the same (a `Check` named after the function, reachable as
-    `Check.<name>(...)` and as a `Field`/`Config` keyword), with one difference that matters: the
-    statistics include the function's defaults, so a check's severity is on record even when the
-    contract leaves it at its default.
+    The statistics include the function's defaults, so a check's severity is on record even when
+    the contract leaves it at its default; and no `error` is set, so the check is reported (and its
+    reason looked up) under its plain name.
     """
     defaults = {
         name: param.default
@@ -90,15 +86,28 @@ def _register_in_check_namespace(fn: Callable[..., Any], statistics: list[str]) 
         if name in statistics and param.default is not inspect.Parameter.empty
     }
 
-    def method(cls: type[Check], *args: Any, **kwargs: Any) -> Check:
+    def method(*args: Any, **kwargs: Any) -> pa.Check:
         stats = {**defaults, **dict(zip(statistics, args, strict=False))}
         stats.update({k: v for k, v in kwargs.items() if k in statistics})
         stats = {k: str(v) if isinstance(v, Severity) else v for k, v in stats.items()}
         options = {k: v for k, v in kwargs.items() if k not in statistics}
         options.setdefault("description", _first_line(fn.__doc__))
-        return cls(partial(fn, **stats), name=fn.__name__, statistics=stats, **options)
+        return pa.Check(partial(fn, **stats), name=fn.__name__, statistics=stats, **options)
 
-    Check.REGISTERED_CUSTOM_CHECKS[fn.__name__] = partial(method, Check)
+    return method
+
+
+def _add_to_check_namespace(name: str, method: Callable[..., pa.Check]) -> None:
+    """Make `method` pandera's `Check.<name>`, usable as a `Field(...)` or `Config` keyword.
+
+    Pinned to pandera 0.35.0, which has no public way to do this for polars: the public
+    `pandera.extensions.register_check_method` imports its pandas data-generation strategies first,
+    so it raises ModuleNotFoundError where only pandera[polars] is installed (as here), and it would
+    also name each check with its arguments (`in_domain(domain=...)`) and drop the defaults from the
+    statistics. So this writes the registry `register_check_method` itself writes;
+    tests/test_pinned_apis.py fails if pandera changes either side of that.
+    """
+    pa.Check.REGISTERED_CUSTOM_CHECKS[name] = method
 
 
 def _first_line(doc: str | None) -> str | None:
@@ -110,7 +119,7 @@ def registered_check(*statistics: str) -> Callable[[Callable[..., Any]], Callabl
     """Register a vectorised polars check once, under its function name."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        _register_in_check_namespace(fn, list(statistics))
+        _add_to_check_namespace(fn.__name__, _check_method(fn, list(statistics)))
         REGISTERED_CHECKS[fn.__name__] = fn
         return fn
 
@@ -128,13 +137,24 @@ def _column_result(data: pa.PolarsData, passed: pl.Expr) -> pl.LazyFrame:
 # ---------------------------------------------------------------------------------------------
 
 
+def nhs_number_check_digit(body: pl.Expr) -> pl.Expr:
+    """The Modulus 11 check digit of a nine-digit body (a string expression).
+
+    Weights 10 down to 2 over the nine digits, check = 11 - (sum mod 11), 11 becomes 0; a check of
+    10 means no number with this body is ever issued. The one definition of the rule: the contracts
+    check numbers with it and the generator (`nqs.generate.nhs_number`) draws them with it.
+    """
+    digits = [body.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(9)]
+    weighted = pl.sum_horizontal([digit * (10 - i) for i, digit in enumerate(digits)])
+    check = 11 - weighted % 11
+    return pl.when(check == 11).then(0).otherwise(check)
+
+
 def nhs_number_is_valid(column: pl.Expr) -> pl.Expr:
     """Ten digits whose last is the Modulus 11 check digit of the first nine (10 never issued)."""
-    digits = [column.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(10)]
-    weighted = pl.sum_horizontal([digit * (10 - i) for i, digit in enumerate(digits[:9])])
-    check = 11 - weighted % 11
-    check = pl.when(check == 11).then(0).otherwise(check)
-    return column.str.contains(NHS_NUMBER_PATTERN) & (check != 10) & (check == digits[9])
+    check = nhs_number_check_digit(column.str.slice(0, 9))
+    last = column.str.slice(9, 1).cast(pl.Int64, strict=False)
+    return column.str.contains(NHS_NUMBER_PATTERN) & (check != 10) & (check == last)
 
 
 @registered_check()
@@ -301,7 +321,7 @@ def carried(model: type[ContractModel], column: str) -> Any:
     return copy.deepcopy(model.__fields__[column][1])
 
 
-def failure_attribution(check: Check) -> tuple[str | None, Severity]:
+def failure_attribution(check: pa.Check) -> tuple[str | None, Severity]:
     """The column and severity a dataframe-level check's failures are reported under."""
     stats = check.statistics or {}
     column = stats.get("column")

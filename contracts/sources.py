@@ -32,6 +32,11 @@ Family = Literal["reference", "incident", "audit", "registry", "workforce", "exp
 #: The first month of the national extracts these contracts describe.
 FIRST_EXTRACT = date(2023, 4, 1)
 CONTRACT_MODULES_VARIABLE = "NQS_CONTRACT_MODULES"
+#: The file `nqs generate` writes beside the sources it generated, listing what it planted; its
+#: `SYNTHETIC_FLAG` set to true marks the folder's sources synthetic (landing may then pseudonymise
+#: them with the sample key; any other sources need NQS_PSEUDONYM_KEY).
+SOURCES_MANIFEST = "_manifest.json"
+SYNTHETIC_FLAG = "synthetic"
 
 
 def first_version(

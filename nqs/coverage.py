@@ -105,7 +105,7 @@ def contract_health(landed_dir: Path) -> dict[tuple[str, str], TableHealth]:
     import polars as pl
 
     from contracts.sources import SOURCE_TABLES
-    from nqs.landing.land import CHECKS_DIR
+    from nqs.landing.paths import CHECKS_DIR
 
     severity = refusing_severity()
     health = {}

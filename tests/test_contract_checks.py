@@ -21,8 +21,10 @@ from contracts.base import REGISTERED_CHECKS, Severity
 from contracts.sources import SOURCE_TABLES, SourceTable
 from contracts.versions import ContractCheck, column_dtype, contract_checks
 from nqs.landing.check_results import CODE_CASE_CHECK, READING_CHECKS, code_columns
-from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, LandingResult, land_file, load_reference
+from nqs.landing.land import LandingResult, land_file
 from nqs.landing.membership import ReferenceCodes
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
+from nqs.landing.reference import load_reference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
 #: Valid files of versions other than a table's first, one folder per source as in FIXTURES.

@@ -24,7 +24,9 @@ from contracts.domains import DOMAINS
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.sources import SOURCE_TABLES, SourceTable, get_table
 from contracts.versions import ContractVersion, diff, diff_report
-from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_file, land_source_table, landed_paths
+from nqs.landing.land import land_file, land_source_table
+from nqs.landing.paths import landed_paths
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"

@@ -3,7 +3,7 @@
 from contracts.sources import SOURCE_TABLES, sources
 from nqs.codegen.dbt_sources import generated_sources, landed_column_docs, sources_path
 from nqs.dbt_manifest import RECORD_SOURCES, load_manifest
-from nqs.landing.land import META_SCHEMA
+from nqs.landing.outputs import META_SCHEMA
 from nqs.settings import DBT_PROJECT_DIR
 
 

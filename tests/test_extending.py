@@ -22,7 +22,8 @@ import polars as pl
 import pytest
 
 from contracts.sources import CONTRACT_MODULES_VARIABLE, SOURCE_TABLES
-from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_source_table
+from nqs.landing.land import land_source_table
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
@@ -164,6 +165,7 @@ def test_a_fresh_process_generates_its_files_and_finds_and_runs_it_in_dagster(ex
         CONTRACT_MODULES_VARIABLE: MODULE,
         "NQS_DATA_DIR": str(extension / "data"),
         "NQS_SOURCES_DIR": str(extension / "sources"),
+        "NQS_PSEUDONYM_KEY": "extension-test-key",  # its sources are not a generated sample
     }
     env.pop("DAGSTER_HOME", None)
     done = subprocess.run(

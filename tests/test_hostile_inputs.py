@@ -21,8 +21,11 @@ import pytest
 
 from contracts.sources import get_table
 from nqs.landing import check_results as quality
-from nqs.landing.land import MAX_FIELD_BYTES, SAMPLE_PSEUDONYM_KEY, LandingResult, land_file, load_reference
+from nqs.landing.land import LandingResult, land_file
 from nqs.landing.membership import ReferenceCodes
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
+from nqs.landing.reference import load_reference
+from nqs.landing.whole_file import MAX_FIELD_BYTES
 
 HOSTILE = Path(__file__).parent / "hostile"
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"

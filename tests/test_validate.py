@@ -18,7 +18,9 @@ import pytest
 
 from contracts.sources import get_table
 from nqs.cli import main
-from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_file, load_reference
+from nqs.landing.land import land_file
+from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
+from nqs.landing.reference import load_reference
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).parent / "hostile"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 import duckdb
 
+from contracts.sources import SOURCES_MANIFEST
+from nqs.landing.pseudonymise import MissingPseudonymKey
 from nqs.settings import Settings, get_settings
 
 JOB = "refresh_warehouse"
@@ -28,14 +31,31 @@ def _use_instance(settings: Settings):
     return DagsterInstance.get()
 
 
+def _has_no_sources(settings: Settings) -> bool:
+    """Neither a generated sample (its manifest) nor any delivered file: the sample is generated."""
+    sources = settings.sources_dir
+    if (sources / SOURCES_MANIFEST).exists():
+        return False
+    return not sources.is_dir() or not any(path.is_file() for path in sources.rglob("*"))
+
+
 def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -> int:
-    """Generate the sample if needed, parse dbt once, materialise everything, summarise."""
+    """Generate the sample if needed, parse dbt once, materialise everything, summarise.
+
+    Sources delivered without a manifest are never generated over; without NQS_PSEUDONYM_KEY only
+    synthetic sources are built, and any others are refused (exit 1) before a file is landed.
+    """
     settings = get_settings()
-    if regenerate or not (settings.sources_dir / "_manifest.json").exists():
+    if regenerate or _has_no_sources(settings):
         from nqs.generate import generate_sources
 
         print(f"generating sample sources (scale {scale}, seed {seed}) in {settings.sources_dir}")
         generate_sources(settings.sources_dir, scale=scale, seed=seed, months=months)
+    try:
+        settings.landing_key()
+    except MissingPseudonymKey as refused:
+        print(f"nqs build: error: {refused}", file=sys.stderr)
+        return 1
 
     instance = _use_instance(settings)
 

@@ -5,6 +5,9 @@ this command passes is a file the load accepts, with the same rows quarantined f
 Organisation codes are checked against an organisations reference when one is found: `--reference`,
 else the `organisations` folder beside the file's source folder, else the configured sources folder.
 
+It needs no pseudonymisation key: it writes nothing and reports no identifier or hash, so it hashes
+with a random key used once (never the sample key, which is for synthetic sources only).
+
 Exit codes: 0 the file is loadable (quarantined rows included); 1 it is not (a critical failure,
 one line on stderr); 2 the command was misused (unknown source, no such file).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -39,7 +43,7 @@ class Reference:
 def resolve_table(source: str, path: Path):
     """The registered table for `--source` (`incidents` or `incidents/events`) and the file's name."""
     from contracts.sources import SOURCE_TABLES, get_table, tables_for_source
-    from nqs.landing.land import is_file_of
+    from nqs.landing.paths import is_file_of
 
     if "/" in source:
         try:
@@ -64,7 +68,7 @@ def resolve_table(source: str, path: Path):
 
 def find_reference(table, path: Path, explicit: Path | None, today: date) -> Reference:
     """The organisations reference to check codes against, if the table has codes and one is found."""
-    from nqs.landing.land import load_reference_file, needs_reference, reference_path
+    from nqs.landing.reference import load_reference_file, needs_reference, reference_path
 
     if not needs_reference(table):
         return Reference(None, "no organisation codes in this table")
@@ -85,7 +89,7 @@ def find_reference(table, path: Path, explicit: Path | None, today: date) -> Ref
 
 
 def _configured() -> Path | None:
-    from nqs.landing.land import reference_path
+    from nqs.landing.reference import reference_path
 
     data_dir = Path(os.environ.get("NQS_DATA_DIR", "data"))
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources"))
@@ -95,7 +99,7 @@ def _configured() -> Path | None:
 def validate(source: str, file: Path, *, reference: Path | None = None, today: date | None = None) -> dict:
     """Land `file` in memory against its contract and report what the load would do."""
     from nqs.landing.check_results import category
-    from nqs.landing.land import SAMPLE_PSEUDONYM_KEY, land_file
+    from nqs.landing.land import land_file
 
     path = Path(file)
     if not path.is_file():
@@ -103,7 +107,9 @@ def validate(source: str, file: Path, *, reference: Path | None = None, today: d
     today = today or date.today()
     table = resolve_table(source, path)
     found = find_reference(table, path, reference, today)
-    key = os.environ.get("NQS_PSEUDONYM_KEY", SAMPLE_PSEUDONYM_KEY.decode()).encode()
+    # Nothing is written and no identifier or hash is reported, so no key is needed: a random one,
+    # used once, keeps the sample key off files that may be real.
+    key = secrets.token_bytes(32)
     result = land_file(table, path, pseudonym_key=key, today=today, reference=found.codes)
     failed = result.checks.filter(pl.col("rows_failed") > 0).sort("severity", "check_name", "column_name")
     by_check = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from contracts.sources import SYNTHETIC_FLAG
 from nqs.generate.audits import HipFractureGenerator, StrokeGenerator
 from nqs.generate.bad_rows import DefectEnv, future_start
 from nqs.generate.bed_availability import BedAvailabilityGenerator
@@ -99,6 +100,7 @@ def generate_sources(
             "start": span[0].label,
             "bad_row_share": bad_row_share,
             "generated_by": "nqs generate",
+            SYNTHETIC_FLAG: True,
             "files": dict(sorted(writer.files.items())),
             "worse_trusts": worse,
             "deteriorating": deteriorating,

@@ -1,7 +1,7 @@
 """NHS numbers in the official test range, so no generated number can belong to a real patient.
 
-Numbers start `999` and carry a valid Modulus 11 check digit: weights 10..2 over the first nine
-digits, check = 11 - (sum mod 11), 11 becomes 0 and 10 means the number is never issued.
+Numbers start `999` and carry a valid Modulus 11 check digit, computed by the contracts' own rule
+(`contracts.base.nhs_number_check_digit`), so the generator and the landing check cannot disagree.
 """
 
 from __future__ import annotations
@@ -9,24 +9,18 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from contracts.base import nhs_number_check_digit, nhs_number_is_valid
 from nqs.generate.sampling import with_nulls
 
-_WEIGHTS = np.arange(10, 1, -1, dtype=np.int64)
 _TEST_PREFIX = 999_000_000
 _MAX_REDRAWS = 64
 
 
-def _digits(body: np.ndarray) -> np.ndarray:
-    """The nine digits of each body as a (n, 9) array, most significant first."""
-    powers = 10 ** np.arange(8, -1, -1, dtype=np.int64)
-    return (body[:, None] // powers) % 10
-
-
 def check_digits(body: np.ndarray) -> np.ndarray:
-    """Modulus 11 check digit of each nine-digit body; 10 marks a body that is never issued."""
-    remainder = (_digits(np.asarray(body, dtype=np.int64)) * _WEIGHTS).sum(axis=1) % 11
-    check = 11 - remainder
-    return np.where(check == 11, 0, check)
+    """Modulus 11 check digit of each nine-digit body as int64; 10 marks a body that is never issued."""
+    text = pl.Series("body", np.asarray(body, dtype=np.int64)).cast(pl.String).str.zfill(9)
+    check = pl.DataFrame({"body": text}).select(nhs_number_check_digit(pl.col("body")).cast(pl.Int64))
+    return check.to_series().to_numpy().astype(np.int64, copy=True)
 
 
 def valid_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -53,11 +47,8 @@ def as_text(numbers: np.ndarray, missing: np.ndarray | None = None) -> pl.Series
 def is_valid(numbers: pl.Series) -> pl.Series:
     """Whether each string is a well-formed NHS number with a correct check digit (null stays null).
 
-    Vectorised so tests (and anyone checking an extract) can verify millions of values at once.
+    The contracts' check (`contracts.base.nhs_number_is_valid`) on a Series, vectorised so tests (and
+    anyone checking an extract) can verify millions of values at once.
     """
-    text = numbers.cast(pl.String)
-    well_formed = text.str.contains(r"^\d{10}$").fill_null(False).to_numpy()
-    values = np.zeros(len(text), dtype=np.int64)
-    values[well_formed] = text.filter(pl.Series(well_formed)).cast(pl.Int64).to_numpy()
-    valid = well_formed & (check_digits(values // 10) == values % 10)
-    return pl.Series("is_valid", valid).scatter(np.flatnonzero(text.is_null().to_numpy()), None)
+    frame = pl.DataFrame({"is_valid": numbers.cast(pl.String)})
+    return frame.select(nhs_number_is_valid(pl.col("is_valid"))).to_series()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from contracts.sources import SOURCES_MANIFEST
 from nqs.generate.bad_rows import DEFECTS, DefectEnv, KindRota, plant, table_kinds
 from nqs.generate.periods import Month
 from nqs.generate.streams import stream
@@ -44,7 +45,7 @@ def clear_output(out_dir: Path) -> None:
     for folder in SOURCE_FOLDERS:
         shutil.rmtree(out_dir / folder, ignore_errors=True)
         (out_dir / folder).mkdir()
-    (out_dir / "_manifest.json").unlink(missing_ok=True)
+    (out_dir / SOURCES_MANIFEST).unlink(missing_ok=True)
 
 
 class SourceWriter:
@@ -92,7 +93,7 @@ class SourceWriter:
 
 def write_manifest(out_dir: Path, manifest: dict) -> None:
     """The planted truths beside the sources, as the warehouse's tests read them."""
-    (out_dir / "_manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    (out_dir / SOURCES_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 
 
 def manifest_ready(manifest: dict) -> dict:

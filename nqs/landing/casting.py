@@ -18,9 +18,12 @@ tools that wrote some files. Such rows are quarantined with a reason naming the 
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 
 from contracts.base import type_check_name
+from contracts.sources import SourceTable
 
 DATE_FORMAT = "%Y-%m-%d"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -34,6 +37,13 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
 }
 WHITESPACE_CHECK = "whitespace"
 CODE_CASE_CHECK = "code_case"
+
+
+@cache
+def contract_dtypes(table: SourceTable) -> dict[str, pl.DataType]:
+    """Contract column -> polars dtype (an instance, e.g. `pl.Int64()`), in contract order."""
+    dtypes = {name: column.dtype.type for name, column in table.model.to_schema().columns.items()}
+    return {name: dtype() if isinstance(dtype, type) else dtype for name, dtype in dtypes.items()}
 
 
 def empty_as_null(column: str) -> pl.Expr:

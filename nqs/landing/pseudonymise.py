@@ -2,13 +2,53 @@
 
 HMAC-SHA256 with a key from configuration: the same person gets the same hash in every source (so
 records still link), nobody without the key can recompute it, and the key is never in the repository.
+
+The key is `NQS_PSEUDONYM_KEY`. Without it, landing uses the sample key only for sources marked
+synthetic by the generator (`"synthetic": true` in the folder's `_manifest.json`) and refuses any
+other sources before reading a file (`landing_key`).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
+from pathlib import Path
 
 import polars as pl
+
+from contracts.sources import SOURCES_MANIFEST, SYNTHETIC_FLAG
+
+#: Key for synthetic sources only; named so nobody mistakes it for a real key.
+SAMPLE_PSEUDONYM_KEY = b"sample-key-not-for-real-data"
+KEY_VARIABLE = "NQS_PSEUDONYM_KEY"
+
+
+class MissingPseudonymKey(Exception):
+    """Sources that are not synthetic, and no key to pseudonymise them with (the message is one line)."""
+
+
+def sources_are_synthetic(sources_dir: Path) -> bool:
+    """Whether the generator marked the folder's sources synthetic in its `_manifest.json`."""
+    try:
+        manifest = json.loads((Path(sources_dir) / SOURCES_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get(SYNTHETIC_FLAG) is True
+
+
+def landing_key(sources_dir: Path, configured: str | None) -> bytes:
+    """The key to pseudonymise `sources_dir` with: `configured` (NQS_PSEUDONYM_KEY) when set, else the
+    sample key if the sources are synthetic; raises MissingPseudonymKey otherwise."""
+    if configured:
+        return configured.encode()
+    if sources_are_synthetic(sources_dir):
+        return SAMPLE_PSEUDONYM_KEY
+    raise MissingPseudonymKey(
+        f"{KEY_VARIABLE} is not set: set {KEY_VARIABLE} to the pseudonymisation key to land the sources in "
+        f"{sources_dir} (only sources marked synthetic by `nqs generate` in their {SOURCES_MANIFEST} are "
+        "landed with the sample key)"
+    )
+
 
 _KNOWN_SCHEMA = {"value": pl.String, "hash": pl.String}
 

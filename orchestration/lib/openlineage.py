@@ -45,7 +45,7 @@ def events_path(settings: Settings) -> Path:
 
 def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
     """An asset as an OpenLineage dataset: files by path, warehouse tables by schema and name."""
-    from nqs.landing.land import CHECKS_DIR, QUARANTINE_DIR
+    from nqs.landing.paths import CHECKS_DIR, QUARANTINE_DIR
 
     path = key.path
     if path[0] == "source_files":

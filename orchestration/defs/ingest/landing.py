@@ -17,7 +17,8 @@ import dagster as dg
 import polars as pl
 
 from contracts.sources import SOURCE_TABLES, SourceTable
-from nqs.landing.land import checks_path, land_source_table
+from nqs.landing.land import land_source_table
+from nqs.landing.paths import checks_path
 from nqs.settings import get_settings
 from orchestration.lib.dbt import (
     check_results_asset_key,
@@ -90,7 +91,7 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             table,
             settings.sources_dir,
             settings.landed_dir,
-            pseudonym_key=settings.pseudonym_key.encode(),
+            pseudonym_key=settings.landing_key(),  # refuses non-synthetic sources without a key
             today=date.today(),
         )
         rows_read = sum(r.rows_read for r in results)
