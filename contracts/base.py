@@ -91,7 +91,7 @@ def _check_method(fn: Callable[..., Any], statistics: list[str]) -> Callable[...
         stats.update({k: v for k, v in kwargs.items() if k in statistics})
         stats = {k: str(v) if isinstance(v, Severity) else v for k, v in stats.items()}
         options = {k: v for k, v in kwargs.items() if k not in statistics}
-        options.setdefault("description", _first_line(fn.__doc__))
+        options.setdefault("description", first_line(fn.__doc__))
         return pa.Check(partial(fn, **stats), name=fn.__name__, statistics=stats, **options)
 
     return method
@@ -110,7 +110,7 @@ def _add_to_check_namespace(name: str, method: Callable[..., pa.Check]) -> None:
     pa.Check.REGISTERED_CUSTOM_CHECKS[name] = method
 
 
-def _first_line(doc: str | None) -> str | None:
+def first_line(doc: str | None) -> str | None:
     """A docstring's first paragraph on one line."""
     return " ".join(doc.strip().split("\n\n")[0].split()) if doc else None
 

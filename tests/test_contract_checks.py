@@ -2,7 +2,7 @@
 
 The checks are enumerated from the models (`contracts.versions.contract_checks`), never listed by
 hand: a check added to a contract without a case here fails `test_every_check_has_a_firing_case`.
-Each case changes one row of a valid fixture file and lands it with `nqs.landing.land.land_file`
+Each case changes one row of a valid fixture file and lands it with `nqs.landing.file.land_file`
 (with the organisations reference, as the warehouse does); the failure must come back under the
 check's name, column and severity, the row must be held (major) or accepted (minor), and every
 other row must still be accepted.
@@ -21,7 +21,7 @@ from contracts.base import REGISTERED_CHECKS, Severity
 from contracts.sources import SOURCE_TABLES, SourceTable
 from contracts.versions import ContractCheck, column_dtype, contract_checks
 from nqs.landing.check_results import CODE_CASE_CHECK, READING_CHECKS, code_columns
-from nqs.landing.land import LandingResult, land_file
+from nqs.landing.file import LandingResult, land_file
 from nqs.landing.membership import ReferenceCodes
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 from nqs.landing.reference import load_reference

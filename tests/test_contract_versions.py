@@ -24,7 +24,8 @@ from contracts.domains import DOMAINS
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.sources import SOURCE_TABLES, SourceTable, get_table
 from contracts.versions import ContractVersion, diff, diff_report
-from nqs.landing.land import land_file, land_source_table
+from nqs.landing.file import land_file
+from nqs.landing.land import land_source_table
 from nqs.landing.paths import landed_paths
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 

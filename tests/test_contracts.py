@@ -20,7 +20,8 @@ import pytest
 from contracts.base import Severity, row_check
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.sources import SOURCE_TABLES, SourceTable, get_table, tables_for_source
-from nqs.landing.land import LandingResult, land_file, land_source_table
+from nqs.landing.file import LandingResult, land_file
+from nqs.landing.land import land_source_table
 from nqs.landing.membership import ReferenceCodes
 from nqs.landing.outputs import QUARANTINE_SCHEMA
 from nqs.landing.paths import PLACEHOLDER_STEM, landed_paths

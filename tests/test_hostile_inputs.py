@@ -21,7 +21,7 @@ import pytest
 
 from contracts.sources import get_table
 from nqs.landing import check_results as quality
-from nqs.landing.land import LandingResult, land_file
+from nqs.landing.file import LandingResult, land_file
 from nqs.landing.membership import ReferenceCodes
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 from nqs.landing.reference import load_reference

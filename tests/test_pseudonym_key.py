@@ -118,17 +118,17 @@ def test_the_landing_asset_refuses_delivered_sources_without_a_key(settings_for,
 
 
 def test_validate_needs_no_key_and_never_uses_the_sample_key(tmp_path, monkeypatch):
-    import nqs.landing.land
+    import nqs.landing.file
     from nqs.cli.validate import validate
 
     keys = []
-    land_file = nqs.landing.land.land_file
+    land_file = nqs.landing.file.land_file
 
     def spy(*args, pseudonym_key: bytes, **kwargs):
         keys.append(pseudonym_key)
         return land_file(*args, pseudonym_key=pseudonym_key, **kwargs)
 
-    monkeypatch.setattr(nqs.landing.land, "land_file", spy)
+    monkeypatch.setattr(nqs.landing.file, "land_file", spy)
     monkeypatch.delenv("NQS_PSEUDONYM_KEY", raising=False)
     sources = _delivered(tmp_path)
     report = validate("incidents", sources / "incidents" / "events_2025-05.csv", today=date(2026, 4, 30))

@@ -18,7 +18,7 @@ import pytest
 
 from contracts.sources import get_table
 from nqs.cli import main
-from nqs.landing.land import land_file
+from nqs.landing.file import land_file
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 from nqs.landing.reference import load_reference
 

@@ -1,6 +1,6 @@
 """`nqs validate`: a pre-flight check of one delivered file against its contract, writing nothing.
 
-It calls `nqs.landing.land.land_file`, the function the warehouse load runs for every file, so a file
+It calls `nqs.landing.file.land_file`, the function the warehouse load runs for every file, so a file
 this command passes is a file the load accepts, with the same rows quarantined for the same reasons.
 Organisation codes are checked against an organisations reference when one is found: `--reference`,
 else the `organisations` folder beside the file's source folder, else the configured sources folder.
@@ -99,7 +99,7 @@ def _configured() -> Path | None:
 def validate(source: str, file: Path, *, reference: Path | None = None, today: date | None = None) -> dict:
     """Land `file` in memory against its contract and report what the load would do."""
     from nqs.landing.check_results import category
-    from nqs.landing.land import land_file
+    from nqs.landing.file import land_file
 
     path = Path(file)
     if not path.is_file():

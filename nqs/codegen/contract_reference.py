@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contracts.base import REGISTERED_CHECKS, Severity, _first_line
+from contracts.base import REGISTERED_CHECKS, Severity, first_line
 from contracts.domains import DOMAINS
 from contracts.sources import SOURCE_TABLES, SourceTable, source_description, sources, tables_for_source
 from contracts.versions import (
@@ -134,7 +134,7 @@ def _table_section(table: SourceTable) -> list[str]:
             "",
             f"#### {table.source}/{table.table} {entry.version} (`{entry.model.__name__}`)",
             "",
-            _cell(_first_line(entry.model.__doc__) or ""),
+            _cell(first_line(entry.model.__doc__) or ""),
             "",
             *_column_rows(table, entry, checks),
             "",
@@ -148,7 +148,7 @@ def _table_section(table: SourceTable) -> list[str]:
 def _registered_checks() -> list[str]:
     rows = ["| check | what it asks |", "| --- | --- |"]
     for name, fn in sorted(REGISTERED_CHECKS.items()):
-        rows.append(f"| `{name}` | {_cell(_first_line(fn.__doc__) or '')} |")
+        rows.append(f"| `{name}` | {_cell(first_line(fn.__doc__) or '')} |")
     return rows
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from contracts.sources import SourceTable, get_table
+from nqs.landing.file import land_file
 from nqs.landing.membership import ReferenceCodes
 
 
@@ -36,9 +37,6 @@ def load_reference(sources_dir: Path, *, today: date | None = None) -> Reference
 
 def load_reference_file(path: Path, *, today: date | None = None) -> ReferenceCodes:
     """Trust and site codes from one organisations file (see `load_reference`)."""
-    # Imported here: landing a table loads the reference through this module when it is not given.
-    from nqs.landing.land import land_file
-
     table = get_table("organisations", "organisations")
     path = Path(path)
     if not path.exists():
