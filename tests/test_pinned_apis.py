@@ -1,9 +1,13 @@
-"""The two places the warehouse relies on a library's internals, pinned so an upgrade fails here.
+"""The three places the warehouse relies on a library's internals, pinned so an upgrade fails here.
 
 - pandera 0.35.0: registered checks are added to `Check.REGISTERED_CUSTOM_CHECKS`
   (`contracts.base._add_to_check_namespace`), because the public `register_check_method` needs pandas.
 - dagster-dbt 0.29.27: `orchestration.lib.dbt.WarehouseDbtCliResource` overrides the private
   `_initialize_dbt_core_adapter`, because no public setting skips the adapter.
+- dagster 1.13.27: `priority_contract_health` (orchestration/defs/metrics/assets.py) passes
+  `multi_asset`'s hidden `allow_arbitrary_check_specs` (the parameter dagster-dbt's own `dbt_assets`
+  uses), so the step declares checks on priorities it does not materialise and runs even when a
+  refused source skips them; a separate `multi_asset_check` would wait on the skipped priorities.
 
 When a test here fails, read the comment at the pinned place: the library may now have a public way.
 """
@@ -76,3 +80,25 @@ def test_dagster_dbt_adapter_hook_is_still_the_method_cli_calls():
     override = WarehouseDbtCliResource.__dict__[name]
     assert list(inspect.signature(override).parameters) == list(inspect.signature(original).parameters)
     assert f"self.{name}(" in inspect.getsource(DbtCliResource.cli)
+
+
+def test_dagster_multi_asset_still_takes_arbitrary_check_specs():
+    """If this fails, dagster dropped the hidden parameter: see orchestration/defs/metrics/assets.py."""
+    import dagster as dg
+
+    @dg.multi_asset(
+        specs=[dg.AssetSpec("pinned_probe")],
+        check_specs=[dg.AssetCheckSpec("probe", asset="elsewhere")],
+        allow_arbitrary_check_specs=True,
+    )
+    def pinned_probe():
+        yield dg.MaterializeResult(asset_key="pinned_probe")
+        yield dg.AssetCheckResult(asset_key="elsewhere", check_name="probe", passed=True)
+
+    keys = {key.asset_key for key in pinned_probe.check_keys}
+    assert keys == {dg.AssetKey("elsewhere")}
+    with pytest.raises(dg.DagsterInvalidDefinitionError):
+        dg.multi_asset(
+            specs=[dg.AssetSpec("pinned_probe_2")],
+            check_specs=[dg.AssetCheckSpec("probe", asset="elsewhere")],
+        )(lambda: None)
