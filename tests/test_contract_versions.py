@@ -279,7 +279,6 @@ def test_generator_switches_to_v2_at_its_valid_from(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_staging_conforms_both_versions_and_metrics_span_them(sample_build):
     assert sample_build.exit_code == 0, sample_build.output[-3000:]
     build_db = sample_build.data_dir / "build" / "warehouse.duckdb"

@@ -135,6 +135,7 @@ def test_monthly_schedule_exists_and_is_off(asset_graph):
     assert schedule.cron_schedule.split()[2] != "*", "should run once a month"
 
 
+@pytest.mark.slow  # a fresh `dg` process loads the whole code location: 20 s and more
 def test_dg_check_defs_passes():
     dg_cli = Path(sys.executable).with_name("dg")
     assert dg_cli.is_file(), f"no dg next to {sys.executable}: is dagster-dg-cli installed?"
