@@ -2,10 +2,11 @@
 
 - `sample_build`: one end-to-end build of a small generated sample (never changed by any test);
 - `refused_build`: that build's data folder copied, one month of incidents broken, rebuilt;
-- `rebuilt_build`: that build's data folder copied and built again from the same files.
+- `rebuilt_build`: that build's data folder copied and built again from the same files, with the draft
+  strategy version active.
 
-Every test whose fixtures include one of these is marked `slow` at collection, so `pytest -m "not slow"`
-runs no build at all.
+The builds run in the background (`Builds`) while the tests that need none run. Every test whose
+fixtures include one of these is marked `slow` at collection, so `pytest -m "not slow"` runs no build.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Build:
 
     @property
     def warehouse(self) -> Path:
-        """The published warehouse (marts only)."""
+        """The published warehouse, the copy BI users read."""
         return self.data_dir / "warehouse.duckdb"
 
     @property
