@@ -5,13 +5,16 @@ VENV := .venv
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test setup ui lint bench clean
+.PHONY: run test test-fast setup ui lint bench clean
 
 run: setup ## generate the sample sources and build the whole warehouse into data/warehouse.duckdb
 	$(VENV)/bin/nqs build
 
 test: setup ## run the whole test suite (unit, contract, dbt, end to end, lint)
 	$(VENV)/bin/pytest
+
+test-fast: setup ## the tests that need no build and take no more than a few seconds each
+	$(VENV)/bin/pytest -m "not slow"
 
 ui: setup ## open the Dagster UI on the runs of `make run`
 	$(VENV)/bin/nqs ui

@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pandera.polars as pa
 import polars as pl
 import pytest
+from conftest import run_nqs_many
 
 from contracts.base import ContractModel, carried
 from contracts.domains import DOMAINS
@@ -214,21 +213,17 @@ def test_type_code_list_and_tighter_range_changes_break():
     assert report["breaking"] is True
 
 
-def _nqs(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nqs.cli", *args], cwd=REPO_ROOT, capture_output=True, text=True
-    )
-
-
-def test_nqs_contracts_diff_prints_text_and_json():
-    text = _nqs("contracts", "diff", "incidents/events", "v1", "v2")
+def test_nqs_contracts_diff_prints_text_and_json(tmp_path):
+    diff = ("contracts", "diff", "incidents/events", "v1")
+    done = run_nqs_many([(*diff, "v2"), (*diff, "v2", "--json"), (*diff, "v9")], data_dir=tmp_path)
+    text = done[(*diff, "v2")]
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0] == "incidents/events v1 -> v2: BREAKING"
     assert any("renamed" in line and "degree_of_harm -> physical_harm" in line for line in lines)
-    as_json = _nqs("contracts", "diff", "incidents/events", "v1", "v2", "--json")
+    as_json = done[(*diff, "v2", "--json")]
     assert json.loads(as_json.stdout) == diff_report("incidents/events", *EVENTS.versions)
-    unknown = _nqs("contracts", "diff", "incidents/events", "v1", "v9")
+    unknown = done[(*diff, "v9")]
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "v9" in unknown.stderr
 
 
@@ -282,7 +277,6 @@ def test_generator_switches_to_v2_at_its_valid_from(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_staging_conforms_both_versions_and_metrics_span_them(sample_build):
     assert sample_build.exit_code == 0, sample_build.output[-3000:]
     build_db = sample_build.data_dir / "build" / "warehouse.duckdb"

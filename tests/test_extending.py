@@ -158,6 +158,7 @@ def test_the_new_source_lands_and_its_bad_row_is_quarantined(extension, monkeypa
     assert json.loads(result.quarantine["original_row"][0])["service"] == "maternity"
 
 
+@pytest.mark.slow  # a fresh process loading Dagster and dbt, then a run: 7 to 20 s
 def test_a_fresh_process_generates_its_files_and_finds_and_runs_it_in_dagster(extension):
     env = {
         **os.environ,

@@ -7,94 +7,35 @@ skipped, while every other source's models, the quarantine and the data-quality 
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-from dataclasses import dataclass
-from pathlib import Path
-
 import dagster as dg
 import duckdb
-import polars as pl
-import pytest
-from conftest import Build, run_nqs
+from conftest import DROPPED_COLUMN, REFUSED_SOURCE, RefusedBuild, sha256
 from test_coverage import assert_sql_and_python_agree
 
 from contracts.sources import SOURCE_TABLES, tables_for_source
 from nqs.catalogue import load_strategy
 
-pytestmark = pytest.mark.slow
 
-REFUSED_SOURCE = "incidents"
-DROPPED_COLUMN = "degree_of_harm"
-
-
-@dataclass
-class RefusedBuild:
-    data_dir: Path
-    exit_code: int
-    stdout: str
-    broken_file: Path
-    published_before: str
-    materialized: set[dg.AssetKey]
-
-    def build_db(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.data_dir / "build" / "warehouse.duckdb"), read_only=True)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _materialized_in_last_run(dagster_home: Path) -> set[dg.AssetKey]:
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        run = instance.get_runs(limit=1)[0]
-        records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
-        return {r.dagster_event.asset_key for r in records}
-
-
-@pytest.fixture(scope="module")
-def refused_build(sample_build: Build, tmp_path_factory: pytest.TempPathFactory) -> RefusedBuild:
-    assert sample_build.exit_code == 0, sample_build.output[-3000:]
-    data_dir = tmp_path_factory.mktemp("refused") / "data"
-    shutil.copytree(sample_build.data_dir, data_dir)
-    # Drop every staging view, so the ones present after the rebuild are the ones it rebuilt.
-    with duckdb.connect(str(data_dir / "build" / "warehouse.duckdb")) as db:
-        for (view,) in db.execute(
-            "select view_name from duckdb_views() where schema_name = 'staging' and not internal"
-        ).fetchall():
-            db.execute(f'drop view staging."{view}"')
-    published_before = _sha256(data_dir / "warehouse.duckdb")
-    broken = sorted((data_dir / "sources" / REFUSED_SOURCE).glob("events_*.csv"))[3]
-    pl.read_csv(broken, infer_schema=False).drop(DROPPED_COLUMN).write_csv(broken)
-
-    done = run_nqs("build", data_dir=data_dir)
-
-    return RefusedBuild(
-        data_dir=data_dir,
-        exit_code=done.returncode,
-        stdout=done.stdout + done.stderr,
-        broken_file=broken,
-        published_before=published_before,
-        materialized=_materialized_in_last_run(data_dir / "dagster_home"),
-    )
+def _build_db(build: RefusedBuild) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(build.build_db), read_only=True)
 
 
 def test_the_build_fails_with_a_one_line_message_naming_source_file_and_column(refused_build: RefusedBuild):
     assert refused_build.exit_code != 0
-    failures = [line for line in refused_build.stdout.splitlines() if line.startswith("FAILED")]
-    assert len(failures) == 1, refused_build.stdout[-3000:]
+    failures = [line for line in refused_build.output.splitlines() if line.startswith("FAILED")]
+    assert len(failures) == 1, refused_build.output[-3000:]
     line = failures[0]
     assert REFUSED_SOURCE in line and refused_build.broken_file.name in line and DROPPED_COLUMN in line
-    assert "Traceback" not in refused_build.stdout
+    assert "Traceback" not in refused_build.output
 
 
 def test_the_previous_warehouse_stays_published(refused_build: RefusedBuild):
-    assert _sha256(refused_build.data_dir / "warehouse.duckdb") == refused_build.published_before
-    assert "previously published warehouse was kept" in refused_build.stdout
+    assert sha256(refused_build.data_dir / "warehouse.duckdb") == refused_build.published_before
+    assert "previously published warehouse was kept" in refused_build.output
 
 
 def test_other_sources_staging_models_are_rebuilt_and_the_refused_ones_are_not(refused_build: RefusedBuild):
-    with refused_build.build_db() as db:
+    with _build_db(refused_build) as db:
         views = {
             v
             for (v,) in db.execute(
@@ -111,7 +52,7 @@ def test_other_sources_staging_models_are_rebuilt_and_the_refused_ones_are_not(r
 
 def test_data_quality_results_record_the_critical_failure(refused_build: RefusedBuild):
     relative = f"{REFUSED_SOURCE}/{refused_build.broken_file.name}"
-    with refused_build.build_db() as db:
+    with _build_db(refused_build) as db:
         rows = db.execute(
             """
             select check_name, column_name, severity, status, source_family

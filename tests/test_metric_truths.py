@@ -16,8 +16,6 @@ import duckdb
 import pytest
 from conftest import Build
 
-pytestmark = pytest.mark.slow
-
 ADDITIVE_MODELS = (
     "int_metrics__incidents",
     "int_metrics__hip_fracture_audit",

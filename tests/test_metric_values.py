@@ -15,8 +15,6 @@ import pytest
 from conftest import Build
 from scipy import stats
 
-pytestmark = pytest.mark.slow
-
 LEVELS = ("trust", "icb", "region", "england")
 PARENT_LEVEL = {"trust": "icb", "icb": "region", "region": "england"}
 PERIOD_TYPES = ("month", "quarter", "financial_year")
@@ -89,6 +87,7 @@ def test_numerators_and_denominators_sum_to_the_next_level(values, parents, leve
         for r in _additive(values)
         if r["org_level"] == parent_level
     }
+    assert summed, f"no additive {level} rows"
     assert summed.keys() == reported.keys()
     wrong = [
         k for k, (n, d) in summed.items() if not (_close(n, reported[k][0]) and _close(d, reported[k][1]))
@@ -112,6 +111,7 @@ def test_periods_sum_to_quarters_and_financial_years(sample_build: Build, values
         for r in _additive(values)
         if r["period_type"] == coarser
     }
+    assert summed, f"no additive {finer} rows"
     assert summed.keys() == reported.keys()
     for key, (numerator, denominator, months) in summed.items():
         row = reported[key]
@@ -143,12 +143,15 @@ def test_trust_months_are_the_intermediate_rows_summed(sample_build: Build, valu
         for r in _additive(values)
         if r["org_view"] == "as_recorded" and r["org_level"] == "trust" and r["period_type"] == "month"
     }
+    assert models and expected, "no intermediate metric rows"
     assert reported.keys() == expected.keys()
     assert all(_close(*pair) for k in expected for pair in zip(expected[k], reported[k], strict=True))
 
 
 def test_values_are_numerator_over_denominator_times_multiplier(values):
-    for r in _additive(values):
+    additive = _additive(values)
+    assert {r["unit"] for r in additive} >= {"proportion", "count", "rate_per_1000"}
+    for r in additive:
         multiplier = r["unit_multiplier"]
         if r["unit"] == "count":
             expected = r["numerator"] * multiplier
@@ -234,8 +237,7 @@ def test_a_merged_trust_keeps_its_history_under_both_views(sample_build: Build, 
 def test_medians_and_means_come_from_observations(sample_build: Build, values):
     """Where observations exist, a median's value lies in its interval; a mean has a t interval."""
     observed = [r for r in values if r["unit"] in ("median", "mean") and r["ci_lower"] is not None]
-    if not observed:
-        pytest.skip("no metric in this build records observations (int_metric_observations is empty)")
+    assert {r["unit"] for r in observed} == {"median", "mean"}, "no median or mean has an interval"
     for r in observed:
         assert r["ci_lower"] <= r["value"] <= r["ci_upper"], r
 
@@ -258,10 +260,10 @@ def test_deprivation_gaps_are_quintile_1_minus_quintile_5(sample_build: Build, v
         )
     }
     gaps = [r for r in values if r["unit"] == "gap"]
+    assert gaps, "no deprivation gap in metric_values"
     assert {r["base_metric_id"] for r in gaps} >= {"hip_surgery_within_36h", "stroke_unit_within_4h"}
     assert all(r["numerator"] is None and r["denominator"] is None for r in gaps)
-    if not by_quintile:
-        pytest.skip("the intermediate metric rows carry no deprivation quintile in this build")
+    assert by_quintile, "marts.metric_values_by_deprivation is empty"
     checked = 0
     for r in gaps:
         key = (r["base_metric_id"], r["org_view"], r["org_code"], r["period_type"], r["period_start"])

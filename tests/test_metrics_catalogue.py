@@ -1,18 +1,18 @@
-"""The catalogue for people: `nqs metrics` through the real entry point, and the files generated from
-the catalogue and the code lists (dbt docs, exposures, the code-list seed) follow them (that they are
-current is tests/test_regenerate.py's)."""
+"""The catalogue for people: `nqs metrics` through the real entry point (`nqs.cli.main`), and the files
+generated from the catalogue and the code lists (dbt docs, exposures, the code-list seed) follow them
+(that they are current is tests/test_regenerate.py's)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import re
-from pathlib import Path
+import subprocess
 
 import duckdb
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, run_nqs
+from conftest import REPO_ROOT, run_nqs_many
 from scipy import stats
 
 from nqs.codegen import catalogue_docs as generated
@@ -26,8 +26,28 @@ def _catalogue() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_nqs_metrics_lists_every_metric(tmp_path: Path):
-    done = run_nqs("metrics", data_dir=tmp_path)
+def _gap_metric() -> dict[str, str]:
+    return next(m for m in _catalogue() if m["unit"] == "gap")
+
+
+@pytest.fixture(scope="module")
+def metrics_cli(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[tuple[str, ...], subprocess.CompletedProcess]:
+    """`nqs metrics` listings, a metric in full and an unknown one: run together in one process."""
+    gap = _gap_metric()["metric_id"]
+    commands = [
+        ("metrics",),
+        ("metrics", "--json"),
+        ("metrics", gap),
+        ("metrics", gap, "--json"),
+        ("metrics", "no_such_metric"),
+    ]
+    return run_nqs_many(commands, data_dir=tmp_path_factory.mktemp("metrics_cli"))
+
+
+def test_nqs_metrics_lists_every_metric(metrics_cli):
+    done = metrics_cli[("metrics",)]
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["id", "title", "unit", "direction", "domains", "sources"]
@@ -37,8 +57,8 @@ def test_nqs_metrics_lists_every_metric(tmp_path: Path):
         assert metric["title"] in line and metric["unit"] in line and metric["sources"] in line
 
 
-def test_nqs_metrics_json_lists_every_metric_with_lists(tmp_path: Path):
-    done = run_nqs("metrics", "--json", data_dir=tmp_path)
+def test_nqs_metrics_json_lists_every_metric_with_lists(metrics_cli):
+    done = metrics_cli[("metrics", "--json")]
     assert done.returncode == 0, done.stderr
     listed = json.loads(done.stdout)
     catalogue = _catalogue()
@@ -50,20 +70,20 @@ def test_nqs_metrics_json_lists_every_metric_with_lists(tmp_path: Path):
         assert shown["domains"] and all(isinstance(d, str) for d in shown["domains"])
 
 
-def test_nqs_metrics_shows_one_metric_in_full(tmp_path: Path):
-    metric = next(m for m in _catalogue() if m["unit"] == "gap")
-    done = run_nqs("metrics", metric["metric_id"], data_dir=tmp_path)
+def test_nqs_metrics_shows_one_metric_in_full(metrics_cli):
+    metric = _gap_metric()
+    done = metrics_cli[("metrics", metric["metric_id"])]
     assert done.returncode == 0, done.stderr
     for column in ("description", "numerator_definition", "denominator_definition", "base_metric_id"):
         assert re.search(rf"^{column}\s+{re.escape(metric[column])}$", done.stdout, re.MULTILINE), column
-    shown = json.loads(run_nqs("metrics", metric["metric_id"], "--json", data_dir=tmp_path).stdout)
+    shown = json.loads(metrics_cli[("metrics", metric["metric_id"], "--json")].stdout)
     assert shown["description"] == metric["description"]
     assert shown["min_denominator"] == metric["min_denominator"]
     assert shown["interval_method"].startswith("Newcombe")
 
 
-def test_nqs_metrics_unknown_id_is_one_clear_error(tmp_path: Path):
-    done = run_nqs("metrics", "no_such_metric", data_dir=tmp_path)
+def test_nqs_metrics_unknown_id_is_one_clear_error(metrics_cli):
+    done = metrics_cli[("metrics", "no_such_metric")]
     assert done.returncode == 2
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "no_such_metric" in done.stderr
