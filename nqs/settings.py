@@ -1,15 +1,21 @@
-"""Where the warehouse keeps its files, read once from the environment.
+"""Where the warehouse keeps its files and how much of the machine DuckDB may use, read once from the
+environment.
 
 Every path can be moved with one environment variable so tests, benchmarks and CI build into
-temporary folders while `make run` uses `data/` in the checkout.
+temporary folders while `make run` uses `data/` in the checkout. Every DuckDB connection of a build
+(dbt's, through `Settings.dbt_env` and the profile, and the Python steps', through `Settings.connect`)
+opens with `Settings.duckdb_config`: a memory limit, a number of threads and a folder to spill to.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+import duckdb
 
 from nqs.landing.pseudonymise import KEY_VARIABLE, landing_key
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY as SAMPLE_KEY
@@ -21,14 +27,67 @@ SEEDS_DIR = REPO_ROOT / "seeds"
 #: Used only when NQS_PSEUDONYM_KEY is unset and the sources are synthetic (see `Settings.landing_key`).
 SAMPLE_PSEUDONYM_KEY = SAMPLE_KEY.decode()
 
+MEMORY_LIMIT_VARIABLE = "NQS_DUCKDB_MEMORY_LIMIT"
+THREADS_VARIABLE = "NQS_DUCKDB_THREADS"
+TEMP_DIRECTORY_VARIABLE = "NQS_DUCKDB_TEMP_DIRECTORY"
+#: DuckDB's buffer pool per process. DuckDB's own default is 80% of RAM, which at scale 1.0 took the
+#: build to 19.5 GB; limited to 3 GB the build spills to disk and stayed near 5.6 GB, leaving room for
+#: other work on a shared server or a laptop with 8 GB. Decimal units, as DuckDB reads them: 3GB is 2.8 GiB.
+DEFAULT_MEMORY_LIMIT = "3GB"
+#: What DuckDB accepts for memory_limit: a number and a unit (decimal KB..TB, binary KiB..TiB), or a
+#: share of the machine's memory.
+_MEMORY = re.compile(r"(?P<number>\d+(\.\d+)?)\s*(?P<unit>[KMGT]i?B|%)", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value the warehouse cannot use; the message is one line."""
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers narrow), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def memory_limit(value: str) -> str:
+    """`value` stripped, if DuckDB reads it as a memory limit above zero; SettingsError otherwise."""
+    match = _MEMORY.fullmatch(value.strip())
+    if (
+        match is None
+        or float(match["number"]) <= 0
+        or (match["unit"] == "%" and float(match["number"]) > 100)
+    ):
+        raise SettingsError(
+            f"{MEMORY_LIMIT_VARIABLE}={value!r} is not a memory limit: give a number above 0 and a unit, "
+            f"e.g. 3GB, 2500MB or 4GiB, or a share of the machine's memory, e.g. 25% (default "
+            f"{DEFAULT_MEMORY_LIMIT})"
+        )
+    return value.strip()
+
+
+def thread_count(value: str) -> int:
+    """`value` as a whole number of threads of at least 1; SettingsError otherwise."""
+    if re.fullmatch(r"[0-9]+", value.strip()) is None or int(value) < 1:
+        raise SettingsError(
+            f"{THREADS_VARIABLE}={value!r} is not a number of threads: give a whole number of at least 1 "
+            f"(default: the cores available, {available_cores()} here)"
+        )
+    return int(value)
+
 
 @dataclass(frozen=True)
 class Settings:
-    """Paths and secrets for one warehouse build."""
+    """Paths, secrets and DuckDB's share of the machine for one warehouse build."""
 
     data_dir: Path
     sources_dir: Path
     pseudonym_key: str | None  #: NQS_PSEUDONYM_KEY; None when unset
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT  #: NQS_DUCKDB_MEMORY_LIMIT
+    duckdb_threads: int = field(default_factory=available_cores)  #: NQS_DUCKDB_THREADS
+    #: NQS_DUCKDB_TEMP_DIRECTORY; None: `build/duckdb_tmp` in the data folder
+    duckdb_temp_directory: Path | None = None
 
     @property
     def landed_dir(self) -> Path:
@@ -45,6 +104,11 @@ class Settings:
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills what does not fit in its memory limit (created and removed by DuckDB)."""
+        return self.duckdb_temp_directory or self.data_dir / "build" / "duckdb_tmp"
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
 
@@ -59,15 +123,46 @@ class Settings:
         what to set) for any other sources, so nothing is landed with a key meant for samples."""
         return landing_key(self.sources_dir, self.pseudonym_key)
 
+    def duckdb_config(self) -> dict[str, str]:
+        """The configuration every DuckDB connection of a build opens with (`duckdb.connect(config=...)`,
+        and dbt's profile through `dbt_env`), so the build's memory is bounded in one place.
+
+        Insertion order is not preserved: nothing reads a table in the order its rows were written
+        (every reader that needs an order says `order by`, which DuckDB keeps), and keeping it makes
+        DuckDB buffer large inserts and exports.
+        """
+        return {
+            "memory_limit": self.duckdb_memory_limit,
+            "threads": str(self.duckdb_threads),
+            "temp_directory": str(self.duckdb_temp_dir),
+            "preserve_insertion_order": "false",
+        }
+
+    def connect(self, path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection to `path` with `duckdb_config`."""
+        return duckdb.connect(str(path), read_only=read_only, config=self.duckdb_config())
+
     def dbt_env(self) -> dict[str, str]:
-        """The variables dbt's profile and source definitions read."""
-        return {"NQS_BUILD_DB": str(self.build_db), "NQS_LANDED_DIR": str(self.landed_dir)}
+        """The variables dbt's profile and source definitions read: paths, and each entry of
+        `duckdb_config` as NQS_DUCKDB_<NAME> (the profile's `config_options`)."""
+        duckdb_env = {f"NQS_DUCKDB_{name.upper()}": value for name, value in self.duckdb_config().items()}
+        return {"NQS_BUILD_DB": str(self.build_db), "NQS_LANDED_DIR": str(self.landed_dir), **duckdb_env}
 
 
 @cache
 def get_settings() -> Settings:
-    """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR and NQS_PSEUDONYM_KEY."""
+    """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR, NQS_PSEUDONYM_KEY and NQS_DUCKDB_MEMORY_LIMIT,
+    NQS_DUCKDB_THREADS and NQS_DUCKDB_TEMP_DIRECTORY; SettingsError (one line) for an unusable value."""
     data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
     key = os.environ.get(KEY_VARIABLE) or None
-    return Settings(data_dir=data_dir, sources_dir=sources_dir, pseudonym_key=key)
+    threads = os.environ.get(THREADS_VARIABLE)
+    temp = os.environ.get(TEMP_DIRECTORY_VARIABLE)
+    return Settings(
+        data_dir=data_dir,
+        sources_dir=sources_dir,
+        pseudonym_key=key,
+        duckdb_memory_limit=memory_limit(os.environ.get(MEMORY_LIMIT_VARIABLE) or DEFAULT_MEMORY_LIMIT),
+        duckdb_threads=thread_count(threads) if threads else available_cores(),
+        duckdb_temp_directory=Path(temp).resolve() if temp else None,
+    )

@@ -14,12 +14,14 @@ PERIOD_TYPES = ("month", "financial_year")
 
 def read_inputs(db: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(trust metric values by month and financial year, merged trusts under their successors (the
-    current view), the metric catalogue, organisation names)."""
+    current view), the metric catalogue, organisation names). The values come in a fixed order, so
+    the funnels' totals (summed in row order) do not depend on how the table was written."""
     values = db.sql(
         f"""
         select metric_id, org_code, org_level, period_type, period_start, numerator, denominator, value
         from {SCHEMA}.metric_values
         where org_level = 'trust' and org_view = 'current' and period_type in ('month', 'financial_year')
+        order by metric_id, period_type, period_start, org_code
         """  # noqa: S608 - fixed names
     ).pl()
     catalogue = db.sql(f"select * from {SCHEMA}.metric_catalogue").pl()  # noqa: S608

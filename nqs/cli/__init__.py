@@ -142,8 +142,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from nqs.settings import SettingsError
+
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except SettingsError as unusable:  # an environment variable the warehouse cannot use
+        print(f"nqs {args.command}: error: {unusable}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
-import duckdb
-
 from contracts.sources import SOURCES_MANIFEST
 from nqs.landing.pseudonymise import MissingPseudonymKey
 from nqs.settings import Settings, get_settings
@@ -159,7 +157,7 @@ def _check_group(path: list[str], check_name: str) -> str:
 def _print_data_quality(settings: Settings) -> None:
     """Checks run and checks failed by category, per source, from marts.data_quality_results."""
     failed = ", ".join(f"sum((category = '{c}' and status = 'failed')::int)" for c in CATEGORIES)
-    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+    with settings.connect(settings.build_db, read_only=True) as db:
         rows = db.execute(
             f"""
             select source, count(*), sum((status = 'failed')::int), {failed}
@@ -222,7 +220,7 @@ def print_summary(run_id: str | None = None) -> int:
         print(f"\nFAILED {failure}")
 
     if settings.published_db.exists():
-        with duckdb.connect(str(settings.published_db), read_only=True) as db:
+        with settings.connect(settings.published_db, read_only=True) as db:
             metrics, families, rows = db.execute(
                 """
                 select count(distinct v.metric_id), count(distinct c.source_family), count(*)

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import duckdb
 
+from nqs.settings import get_settings
+
 
 @contextmanager
 def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(path), read_only=True)
+    """A read-only connection with the build's DuckDB settings (memory limit, threads, spill folder)."""
+    connection = get_settings().connect(path, read_only=True)
     try:
         yield connection
     finally:

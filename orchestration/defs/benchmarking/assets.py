@@ -6,7 +6,6 @@ publishing copies them with the rest. Grain and columns: nqs/benchmarking/tables
 """
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from nqs.benchmarking import KINDS, benchmarking_tables, build_benchmarking
@@ -72,7 +71,8 @@ def _checks() -> list[dg.AssetCheckSpec]:
 @dg.multi_asset(name="benchmarking", specs=_specs(), check_specs=_checks())
 def benchmarking(context: dg.AssetExecutionContext):
     """SPC, funnel plots and alerts for every metric and trust (nqs/benchmarking)."""
-    with duckdb.connect(str(get_settings().build_db)) as db:
+    settings = get_settings()
+    with settings.connect(settings.build_db) as db:
         values, catalogue, organisations = read_inputs(db)
         result = build_benchmarking(values, catalogue, organisations)
         write_tables(db, result.tables)

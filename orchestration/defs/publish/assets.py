@@ -9,7 +9,6 @@ import os
 import shutil
 
 import dagster as dg
-import duckdb
 
 from nqs.catalogue import load_strategy
 from nqs.settings import get_settings
@@ -40,7 +39,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     """The DuckDB file BI tools query (`data/warehouse.duckdb`), replaced whole after a good build."""
     settings = get_settings()
     build, target = settings.build_db, settings.published_db
-    with duckdb.connect(str(build)) as db:
+    with settings.connect(build) as db:
         db.execute("checkpoint")
         counts = {
             m: db.execute(f"select count(*) from marts.{m}").fetchone()[0]  # noqa: S608 - fixed names
