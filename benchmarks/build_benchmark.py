@@ -208,6 +208,13 @@ def bench(scale: float, months: int, repeat: int, seed: int, interval: float = 0
         manifest = json.loads((sources / "_manifest.json").read_text())
         total_rows = sum(manifest["files"].values())
         floor = _floor(sources, data_dir / "floor_parquet", env)
+        # at once, so a build stopped before the end still leaves the floor on record
+        print(
+            f"scale {scale:g} ({months} months): raw-scan floor {floor['floor_s']:.1f} s for "
+            f"{floor['rows']:,} rows in {floor['files']} files; building...",
+            file=sys.stderr,
+            flush=True,
+        )
         builds, throughputs, steps = [], [], []
         for _ in range(repeat):
             build = _run([python, "-m", "nqs.cli", "build"], env, interval)
