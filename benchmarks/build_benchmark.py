@@ -208,11 +208,24 @@ def bench(scale: float, months: int, repeat: int, seed: int, interval: float = 0
         manifest = json.loads((sources / "_manifest.json").read_text())
         total_rows = sum(manifest["files"].values())
         floor = _floor(sources, data_dir / "floor_parquet", env)
+        # at once, so a build stopped before the end still leaves the floor on record
+        print(
+            f"scale {scale:g} ({months} months): raw-scan floor {floor['floor_s']:.1f} s for "
+            f"{floor['rows']:,} rows in {floor['files']} files; building...",
+            file=sys.stderr,
+            flush=True,
+        )
         builds, throughputs, steps = [], [], []
         for _ in range(repeat):
             build = _run([python, "-m", "nqs.cli", "build"], env, interval)
             if build.returncode:
-                raise SystemExit(f"build failed at scale {scale}")
+                peaks = _step_peaks(data_dir, build.tree.samples)
+                worst = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])[:5]
+                raise SystemExit(
+                    f"build failed at scale {scale} after {build.wall_s:.0f} s; process tree peak "
+                    f"{build.tree.peak_mib:,.0f} MiB; by step: "
+                    + ", ".join(f"{step} {f['peak_mib']:,.0f} MiB" for step, f in worst)
+                )
             builds.append(build)
             throughputs.append(_landing_throughput(data_dir))
             steps.append(_step_peaks(data_dir, build.tree.samples))

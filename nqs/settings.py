@@ -31,8 +31,9 @@ MEMORY_LIMIT_VARIABLE = "NQS_DUCKDB_MEMORY_LIMIT"
 THREADS_VARIABLE = "NQS_DUCKDB_THREADS"
 TEMP_DIRECTORY_VARIABLE = "NQS_DUCKDB_TEMP_DIRECTORY"
 #: DuckDB's buffer pool per process. DuckDB's own default is 80% of RAM, which at scale 1.0 took the
-#: build to 19.5 GB; limited to 3 GB the build spills to disk and stayed near 5.6 GB, leaving room for
-#: other work on a shared server or a laptop with 8 GB. Decimal units, as DuckDB reads them: 3GB is 2.8 GiB.
+#: build to 19.5 GB; at 3GB dbt's process stays near 3.4 GiB (scale 1.0, 24 months: benchmarks/), leaving
+#: room for other work on a shared server or a laptop with 8 GB. Decimal units, as DuckDB reads them:
+#: 3GB is 2.8 GiB.
 DEFAULT_MEMORY_LIMIT = "3GB"
 #: What DuckDB accepts for memory_limit: a number and a unit (decimal KB..TB, binary KiB..TiB), or a
 #: share of the machine's memory.
