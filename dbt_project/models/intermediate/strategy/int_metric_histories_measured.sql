@@ -80,7 +80,8 @@ table_histories as (
         table_name,
         case
             when files_with_period = 0 then 0
-            else {{ dbt.datediff('first_period_date', 'latest_period_date', 'month') }} + 1
+            else
+                1 + {{ dbt.datediff('first_period_date', 'latest_period_date', 'month') }}  -- noqa: LT05
         end as history_months
     from table_periods
     -- a table whose files cover no month has no history to count; one with no file has none at all
