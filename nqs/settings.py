@@ -174,7 +174,8 @@ class Settings:
 @cache
 def get_settings() -> Settings:
     """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR, NQS_PSEUDONYM_KEY and NQS_DUCKDB_MEMORY_LIMIT,
-    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY and NQS_FRESHNESS_AS_OF; SettingsError (one line) for an unusable value."""
+    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY and NQS_FRESHNESS_AS_OF; SettingsError (one line)
+    for an unusable value."""
     data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
     key = os.environ.get(KEY_VARIABLE) or None

@@ -12,8 +12,8 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-
 from conftest import Build
+
 from contracts.sources import SOURCE_TABLES, get_table
 from nqs.settings import SettingsError, get_settings
 from orchestration.defs.ingest.freshness import (
@@ -31,7 +31,9 @@ EPISODES = get_table("hip_fracture_audit", "episodes")  # due 2 months after
 def _land(landed: Path, relative: str, rows: int) -> None:
     path = landed / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame({"event_id": [f"E{i}" for i in range(rows)]}, schema={"event_id": pl.String}).write_parquet(path)
+    pl.DataFrame({"event_id": [f"E{i}" for i in range(rows)]}, schema={"event_id": pl.String}).write_parquet(
+        path
+    )
 
 
 @pytest.fixture
@@ -141,7 +143,9 @@ def test_the_sample_build_reports_its_overdue_sources_and_still_publishes(sample
         run = instance.get_runs(limit=1)[0]
         records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
         evaluations = {
-            "/".join(r.dagster_event.event_specific_data.asset_key.path[1:]): r.dagster_event.event_specific_data
+            "/".join(
+                r.dagster_event.event_specific_data.asset_key.path[1:]
+            ): r.dagster_event.event_specific_data
             for r in records
             if r.dagster_event.event_specific_data.check_name == FRESHNESS_CHECK
         }

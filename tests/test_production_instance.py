@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
-
 from conftest import REPO_ROOT, run_nqs
 
 SHIPPED_CONFIG = REPO_ROOT / "orchestration" / "deploy" / "dagster.yaml"
@@ -193,13 +192,17 @@ def test_a_landing_partition_materialised_on_the_shipped_instance_is_stored_in_p
     with postgres.engine().connect() as db:
         status = db.execute(sa.text("select status from runs where run_id = :r"), {"r": run["run_id"]})
         assert status.scalar_one() == "SUCCESS"
-        materialisations = db.execute(
-            sa.text(
-                "select partition from event_logs where run_id = :r "
-                "and dagster_event_type = 'ASSET_MATERIALIZATION' and asset_key = :k"
-            ),
-            {"r": run["run_id"], "k": key},
-        ).scalars().all()
+        materialisations = (
+            db.execute(
+                sa.text(
+                    "select partition from event_logs where run_id = :r "
+                    "and dagster_event_type = 'ASSET_MATERIALIZATION' and asset_key = :k"
+                ),
+                {"r": run["run_id"], "k": key},
+            )
+            .scalars()
+            .all()
+        )
     assert materialisations == [run["partition_key"]]
     if run["partition_key"] is not None:
         assert run["partition_key"].startswith(MONTH)
@@ -217,4 +220,8 @@ def test_the_shipped_configuration_is_a_valid_instance_read_from_variables(tmp_p
     shutil.copy(SHIPPED_CONFIG, tmp_path / "dagster.yaml")
     validated, _ = dagster_instance_config(str(tmp_path))
     assert validated["run_coordinator"]["class"] == "QueuedRunCoordinator"
-    assert validated["run_retries"] == {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False}
+    assert validated["run_retries"] == {
+        "enabled": True,
+        "max_retries": 1,
+        "retry_on_asset_or_op_failure": False,
+    }

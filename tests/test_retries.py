@@ -19,8 +19,8 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import REPO_ROOT, Build, copy_data
+
 from nqs.landing.pseudonymise import MissingPseudonymKey
 from nqs.settings import get_settings
 from orchestration.lib.retries import TRANSIENT_RETRY_POLICY, is_transient, transient_only
@@ -32,11 +32,10 @@ LANDED_TABLE = ("bed_availability", "occupancy")
 
 def _lock_error(path: Path) -> duckdb.Error:
     """DuckDB's error on opening `path` while another process holds it open for writing."""
+    hold = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.read()"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-         "sys.stdin.read()", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(duckdb.Error) as raised:
@@ -95,7 +94,9 @@ def test_a_transient_error_is_retried_and_a_permanent_one_is_not_in_a_real_run()
         raise ValueError("a value no retry can fix")
         yield  # a generator, as the landing and dbt steps are
 
-    result = dg.materialize([flaky_disk, bad_value], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize(
+        [flaky_disk, bad_value], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
     assert attempts == [0, 1]
     assert "STEP_UP_FOR_RETRY" in _step_events(result, "flaky_disk")
     assert _step_events(result, "flaky_disk")[-1] == "STEP_SUCCESS"
@@ -124,7 +125,9 @@ def test_the_landing_step_refusing_sources_without_a_key_is_not_retried(tmp_path
             kwargs["partition_key"] = next(
                 k for k in assets_def.partitions_def.get_partition_keys() if k.startswith("2025-05")
             )
-        result = dg.materialize([assets_def], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, **kwargs)
+        result = dg.materialize(
+            [assets_def], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, **kwargs
+        )
     finally:
         get_settings.cache_clear()
     step = assets_def.op.name
@@ -176,10 +179,17 @@ def _dbt_step(data_dir: Path, tmp_path: Path, *, hold: duckdb.DuckDBPyConnection
     return json.loads(outcome.read_text())
 
 
-def test_a_dbt_step_waits_out_a_locked_build_file(sample_build: Build, tmp_path: Path):
+@pytest.fixture(scope="module")
+def dbt_data(sample_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the sample build's data folder for the dbt step's runs: after the first, dbt reuses
+    its parse of the project for this folder."""
+    return copy_data(sample_build, tmp_path_factory.mktemp("retries") / "data")
+
+
+def test_a_dbt_step_waits_out_a_locked_build_file(dbt_data: Path, tmp_path: Path):
     """Another process holds the build file open: the step fails on DuckDB's lock, is retried after a
     backoff, and succeeds once the file is free."""
-    data_dir = copy_data(sample_build, tmp_path / "data")
+    data_dir = dbt_data
     holder = duckdb.connect(str(data_dir / "build" / "warehouse.duckdb"))
     outcome = _dbt_step(data_dir, tmp_path, hold=holder)
     kinds = [kind for kind, _ in outcome["events"]]
@@ -189,14 +199,17 @@ def test_a_dbt_step_waits_out_a_locked_build_file(sample_build: Build, tmp_path:
     assert "lock" in retry.lower(), retry
 
 
-def test_a_failed_dbt_test_is_not_retried(sample_build: Build, tmp_path: Path):
+def test_a_failed_dbt_test_is_not_retried(dbt_data: Path, tmp_path: Path):
     """A landed file duplicated breaks the staging model's unique key: dbt fails the test and the step
     fails in its first attempt."""
-    data_dir = copy_data(sample_build, tmp_path / "data")
-    landed = data_dir / "landed" / LANDED_TABLE[0] / LANDED_TABLE[1]
+    landed = dbt_data / "landed" / LANDED_TABLE[0] / LANDED_TABLE[1]
     original = next(p for p in sorted(landed.rglob("*.parquet")) if pq.read_metadata(p).num_rows > 0)
-    shutil.copy(original, original.with_name(f"{original.stem}_again.parquet"))
-    outcome = _dbt_step(data_dir, tmp_path)
+    duplicate = original.with_name(f"{original.stem}_again.parquet")
+    shutil.copy(original, duplicate)
+    try:
+        outcome = _dbt_step(dbt_data, tmp_path)
+    finally:
+        duplicate.unlink()
     kinds = [kind for kind, _ in outcome["events"]]
     assert not outcome["success"]
     assert "STEP_UP_FOR_RETRY" not in kinds and kinds.count("STEP_START") == 1, kinds
