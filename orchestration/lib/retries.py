@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator
 import dagster as dg
 import duckdb
 
-#: Up to three more attempts, after about 5, 10 and 20 seconds (jittered, so two steps waiting on the
-#: same lock do not retry in step): long enough for another process's write to the build file to end.
+#: Up to three more attempts, after 5, 15 and 35 seconds (Dagster's exponential backoff, each give or
+#: take 5 s so two steps waiting on the same lock do not retry in step): about a minute in all, for
+#: another process's write to the build file to end.
 TRANSIENT_RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
