@@ -20,6 +20,19 @@
 {% endmacro %}
 
 
+{% macro join_periods_recomputed(rows, period_bridge) %}
+    {#- In an incremental run, keep only the `rows` (placed in periods by `period_bridge`) of the
+        periods recomputed (a CTE `periods_recomputed`); nothing in a run that recomputes every month. -#}
+    {%- if not recomputes_every_month() %}
+    inner join periods_recomputed
+        on
+            {{ rows }}.metric_id = periods_recomputed.metric_id
+            and {{ period_bridge }}.period_type = periods_recomputed.period_type
+            and {{ period_bridge }}.period_start = periods_recomputed.period_start
+    {%- endif %}
+{% endmacro %}
+
+
 {% macro period_markers(periods, columns) %}
     {#- One marker row per recomputed period, in the model's `columns` order (empty but the key). -#}
     {%- set keys = ['metric_id', 'period_type', 'period_start'] -%}

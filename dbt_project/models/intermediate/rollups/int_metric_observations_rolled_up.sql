@@ -119,13 +119,7 @@ value_counts_placed as (
         on value_counts.trust_code = organisation_bridge.trust_code
     inner join period_bridge
         on value_counts.period_start = period_bridge.month_start_date
-    {% if not recomputes_every_month() -%}
-    inner join periods_recomputed
-        on
-            value_counts.metric_id = periods_recomputed.metric_id
-            and period_bridge.period_type = periods_recomputed.period_type
-            and period_bridge.period_start = periods_recomputed.period_start
-    {%- endif %}
+    {{ join_periods_recomputed('value_counts', 'period_bridge') }}
 
 ),
 

@@ -156,13 +156,7 @@ rows_placed as (
         on metric_rows.trust_code = organisation_bridge.trust_code
     inner join period_bridge
         on metric_rows.period_start = period_bridge.month_start_date
-    {% if not recomputes_every_month() -%}
-    inner join periods_recomputed
-        on
-            metric_rows.metric_id = periods_recomputed.metric_id
-            and period_bridge.period_type = periods_recomputed.period_type
-            and period_bridge.period_start = periods_recomputed.period_start
-    {%- endif %}
+    {{ join_periods_recomputed('metric_rows', 'period_bridge') }}
 
 ),
 
