@@ -5,7 +5,7 @@ admissions are first held back and everything is built in full (the warehouse as
 incidents month arrives, old months are resubmitted corrected (staff records, hip fracture episodes,
 which move the national rates of the standardised ratio, joint revisions, whose follow-up reaches back
 a year), a vacancy return and a stroke month are withdrawn, and the changed tables are landed again.
-That state is built incrementally (`changed_months`, with the tests) into the old warehouse and in full
+That state is built incrementally (`changed_months`) into the old warehouse and in full
 (`--full-refresh`) into a copy of it, side by side; every mart and every aggregated intermediate table
 must hold the same cells.
 """
@@ -142,7 +142,7 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
     changed = sorted({f"{month}-01" for month in (*delivered, vacancy_month)})
     full_db = data / "build" / "full.duckdb"
     full_db.write_bytes(db.read_bytes())
-    incremental = _dbt(data, db, "incremental", "build", "--vars", json.dumps({"changed_months": changed}))
+    incremental = _dbt(data, db, "incremental", "run", "--vars", json.dumps({"changed_months": changed}))
     full = _dbt(data, full_db, "full", "run", "--full-refresh")
     _finish(incremental)
     _finish(full)
