@@ -3,7 +3,26 @@
     median or mean keep one row per patient or event here and are summarised at every level
     downstream. Each observation sits in the trust, month and deprivation quintile the catalogue
     attributes it to.
+
+    Incremental, one window per metric: a report delay or a stroke unit wait belongs to the month
+    of its own record; an Oxford score gain belongs to the month of its procedure but arrives with
+    a questionnaire filed months later, so its months are recomputed at every build (the registry
+    is small).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['metric_id', 'period_start'],
+    meta={
+        'recompute_key': 'metric_id',
+        'recompute_windows': {
+            'incident_report_days_median': {'before': 0, 'after': 0},
+            'stroke_unit_minutes_median': {'before': 0, 'after': 0},
+            'proms_oxford_gain_mean': {'before': none, 'after': none},
+        },
+    },
+) }}
+
 with
 
 events as (
@@ -40,6 +59,7 @@ report_delays as (
         {{ dbt.datediff('event_date', 'reported_date', 'day') }}
             as observation
     from events
+    where {{ months_recomputed('reported_month_date', key='incident_report_days_median') }}
 
 ),
 
@@ -52,7 +72,9 @@ stroke_unit_waits as (
         imd_quintile,
         hours_to_stroke_unit * 60 as observation
     from admissions
-    where stroke_unit_arrival_at is not null
+    where
+        stroke_unit_arrival_at is not null
+        and {{ months_recomputed('arrival_month_date', key='stroke_unit_minutes_median') }}
 
 ),
 
@@ -70,6 +92,7 @@ oxford_score_gains as (
     where
         proms.pre_op_score is not null
         and proms.post_op_score is not null
+        and {{ months_recomputed('procedures.procedure_month_date', key='proms_oxford_gain_mean') }}
 
 ),
 

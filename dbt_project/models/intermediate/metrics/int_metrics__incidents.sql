@@ -2,18 +2,29 @@
     Shares count every incident reported in the month. Rates per 1,000 occupied bed days count
     only trust months with a bed return: incidents of a trust without overnight beds (an ambulance
     trust) have no exposure to be measured against, so they are left out, not divided by zero.
+
+    Incremental: a month reads that month's incidents and bed returns only.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period_start',
+    meta={'recompute_window': {'before': 0, 'after': 0}},
+) }}
+
 with
 
 events as (
 
     select * from {{ ref('stg_incidents__events') }}
+    where {{ months_recomputed('reported_month_date') }}
 
 ),
 
 occupancy as (
 
     select * from {{ ref('stg_bed_availability__occupancy') }}
+    where {{ months_recomputed('reporting_month_date') }}
 
 ),
 

@@ -1,8 +1,17 @@
+{# Incremental: a month reads that month's admissions only. #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period_start',
+    meta={'recompute_window': {'before': 0, 'after': 0}},
+) }}
+
 with
 
 admissions as (
 
     select * from {{ ref('stg_stroke_audit__admissions') }}
+    where {{ months_recomputed('arrival_month_date') }}
 
 ),
 

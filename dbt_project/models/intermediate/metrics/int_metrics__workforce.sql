@@ -3,30 +3,44 @@
     establishment return: a trust and month present in only one of them yields only its metrics.
     The stability index comes from int_staff_cohorts_followed_up. Nurses per occupied bed need a
     bed return for the trust and month.
+
+    Incremental: every metric of a month reads that month only, except the stability index, which
+    follows the cohort of twelve months earlier (int_staff_cohorts_followed_up).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period_start',
+    meta={'recompute_window': {'before': 12, 'after': 0}},
+) }}
+
 with
 
 staff_months as (
 
     select * from {{ ref('stg_workforce__staff_months') }}
+    where {{ months_recomputed('reporting_month_date') }}
 
 ),
 
 vacancies as (
 
     select * from {{ ref('stg_workforce__vacancies') }}
+    where {{ months_recomputed('reporting_month_date') }}
 
 ),
 
 occupancy as (
 
     select * from {{ ref('stg_bed_availability__occupancy') }}
+    where {{ months_recomputed('reporting_month_date') }}
 
 ),
 
 stability_trust_months as (
 
     select * from {{ ref('int_staff_cohorts_followed_up') }}
+    where {{ months_recomputed('period_start') }}
 
 ),
 

@@ -3,12 +3,23 @@
     merged since is followed under its successor, so staff who moved with the merger count as
     stable. Only months the staff records cover get a row, and only when the month twelve months
     earlier had staff records too.
+
+    Incremental: a month reads its own staff records and those of twelve months earlier, so a
+    changed month is recomputed with the twelve months after it.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period_start',
+    meta={'recompute_window': {'before': 12, 'after': 0}},
+) }}
+
 with
 
 staff_months as (
 
     select * from {{ ref('stg_workforce__staff_months') }}
+    where {{ months_read('reporting_month_date') }}
 
 ),
 
@@ -22,6 +33,7 @@ reported_months as (
 
     select distinct reporting_month_date as period_start
     from staff_months
+    where {{ months_recomputed('reporting_month_date') }}
 
 ),
 

@@ -5,7 +5,16 @@
     the middle order statistic (the mean of the two middle ones for an even count); its interval is
     the distribution-free one between order statistics r and n - r + 1, r being the binomial
     (n, 1/2) quantile at half the significance level, null when n is too small for one.
+
+    Incremental: the months int_metric_observations recomputes (its window per metric) give the
+    periods recomputed here, each from the observations of all its months (macros/incremental_rollups.sql).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['metric_id', 'period_type', 'period_start'],
+    post_hook="{{ delete_emptied_periods() }}",
+) }}
 {%- set tail = (1 - var('confidence_level')) / 2 -%}
 with
 
@@ -27,23 +36,68 @@ period_bridge as (
 
 ),
 
+{% if not recomputes_every_month() -%}
+{%- set windows = recompute_window_of('int_metric_observations') %}
+
+months_recomputed as (
+
+    {% for metric_id in windows | sort -%}
+    select
+        '{{ metric_id }}' as metric_id,
+        month_start_date as period_start
+    from period_bridge
+    where
+        period_type = 'month'
+        and {{ months_recomputed('month_start_date', window=windows[metric_id]) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+periods_recomputed as (
+
+    {{ periods_of_months('months_recomputed', 'period_bridge') }}
+
+),
+
+months_read as (
+
+    select distinct
+        periods_recomputed.metric_id,
+        period_bridge.month_start_date
+    from periods_recomputed
+    inner join period_bridge
+        on
+            periods_recomputed.period_type = period_bridge.period_type
+            and periods_recomputed.period_start = period_bridge.period_start
+
+),
+
+{% endif -%}
+
 value_counts as (
 
     select
-        metric_id,
-        trust_code,
-        period_start,
-        imd_quintile,
-        observation,
+        observations.metric_id,
+        observations.trust_code,
+        observations.period_start,
+        observations.imd_quintile,
+        observations.observation,
         count(*) as observation_count
     from observations
-    where observation is not null
+    {% if not recomputes_every_month() -%}
+    inner join months_read
+        on
+            observations.metric_id = months_read.metric_id
+            and observations.period_start = months_read.month_start_date
+    {% endif -%}
+    where observations.observation is not null
     group by
-        metric_id,
-        trust_code,
-        period_start,
-        imd_quintile,
-        observation
+        observations.metric_id,
+        observations.trust_code,
+        observations.period_start,
+        observations.imd_quintile,
+        observations.observation
 
 ),
 
@@ -65,6 +119,7 @@ value_counts_placed as (
         on value_counts.trust_code = organisation_bridge.trust_code
     inner join period_bridge
         on value_counts.period_start = period_bridge.month_start_date
+    {{ join_periods_recomputed('value_counts', 'period_bridge') }}
 
 ),
 
@@ -295,6 +350,16 @@ final as (
             and cells_ranked.period_start = months_observed.period_start
             and cells_ranked.imd_quintile is not distinct from months_observed.imd_quintile
             and cells_ranked.is_all_quintiles = months_observed.is_all_quintiles
+
+    {% if not recomputes_every_month() -%}
+    union all
+
+    {{ period_markers('periods_recomputed', [
+        'metric_id', 'org_view', 'org_level', 'org_code', 'period_type', 'period_start', 'imd_quintile',
+        'is_all_quintiles', 'observation_count', 'observation_sum', 'observation_sum_of_squares',
+        'months_reported', 'median', 'median_ci_lower', 'median_ci_upper',
+    ]) }}
+    {%- endif %}
 
 )
 

@@ -3,7 +3,20 @@
     level, in both organisation views, and to quarters and financial years. Each cell appears once
     for all deprivation quintiles together (is_all_quintiles) and once per quintile recorded
     (imd_quintile empty for rows not broken down by deprivation).
+
+    Incremental: the (metric, month) pairs whose trust rows differ from the trust-level monthly cells
+    already built (as recorded, each quintile) are the changed ones, whatever made them change (a
+    changed month, a follow-up window, or national rates as in the standardised ratio). Every cell
+    of the periods they fall in (month, quarter, financial year) is summed again from the trust rows
+    of those periods; a period left with no rows is deleted (macros/incremental_rollups.sql).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['metric_id', 'period_type', 'period_start'],
+    post_hook="{{ delete_emptied_periods() }}",
+) }}
+
 with
 
 metrics_incidents as (
@@ -62,6 +75,69 @@ metric_rows as (
 
 ),
 
+{% if not recomputes_every_month() %}
+
+trust_months_built as (
+
+    select
+        metric_id,
+        org_code as trust_code,
+        period_start,
+        imd_quintile,
+        numerator,
+        denominator
+    from {{ this }}
+    where
+        org_view = 'as_recorded'
+        and org_level = 'trust'
+        and period_type = 'month'
+        and not is_all_quintiles
+
+),
+
+trust_months_now as (
+
+    select
+        metric_rows.metric_id,
+        metric_rows.trust_code,
+        metric_rows.period_start,
+        metric_rows.imd_quintile,
+        sum(metric_rows.numerator) as numerator,
+        sum(metric_rows.denominator) as denominator
+    from metric_rows
+    inner join organisation_bridge
+        on
+            metric_rows.trust_code = organisation_bridge.trust_code
+            and organisation_bridge.org_view = 'as_recorded'
+            and organisation_bridge.org_level = 'trust'
+    inner join period_bridge
+        on
+            metric_rows.period_start = period_bridge.month_start_date
+            and period_bridge.period_type = 'month'
+    group by
+        metric_rows.metric_id,
+        metric_rows.trust_code,
+        metric_rows.period_start,
+        metric_rows.imd_quintile
+
+),
+
+trust_months_changed as (
+
+    (select * from trust_months_now except select * from trust_months_built)
+    union
+    (select * from trust_months_built except select * from trust_months_now)
+
+),
+
+periods_recomputed as (
+
+    {{ periods_of_months('trust_months_changed', 'period_bridge') }}
+
+),
+
+{% endif %}
+
 rows_placed as (
 
     select
@@ -80,6 +156,7 @@ rows_placed as (
         on metric_rows.trust_code = organisation_bridge.trust_code
     inner join period_bridge
         on metric_rows.period_start = period_bridge.month_start_date
+    {{ join_periods_recomputed('metric_rows', 'period_bridge') }}
 
 ),
 
@@ -159,6 +236,15 @@ final as (
         cast(denominator as double) as denominator,
         cast(months_reported as integer) as months_reported
     from rolled_up
+
+    {% if not recomputes_every_month() -%}
+    union all
+
+    {{ period_markers('periods_recomputed', [
+        'metric_id', 'org_view', 'org_level', 'org_code', 'period_type', 'period_start', 'imd_quintile',
+        'is_all_quintiles', 'numerator', 'denominator', 'months_reported',
+    ]) }}
+    {%- endif %}
 
 )
 

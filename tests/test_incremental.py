@@ -1,0 +1,186 @@
+"""An incremental dbt build gives the same warehouse as a full one, cell by cell.
+
+From the sample build's data folder: the latest month of incidents and an old month of stroke
+admissions are first held back and everything is built in full (the warehouse as it stood). Then the
+incidents month arrives, old months are resubmitted corrected (staff records, hip fracture episodes,
+which move the national rates of the standardised ratio, joint revisions, whose follow-up reaches back
+a year), a vacancy return and a stroke month are withdrawn, and the changed tables are landed again.
+That state is built incrementally (`changed_months`) into the old warehouse and in full
+(`--full-refresh`) into a copy of it, side by side; every mart and every aggregated intermediate table
+must hold the same cells.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from conftest import REPO_ROOT, Build, copy_data
+
+from contracts.sources import get_table
+from nqs.landing.land import land_source_table
+from nqs.landing.pseudonymise import landing_key
+
+DBT = Path(sys.executable).with_name("dbt")
+DBT_PROJECT = REPO_ROOT / "dbt_project"
+
+#: the aggregated intermediate tables compared as well as the marts (the observation table holds one
+#: row per observation, equal keys in any order, so it is compared through its roll-up)
+INTERMEDIATE_TABLES = (
+    "int_staff_cohorts_followed_up",
+    "int_metrics__workforce",
+    "int_metrics__incidents",
+    "int_metrics__stroke_audit",
+    "int_metrics__hip_fracture_audit",
+    "int_metrics__joint_registry",
+    "int_metric_rows_rolled_up",
+    "int_metric_observations_rolled_up",
+    "int_metric_values_computed",
+)
+
+
+def _compare():
+    spec = importlib.util.spec_from_file_location(
+        "compare_warehouses", REPO_ROOT / "benchmarks" / "compare_warehouses.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.compare
+
+
+def _file(sources: Path, source: str, table: str, month: str) -> Path:
+    return sources / source / f"{table}_{month}.csv"
+
+
+def _months(sources: Path, source: str, table: str) -> list[str]:
+    return sorted(p.stem.rsplit("_", 1)[1] for p in (sources / source).glob(f"{table}_*.csv"))
+
+
+def _land(data_dir: Path, *tables: tuple[str, str]) -> None:
+    sources = data_dir / "sources"
+    for source, table in tables:
+        land_source_table(
+            get_table(source, table),
+            sources,
+            data_dir / "landed",
+            pseudonym_key=landing_key(sources, None),
+            today=date.today(),
+        )
+
+
+def _drop_rows(path: Path, every: int) -> None:
+    """A corrected resubmission: the same file with every `every`-th row gone."""
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.filter(pl.int_range(pl.len()) % every != 0).write_csv(path)
+
+
+def _dbt(data_dir: Path, db: Path, name: str, *args: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "NQS_BUILD_DB": str(db),
+        "NQS_LANDED_DIR": str(data_dir / "landed"),
+        "NQS_DUCKDB_TEMP_DIRECTORY": str(data_dir / "build" / f"spill_{name}"),
+    }
+    target = data_dir / "build" / f"target_{name}"
+    return subprocess.Popen(
+        [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)]
+        + ["--target-path", str(target), "--log-path", str(target)],
+        cwd=DBT_PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen) -> None:
+    output, _ = process.communicate()
+    assert process.returncode == 0, output[-5000:]
+
+
+def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path):
+    data = copy_data(sample_build, tmp_path / "data")
+    sources, db = data / "sources", data / "build" / "warehouse.duckdb"
+    incidents_months = _months(sources, "incidents", "events")
+    new_month, late_month, withdrawn_month = incidents_months[-1], incidents_months[7], incidents_months[12]
+    new_file = _file(sources, "incidents", "events", new_month)
+    late_file = _file(sources, "stroke_audit", "admissions", late_month)
+    new_file.rename(tmp_path / new_file.name)
+    late_file.rename(tmp_path / late_file.name)
+    _land(data, ("incidents", "events"), ("stroke_audit", "admissions"))
+    _finish(_dbt(data, db, "before", "run", "--full-refresh"))
+
+    # the next delivery: a new month, a late old month, corrected resubmissions, withdrawn files
+    (tmp_path / new_file.name).rename(new_file)
+    (tmp_path / late_file.name).rename(late_file)
+    staff_month = _months(sources, "workforce", "staff_months")[5]
+    hip_month = _months(sources, "hip_fracture_audit", "episodes")[9]
+    revision_month = _months(sources, "joint_registry", "revisions")[-4]
+    vacancy_month = _months(sources, "workforce", "vacancies")[2]
+    _drop_rows(_file(sources, "workforce", "staff_months", staff_month), 9)
+    _drop_rows(_file(sources, "hip_fracture_audit", "episodes", hip_month), 4)
+    _drop_rows(_file(sources, "joint_registry", "revisions", revision_month), 2)
+    _file(sources, "workforce", "vacancies", vacancy_month).unlink()
+    _file(sources, "stroke_audit", "admissions", withdrawn_month).unlink()
+    _land(
+        data,
+        ("incidents", "events"),
+        ("workforce", "staff_months"),
+        ("workforce", "vacancies"),
+        ("hip_fracture_audit", "episodes"),
+        ("joint_registry", "revisions"),
+        ("stroke_audit", "admissions"),
+    )
+    delivered = (new_month, late_month, withdrawn_month, staff_month, hip_month, revision_month)
+    changed = sorted({f"{month}-01" for month in (*delivered, vacancy_month)})
+    full_db = data / "build" / "full.duckdb"
+    full_db.write_bytes(db.read_bytes())
+    incremental = _dbt(data, db, "incremental", "run", "--vars", json.dumps({"changed_months": changed}))
+    full = _dbt(data, full_db, "full", "run", "--full-refresh")
+    _finish(incremental)
+    _finish(full)
+
+    # the incremental run did recompute only the changed months' windows
+    compiled = (
+        data / "build" / "target_incremental" / "compiled" / "nqs" / "models" / "intermediate" / "metrics"
+    )
+    incidents_sql = (compiled / "int_metrics__incidents.sql").read_text()
+    assert f"reported_month_date >= date '{new_month}-01'" in incidents_sql
+    assert f"reported_month_date >= date '{incidents_months[0]}-01'" not in incidents_sql
+    with duckdb.connect(str(db), read_only=True) as con:
+        kinds = dict(
+            con.execute(
+                "select table_name, table_type from information_schema.tables "
+                "where table_schema = 'intermediate' and table_name like 'int_metric%'"
+            ).fetchall()
+        )
+    assert set(kinds.values()) == {"BASE TABLE"}, kinds
+
+    compare = _compare()
+    assert compare(full_db, db, "marts") == []
+    differences = compare(full_db, db, "intermediate")
+    tables = {line: line.split(":")[0].removeprefix("intermediate.") for line in differences}
+    assert [line for line, table in tables.items() if table in INTERMEDIATE_TABLES] == []
+    # and the changes reached the marts: the held-back month is there now, the withdrawn one is not
+    with duckdb.connect(str(db), read_only=True) as con:
+        months = {
+            metric: {
+                m.strftime("%Y-%m")
+                for (m,) in con.execute(
+                    "select distinct period_start from marts.metric_values "
+                    "where metric_id = ? and period_type = 'month' and numerator is not null",
+                    [metric],
+                ).fetchall()
+            }
+            for metric in ("incident_reporting_rate", "stroke_thrombolysis_rate")
+        }
+    assert new_month in months["incident_reporting_rate"]
+    assert late_month in months["stroke_thrombolysis_rate"]
+    assert withdrawn_month not in months["stroke_thrombolysis_rate"]
