@@ -58,6 +58,11 @@ def _any_format_glob(table: SourceTable) -> str:
     return table.file_glob.rsplit(".", 1)[0] + ".*"
 
 
+def is_monthly(table: SourceTable) -> bool:
+    """Whether a table's files each cover a month (its file names vary: a `*` in its glob)."""
+    return "*" in table.file_glob
+
+
 def file_month(path: Path) -> str | None:
     """`2025-05` for `events_2025-05.csv` (or `.parquet`...): the month a file covers; None if unnamed."""
     match = _FILE_MONTH.search(Path(path).name)
