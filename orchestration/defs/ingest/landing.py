@@ -149,7 +149,7 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
         }
         landed_now = {
             "files_landed": len(results),
-            "months": ", ".join(sorted(months)) if months is not None else "every month",
+            "months": _span(months),
         }
         yield dg.AssetCheckResult(
             check_name=CONTRACT_CHECK,
@@ -203,6 +203,14 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
         )
 
     return _land
+
+
+def _span(months: set[str] | None) -> str:
+    """`2024-04 to 2026-03 (24 months)`, `2025-05`, or `every month` for a run with no partition."""
+    if months is None:
+        return "every month"
+    first, last = min(months), max(months)
+    return first if first == last else f"{first} to {last} ({len(months)} months)"
 
 
 def _scan(folder) -> pl.LazyFrame | None:
