@@ -284,6 +284,14 @@ def _landing_metadata(data_dir: Path) -> dict[str, dict]:
         return found
 
 
+def _partitions_materialised(data_dir: Path, key: list[str]) -> set[str | None]:
+    """The partitions of one asset the data folder's last Dagster run materialised."""
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+        return {r.dagster_event.partition for r in records if r.dagster_event.asset_key == dg.AssetKey(key)}
+
+
 def test_a_second_build_with_nothing_changed_lands_and_builds_nothing(sample_build: Build, tmp_path):
     data_dir = copy_data(sample_build, tmp_path / "data")
     with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
@@ -306,6 +314,9 @@ def test_a_changed_file_lands_only_itself_and_its_month_stays_pending_after_a_fa
     assert {t: m["files_landed"] for t, m in landed.items() if t != name} == {
         f"{t.source}/{t.table}": 0 for t in SOURCE_TABLES if f"{t.source}/{t.table}" != name
     }
+    assert _partitions_materialised(
+        refused_build.data_dir, ["landed", "quarantine", REFUSED_SOURCE, REFUSED_TABLE]
+    ) == {month}
     ledger = read_ledger(get_table(REFUSED_SOURCE, REFUSED_TABLE), refused_build.data_dir / "landed")
     assert ledger.pending_months() == {month}  # the build failed: the month is rebuilt next time
 

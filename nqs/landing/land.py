@@ -87,10 +87,15 @@ def land_source_table(
         write_parquet(result.checks, checks)
         ledger.record(name, _entry(result, path, hashes[name], landing_fingerprint))
         results.append(result)
-    for name in [
-        n for n in ledger.landed if n not in delivered and _in_scope(ledger.landed[n]["month"], months)
-    ]:
-        del ledger.landed[name]  # no longer delivered: its outputs go below
+    # files no longer delivered, in the months landed or naming none (the table's own folder is swept
+    # whatever the months): their outputs go below
+    removed = [
+        n
+        for n, e in ledger.landed.items()
+        if n not in delivered and (e["month"] is None or _in_scope(e["month"], months))
+    ]
+    for name in removed:
+        del ledger.landed[name]
     _remove_stale(table, landed_dir, delivered.values(), months)
     _write_placeholder(table, landed_dir, empty=not delivered)
     ledger.save()
