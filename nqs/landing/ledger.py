@@ -41,11 +41,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(folders: Iterable[Path], extra: Mapping[str, str] | None = None) -> str:
+def fingerprint(
+    folders: Iterable[Path], extra: Mapping[str, str] | None = None, *, suffixes: tuple[str, ...] = ()
+) -> str:
     """One sha256 over every file under `folders` (names and contents, in a stable order) and `extra`.
 
-    Files under `target/`, `logs/` or `__pycache__/` folders, and hidden files, are left out: they are
-    outputs, not inputs.
+    With `suffixes`, only files ending so count (`.py`: code, not its docs). Files under `target/`,
+    `logs/` or `__pycache__/` folders, and hidden files, are left out: they are outputs, not inputs.
     """
     digest = hashlib.sha256()
     skip = {"target", "logs", "__pycache__", "dbt_packages"}
@@ -53,7 +55,11 @@ def fingerprint(folders: Iterable[Path], extra: Mapping[str, str] | None = None)
         files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
         for path in files:
             relative = path.relative_to(folder.parent)
-            if skip & set(relative.parts) or path.name.startswith("."):
+            if (
+                skip & set(relative.parts)
+                or path.name.startswith(".")
+                or not path.name.endswith(suffixes or "")
+            ):
                 continue
             digest.update(relative.as_posix().encode() + b"\0" + sha256_file(path).encode() + b"\0")
     for name, value in sorted((extra or {}).items()):
