@@ -45,6 +45,8 @@ class Metric:
     improvement_direction: str
     source_family: str
     sources: tuple[str, ...]
+    #: months of source data, earliest loaded to latest, the metric needs before it has a first value
+    history_months_required: int = 1
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ def load_metrics(seeds_dir: Path = SEEDS_DIR) -> tuple[Metric, ...]:
             improvement_direction=r["improvement_direction"],
             source_family=r["source_family"],
             sources=tuple(split_list(r["sources"])),
+            history_months_required=int(r.get("history_months_required") or 1),
         )
         for r in load_catalogue(seeds_dir / "metric_catalogue.csv")
     )

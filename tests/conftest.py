@@ -3,7 +3,9 @@
 - `sample_build`: one end-to-end build of a small generated sample (never changed by any test);
 - `refused_build`: that build's data folder copied, one month of incidents broken, rebuilt;
 - `rebuilt_build`: that build's data folder copied and built again from the same files with
-  `--full-refresh`, with the draft strategy version active.
+  `--full-refresh`, with the draft strategy version active;
+- `one_year_build`: a sample of twelve months only, too short for the metrics that need a year's
+  follow-up (built from nothing, beside the sample build).
 
 The builds run in the background (`Builds`) while the tests that need none run. Every test whose
 fixtures include one of these is marked `slow` at collection, so `pytest -m "not slow"` runs no build.
@@ -33,6 +35,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 E2E_SCALE = "0.005"
+#: Months of the one-year build: one fewer than a year's follow-up needs.
+ONE_YEAR_MONTHS = 12
 
 #: The refused build: one month of this source table loses this required column.
 REFUSED_SOURCE = "incidents"
@@ -184,6 +188,7 @@ class Builds:
         "sample_build": (),
         "refused_build": ("sample_build",),
         "rebuilt_build": ("sample_build",),
+        "one_year_build": (),
     }
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory):
@@ -277,9 +282,12 @@ class Builds:
         done = self._nqs_build(data_dir, "--full-refresh", extra_env={"NQS_STRATEGY_VERSION": version})
         return RebuiltBuild(**done.__dict__, strategy_version=version)
 
+    def _make_one_year_build(self, folder: Path) -> Build:
+        return self._nqs_build(folder, "--scale", E2E_SCALE, "--months", str(ONE_YEAR_MONTHS))
+
 
 def _build_stage(item: pytest.Item) -> int:
-    """0: needs no build; 1: reads the sample build; 2: reads a build made from it."""
+    """0: needs no build; 1: reads the sample build; 2: reads a build made from it, or the one-year build."""
     needed = set(Builds.NEEDS) & set(item.fixturenames)
     return 2 if needed - {"sample_build"} else 1 if needed else 0
 
@@ -333,3 +341,10 @@ def rebuilt_build(builds: Builds) -> RebuiltBuild:
     lands every file, and switching the strategy version changes the strategy flags and nothing else.
     """
     return builds.result("rebuilt_build")
+
+
+@pytest.fixture(scope="session")
+def one_year_build(builds: Builds) -> Build:
+    """`nqs build` of a 0.5% sample of twelve months: the stability index and the revisions within a
+    year need thirteen, so they have insufficient history, and the build must still publish."""
+    return builds.result("one_year_build")

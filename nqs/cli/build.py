@@ -8,6 +8,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 from contracts.sources import SOURCES_MANIFEST
+from nqs.coverage import INSUFFICIENT_HISTORY
 from nqs.landing.pseudonymise import MissingPseudonymKey
 from nqs.settings import Settings, get_settings
 
@@ -152,6 +153,8 @@ class RunSummary:
     priorities: dict[str, str] = field(default_factory=dict)
     #: priority -> why it is at risk (a failed contract_health check)
     at_risk: dict[str, str] = field(default_factory=dict)
+    #: metric -> the months of history it needs and has, when it has fewer than it needs
+    insufficient_history: dict[str, str] = field(default_factory=dict)
     #: one line per file refused as a whole, as landing worded it
     refused: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -186,6 +189,10 @@ def _read_run(run_id: str | None) -> RunSummary | None:
             outcome = _outcome(evaluation)
             if evaluation.check_name == "contract_health" and not evaluation.passed:
                 summary.at_risk[evaluation.asset_key.path[-1]] = evaluation.description or "at risk"
+            if evaluation.asset_key.path[0] == "metrics":
+                shortfall = evaluation.metadata.get(INSUFFICIENT_HISTORY)
+                if shortfall is not None and shortfall.value != "none":
+                    summary.insufficient_history[evaluation.asset_key.path[-1]] = shortfall.value
             summary.checks.setdefault(group, []).append((evaluation.check_name, outcome))
             if evaluation.check_name == CONTRACT_CHECK:
                 metadata = {k: v.value for k, v in evaluation.metadata.items()}
@@ -282,6 +289,13 @@ def print_summary(run_id: str | None = None) -> int:
         print(f"\nPriorities at risk ({len(summary.at_risk)}): a source behind their metrics failed")
         for priority_id, reason in sorted(summary.at_risk.items()):
             print(f"  {priority_id}: {reason}")
+    if summary.insufficient_history:
+        print(
+            f"\nInsufficient history ({len(summary.insufficient_history)} metrics): reported, not failed; "
+            "they get values once enough months are delivered (see marts.priority_coverage)"
+        )
+        for _, shortfall in sorted(summary.insufficient_history.items()):
+            print(f"  WARNING {shortfall}")
     for failure in [*summary.refused, *summary.failures]:
         print(f"\nFAILED {failure}")
 

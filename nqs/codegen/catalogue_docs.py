@@ -76,6 +76,14 @@ def _metric_models(row: dict[str, str]) -> list[str]:
     ]
 
 
+def _history_needed(row: dict[str, str]) -> str:
+    """The months of source data the metric needs before its first value (`history_months_required`)."""
+    months = int(row.get("history_months_required") or 1)
+    if months == 1:
+        return "1 month of source data"
+    return f"{months} months of source data, earliest to latest, before a first value"
+
+
 def _docs_block(row: dict[str, str]) -> str:
     unit = row["unit"]
     multiplier = (
@@ -91,6 +99,7 @@ def _docs_block(row: dict[str, str]) -> str:
         ("Numerator", row["numerator_definition"]),
         ("Denominator", row["denominator_definition"]),
         ("Published from a denominator of", row["min_denominator"]),
+        ("History needed", _history_needed(row)),
         ("Target", row["target"] or "none"),
         ("Red line", row["red_line"] or "none"),
         ("Confidence interval", INTERVAL_METHODS.get(unit, "none")),

@@ -2,7 +2,9 @@
     Every metric in the catalogue must have values in metric_values (or, for a median or mean, its
     observations in int_metric_observations) and evidence at least one priority of the active
     strategy version; a metric that is defined but never computed, or computed but tied to no
-    priority, is returned here.
+    priority, is returned here. A metric whose sources do not yet cover the months of history it
+    needs (int_metric_histories_measured) is not expected to have values: priority_coverage reports
+    it as insufficient history instead.
 #}
 with
 
@@ -30,6 +32,12 @@ metric_lineage as (
 
 ),
 
+metric_histories as (
+
+    select * from {{ ref('int_metric_histories_measured') }}
+
+),
+
 reported_metrics as (
 
     select distinct metric_id
@@ -53,14 +61,17 @@ final as (
     select
         metric_catalogue.metric_id,
         reported_metrics.metric_id is not null as is_reported,
-        prioritised_metrics.metric_id is not null as is_prioritised
+        prioritised_metrics.metric_id is not null as is_prioritised,
+        coalesce(metric_histories.has_sufficient_history, true) as has_sufficient_history
     from metric_catalogue
     left join reported_metrics
         on metric_catalogue.metric_id = reported_metrics.metric_id
     left join prioritised_metrics
         on metric_catalogue.metric_id = prioritised_metrics.metric_id
+    left join metric_histories
+        on metric_catalogue.metric_id = metric_histories.metric_id
     where
-        reported_metrics.metric_id is null
+        (reported_metrics.metric_id is null and coalesce(metric_histories.has_sufficient_history, true))
         or prioritised_metrics.metric_id is null
 
 )

@@ -9,13 +9,24 @@ own step (`priority_contract_health`), which depends only on the contract result
 it runs after landing whatever happened downstream: when a source has a critical failure and its
 metrics are skipped, the priorities that depend on it still turn red, naming the source, check and
 file. The rule and the coverage statuses are the seeds' (`nqs.coverage`).
+
+A metric whose source tables cover fewer months than the catalogue's `history_months_required`
+cannot be computed yet: its `has_values` check fails as a warning (never an error) naming the months
+it needs and has, and its priorities are `insufficient history`.
 """
 
 import dagster as dg
 
 from contracts.sources import SOURCE_TABLES
 from nqs.catalogue import Strategy, load_strategy
-from nqs.coverage import contract_health, coverage_status, priority_risks
+from nqs.coverage import (
+    INSUFFICIENT_HISTORY,
+    contract_health,
+    coverage_status,
+    lacking_history,
+    metric_histories,
+    priority_risks,
+)
 from nqs.settings import get_settings
 from orchestration.lib.dbt import check_results_asset_key
 from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
@@ -35,7 +46,8 @@ def priority_asset_key(priority_id: str) -> dg.AssetKey:
 
 
 def _metric_summaries() -> dict[str, dict]:
-    """Per metric: trust-months, trusts with data, first and latest month, national totals (England)."""
+    """Per metric: trust-months with a value, trusts with data, first and latest month with a value,
+    national totals (England). A month whose denominator is 0 (no patient followed up yet) has no value."""
     with read_only(get_settings().build_db) as db:
         rows = db.execute(
             """
@@ -46,7 +58,7 @@ def _metric_summaries() -> dict[str, dict]:
                    sum(numerator) filter (where org_level = 'england'),
                    sum(denominator) filter (where org_level = 'england')
             from marts.metric_values
-            where org_view = 'as_recorded' and period_type = 'month'
+            where org_view = 'as_recorded' and period_type = 'month' and value is not null
             group by metric_id
             """
         ).fetchall()
@@ -83,21 +95,37 @@ def _metrics_asset(strategy: Strategy) -> dg.AssetsDefinition:
         for m in strategy.metrics
     ]
     checks = [
-        dg.AssetCheckSpec(HAS_VALUES, asset=spec.key, description="The metric has trust values.")
+        dg.AssetCheckSpec(
+            HAS_VALUES,
+            asset=spec.key,
+            description="The metric has trust values; a warning, not an error, while its sources cover "
+            "fewer months than it needs (the catalogue's history_months_required).",
+        )
         for spec in specs
     ]
 
     @dg.multi_asset(name="metrics", specs=specs, check_specs=checks, can_subset=True, op_tags=BUILD_DB_TAGS)
     def _metrics(context: dg.AssetExecutionContext):
         summaries = _metric_summaries()
+        histories = metric_histories(strategy.metrics, contract_health(get_settings().landed_dir))
         for key in context.selected_asset_keys:
+            history = histories[key.path[-1]]
             summary = summaries.get(key.path[-1], {"trust_months": 0})
-            yield dg.MaterializeResult(asset_key=key, metadata=summary)
+            shortfall = history.shortfall
+            about_history = {
+                "history_months_required": history.months_required,
+                "history_months_available": history.months_available,
+                INSUFFICIENT_HISTORY: shortfall or "none",
+            }
+            yield dg.MaterializeResult(asset_key=key, metadata={**summary, **about_history})
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=HAS_VALUES,
                 passed=summary["trust_months"] > 0,
-                metadata={"trust_months": summary["trust_months"]},
+                # a metric that cannot be computed yet is reported, not failed
+                severity=dg.AssetCheckSeverity.WARN if shortfall else dg.AssetCheckSeverity.ERROR,
+                metadata={"trust_months": summary["trust_months"], **about_history},
+                description=f"insufficient history: {shortfall}" if shortfall else None,
             )
 
     return _metrics
@@ -146,23 +174,29 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
         with read_only(get_settings().build_db) as db:
             latest = dict(
                 db.execute(
-                    "select metric_id, max(period_start) from marts.metric_values group by 1"
+                    "select metric_id, max(period_start) from marts.metric_values "
+                    "where value is not null group by 1"
                 ).fetchall()
             )
-        risks = priority_risks(strategy, contract_health(get_settings().landed_dir))
+        health = contract_health(get_settings().landed_dir)
+        risks = priority_risks(strategy, health)
+        histories = metric_histories(strategy.metrics, health)
+        lacking = lacking_history(histories)
         # sub-priorities before priorities before domains: Dagster wants upstream assets first
         for key in sorted(context.selected_asset_keys, key=lambda k: -strategy.depth(k.path[-1])):
             metric_ids = strategy.all_metrics_for(key.path[-1])
             periods = [latest[m] for m in metric_ids if m in latest]
             reasons = risks.get(key.path[-1], [])
+            shortfalls = sorted(s for m in metric_ids if m in histories and (s := histories[m].shortfall))
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
-                    "coverage_status": coverage_status(metric_ids, set(latest), reasons),
+                    "coverage_status": coverage_status(metric_ids, set(latest), reasons, lacking),
                     "metrics": len(metric_ids),
                     "metrics_with_data": sum(m in latest for m in metric_ids),
                     "latest_period": str(max(periods)) if periods else "none",
                     "health": "at risk: " + "; ".join(reasons) if reasons else "contracts passed",
+                    INSUFFICIENT_HISTORY: "; ".join(shortfalls) or "none",
                 },
             )
 

@@ -3,8 +3,11 @@
     results only (never from metric values), so it is rebuilt even when a source failed and its
     metrics were not. A priority counts the metrics mapped to it and to every priority below it; it
     is at risk when a source table behind any of those metrics had a critical failure (the one rule:
-    data_quality_results.is_critical_failure) or has no file loaded. Its coverage status is the first
-    of seeds/coverage_statuses.csv whose condition holds, among those decided without metric values.
+    data_quality_results.is_critical_failure) or has no file loaded. It lacks history when one of
+    those metrics has fewer months of source data than the catalogue says it needs
+    (int_metric_histories_measured): a metric that cannot be computed yet, reported, not failed.
+    Its coverage status is the first of seeds/coverage_statuses.csv whose condition holds, among
+    those decided without metric values.
 #}
 with
 
@@ -47,6 +50,12 @@ source_tables as (
 data_quality_results as (
 
     select * from {{ ref('data_quality_results') }}
+
+),
+
+metric_histories as (
+
+    select * from {{ ref('int_metric_histories_measured') }}
 
 ),
 
@@ -272,6 +281,28 @@ failing_sources as (
 
 ),
 
+history_shortfalls as (
+
+    select
+        strategy_version,
+        priority_id,
+        {{ dbt.listagg('history_shortfall', "'; '", 'order by history_shortfall') }} as insufficient_history
+    from (
+        select distinct
+            priority_metrics.strategy_version,
+            priority_metrics.priority_id,
+            metric_histories.history_shortfall
+        from priority_metrics
+        inner join metric_histories
+            on priority_metrics.metric_id = metric_histories.metric_id
+        where not metric_histories.has_sufficient_history
+    ) as shortfalls
+    group by
+        strategy_version,
+        priority_id
+
+),
+
 failing_checks as (
 
     select
@@ -327,6 +358,8 @@ resolved as (
         cast(coalesce(table_summary.is_at_risk, 0) = 1 as boolean) as is_at_risk,
         cast(failing_sources.failing_sources as varchar) as failing_sources,
         cast(failing_checks.failing_checks as varchar) as failing_checks,
+        cast(history_shortfalls.priority_id is not null as boolean) as has_insufficient_history,
+        cast(history_shortfalls.insufficient_history as varchar) as insufficient_history,
         metric_summary.metric_count is null as is_without_metric
     from priorities_resolved
     left join strategy_versions
@@ -359,6 +392,10 @@ resolved as (
         on
             priorities_resolved.strategy_version = failing_checks.strategy_version
             and priorities_resolved.priority_id = failing_checks.priority_id
+    left join history_shortfalls
+        on
+            priorities_resolved.strategy_version = history_shortfalls.strategy_version
+            and priorities_resolved.priority_id = history_shortfalls.priority_id
 
 ),
 
@@ -373,6 +410,7 @@ statuses as (
         on
             (coverage_statuses.condition = 'no_metric' and resolved.is_without_metric)
             or (coverage_statuses.condition = 'source_at_risk' and resolved.is_at_risk)
+            or (coverage_statuses.condition = 'insufficient_history' and resolved.has_insufficient_history)
             or coverage_statuses.condition = 'otherwise'
     group by
         resolved.strategy_version,
@@ -401,6 +439,8 @@ final as (
         resolved.is_at_risk,
         resolved.failing_sources,
         resolved.failing_checks,
+        resolved.has_insufficient_history,
+        resolved.insufficient_history,
         cast(statuses.coverage_status as varchar) as coverage_status
     from resolved
     inner join statuses
