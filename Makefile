@@ -5,12 +5,12 @@ VENV := .venv
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test test-fast setup ui lint bench clean
+.PHONY: run test test-fast setup postgres ui lint bench clean
 
 run: setup ## generate the sample sources and build the whole warehouse into data/warehouse.duckdb
 	$(VENV)/bin/nqs build
 
-test: setup ## run the whole test suite (unit, contract, dbt, end to end, lint)
+test: setup postgres ## run the whole test suite (unit, contract, dbt, end to end, lint)
 	$(VENV)/bin/pytest
 
 test-fast: setup ## the tests that need no build and take no more than a few seconds each
@@ -29,6 +29,15 @@ bench: setup ## time the build at scales 0.01, 0.1 and 1.0, and the source contr
 	$(VENV)/bin/python benchmarks/contracts_benchmark.py --scales 0.1 1.0 --repeat 1
 
 setup: $(VENV)/.synced
+
+# Debian's PostgreSQL server, which the production-instance test starts in a temporary cluster
+# (tests/test_production_instance.py); installed when absent and running as root, as CI does.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's postgresql for the production-instance test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; \
+	else echo "PostgreSQL server not installed and not root: its test will be skipped"; fi
 
 $(UV):
 	$(PYTHON) -m venv .tools

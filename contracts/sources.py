@@ -65,6 +65,9 @@ class SourceTable:
     description: str
     #: the date the activity happened; an organisation code must be open on it (None: no such check)
     activity_date_column: str | None = None
+    #: months after the end of the month a file covers by which the collection delivers it (March's
+    #: file with a lag of 1 is due by the end of April); None: the table's files cover no month
+    delivery_lag_months: int | None = None
     versions: tuple[ContractVersion, ...] = ()
     model: type[ContractModel] | None = None  #: the newest version's model
     version: str | None = None  #: the newest version's label
@@ -180,6 +183,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="incidents",
         table="events",
+        delivery_lag_months=1,
         family="incident",
         file_glob="events_*.csv",
         key_columns=("event_id",),
@@ -202,6 +206,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="hip_fracture_audit",
         table="episodes",
+        delivery_lag_months=2,
         family="audit",
         file_glob="episodes_*.csv",
         key_columns=("episode_id",),
@@ -218,6 +223,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="stroke_audit",
         table="admissions",
+        delivery_lag_months=2,
         family="audit",
         file_glob="admissions_*.csv",
         key_columns=("record_id",),
@@ -234,6 +240,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="joint_registry",
         table="procedures",
+        delivery_lag_months=2,
         family="registry",
         file_glob="procedures_*.csv",
         key_columns=("procedure_id",),
@@ -248,6 +255,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="joint_registry",
         table="revisions",
+        delivery_lag_months=2,
         family="registry",
         file_glob="revisions_*.csv",
         key_columns=("revision_id",),
@@ -261,6 +269,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="joint_registry",
         table="proms",
+        delivery_lag_months=3,
         family="registry",
         file_glob="proms_*.csv",
         key_columns=("procedure_id",),
@@ -274,6 +283,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="workforce",
         table="staff_months",
+        delivery_lag_months=2,
         family="workforce",
         file_glob="staff_months_*.csv",
         key_columns=("staff_id", "reporting_month"),
@@ -291,6 +301,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="workforce",
         table="vacancies",
+        delivery_lag_months=2,
         family="workforce",
         file_glob="vacancies_*.csv",
         key_columns=("trust_code", "reporting_month", "staff_group"),
@@ -306,6 +317,7 @@ SOURCE_TABLES: list[SourceTable] = [
     SourceTable(
         source="bed_availability",
         table="occupancy",
+        delivery_lag_months=2,
         family="capacity",
         file_glob="occupancy_*.csv",
         key_columns=("trust_code", "reporting_month", "ward_type"),

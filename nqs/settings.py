@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +31,9 @@ SAMPLE_PSEUDONYM_KEY = SAMPLE_KEY.decode()
 MEMORY_LIMIT_VARIABLE = "NQS_DUCKDB_MEMORY_LIMIT"
 THREADS_VARIABLE = "NQS_DUCKDB_THREADS"
 TEMP_DIRECTORY_VARIABLE = "NQS_DUCKDB_TEMP_DIRECTORY"
+#: The date source freshness is judged on (YYYY-MM-DD); unset: today. Tests and replays of a fixed
+#: sample set it, since a generated sample ends at a fixed month.
+FRESHNESS_AS_OF_VARIABLE = "NQS_FRESHNESS_AS_OF"
 #: DuckDB's buffer pool per process. DuckDB's own default is 80% of RAM, which at scale 1.0 took the
 #: build to 19.5 GB; at 3GB dbt's process stays near 3.4 GiB (scale 1.0, 24 months: benchmarks/), leaving
 #: room for other work on a shared server or a laptop with 8 GB. Decimal units, as DuckDB reads them:
@@ -78,6 +82,16 @@ def thread_count(value: str) -> int:
     return int(value)
 
 
+def as_of_date(value: str) -> date:
+    """`value` as a calendar date (YYYY-MM-DD); SettingsError otherwise."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise SettingsError(
+            f"{FRESHNESS_AS_OF_VARIABLE}={value!r} is not a date: give YYYY-MM-DD (default: today)"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths, secrets and DuckDB's share of the machine for one warehouse build."""
@@ -89,6 +103,8 @@ class Settings:
     duckdb_threads: int = field(default_factory=available_cores)  #: NQS_DUCKDB_THREADS
     #: NQS_DUCKDB_TEMP_DIRECTORY; None: `build/duckdb_tmp` in the data folder
     duckdb_temp_directory: Path | None = None
+    #: NQS_FRESHNESS_AS_OF; None: today (`freshness_date`)
+    freshness_as_of: date | None = None
 
     @property
     def landed_dir(self) -> Path:
@@ -112,6 +128,11 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
+
+    @property
+    def freshness_date(self) -> date:
+        """The date each source's latest landed month is compared with its expected delivery."""
+        return self.freshness_as_of or date.today()
 
     @property
     def uses_sample_key(self) -> bool:
@@ -153,12 +174,14 @@ class Settings:
 @cache
 def get_settings() -> Settings:
     """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR, NQS_PSEUDONYM_KEY and NQS_DUCKDB_MEMORY_LIMIT,
-    NQS_DUCKDB_THREADS and NQS_DUCKDB_TEMP_DIRECTORY; SettingsError (one line) for an unusable value."""
+    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY and NQS_FRESHNESS_AS_OF; SettingsError (one line)
+    for an unusable value."""
     data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
     key = os.environ.get(KEY_VARIABLE) or None
     threads = os.environ.get(THREADS_VARIABLE)
     temp = os.environ.get(TEMP_DIRECTORY_VARIABLE)
+    as_of = os.environ.get(FRESHNESS_AS_OF_VARIABLE)
     return Settings(
         data_dir=data_dir,
         sources_dir=sources_dir,
@@ -166,4 +189,5 @@ def get_settings() -> Settings:
         duckdb_memory_limit=memory_limit(os.environ.get(MEMORY_LIMIT_VARIABLE) or DEFAULT_MEMORY_LIMIT),
         duckdb_threads=thread_count(threads) if threads else available_cores(),
         duckdb_temp_directory=Path(temp).resolve() if temp else None,
+        freshness_as_of=as_of_date(as_of) if as_of else None,
     )

@@ -219,7 +219,7 @@ def _outcome(evaluation) -> str:
 
 def _check_group(path: list[str], check_name: str) -> str:
     if path[0] == "landed":
-        return "contracts" if check_name == CONTRACT_CHECK else "reconciliation"
+        return {CONTRACT_CHECK: "contracts", "freshness": "freshness"}.get(check_name, "reconciliation")
     if check_name == NO_CRITICAL_FAILURES:
         return "contracts"
     if path[0] in ("metrics", "priorities"):

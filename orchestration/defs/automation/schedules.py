@@ -2,7 +2,11 @@
 
 import dagster as dg
 
-refresh_everything = dg.define_asset_job("refresh_warehouse", selection=dg.AssetSelection.all())
+from orchestration.lib.warehouse import WRITES_WAREHOUSE_TAGS
+
+refresh_everything = dg.define_asset_job(
+    "refresh_warehouse", selection=dg.AssetSelection.all(), tags=WRITES_WAREHOUSE_TAGS
+)
 
 monthly_refresh = dg.ScheduleDefinition(
     name="monthly_refresh",

@@ -39,6 +39,7 @@ from orchestration.lib.dbt import (
     quarantine_asset_key,
     source_files_asset_key,
 )
+from orchestration.lib.retries import TRANSIENT_RETRY_POLICY, transient_only
 
 CONTRACT_CHECK = "contract"
 RECONCILE_CHECK = "rows_reconcile"
@@ -118,7 +119,9 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
                 "(warning) or a whole-file failure (error).",
             )
         ],
+        retry_policy=TRANSIENT_RETRY_POLICY,
     )
+    @transient_only
     def _land(context: dg.AssetExecutionContext, config: LandingConfig):
         settings = get_settings()
         months = None

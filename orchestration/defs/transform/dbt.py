@@ -26,6 +26,7 @@ from nqs.dbt_manifest import DBT_EXECUTABLE, DbtStep, dbt_steps
 from nqs.settings import Settings, get_settings
 from orchestration.lib.changes import fingerprints, full_refresh_reason, month_start, pending_months
 from orchestration.lib.dbt import WarehouseDbtCliResource, dbt_project, translator
+from orchestration.lib.retries import TRANSIENT_RETRY_POLICY, transient_only
 from orchestration.lib.warehouse import BUILD_DB_TAG, BUILD_DB_TAGS
 
 #: A test runs in the step that builds the last of the models it reads (every test is selected by
@@ -78,7 +79,8 @@ def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
         select=step.select,
         name=step.name,
         op_tags=BUILD_DB_TAGS,
-    )(_build)
+        retry_policy=TRANSIENT_RETRY_POLICY,
+    )(transient_only(_build))
 
 
 dbt_step_assets = [_dbt_step(step) for step in dbt_steps()]
