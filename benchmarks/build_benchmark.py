@@ -2,9 +2,9 @@
 
 For each scale: generate the sources once into a temporary data folder; measure the raw-scan floor
 (`floor_benchmark.py`: DuckDB copying every CSV of the delivery to Parquet once, with the build's
-DuckDB settings); then run `nqs build` in a fresh process `--repeat` times. Printed: the floor, the
-build's median wall time, their ratio, landing throughput (rows per second per source table, from
-the Dagster step timings), and memory: the peak resident memory of the build's whole process tree
+DuckDB settings); then run `nqs build --full-refresh` in a fresh process `--repeat` times. Printed:
+the floor, the build's median wall time, their ratio, landing throughput (rows per second per source
+table, from the Dagster step timings), and memory: the peak resident memory of the build's whole process tree
 (the RSS of every process in it, summed, sampled every `--sample-interval` seconds from /proc), the
 peak of its largest single process (ru_maxrss), and the tree's peak during each Dagster step (each
 sample attributed to the steps running when it was taken, from the run's step stats).
@@ -217,7 +217,8 @@ def bench(scale: float, months: int, repeat: int, seed: int, interval: float = 0
         )
         builds, throughputs, steps = [], [], []
         for _ in range(repeat):
-            build = _run([python, "-m", "nqs.cli", "build"], env, interval)
+            # a full build each time: with nothing changed, `nqs build` would start no run
+            build = _run([python, "-m", "nqs.cli", "build", "--full-refresh"], env, interval)
             if build.returncode:
                 peaks = _step_peaks(data_dir, build.tree.samples)
                 worst = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])[:5]

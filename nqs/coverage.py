@@ -138,13 +138,12 @@ def contract_health(landed_dir: Path) -> dict[tuple[str, str], TableHealth]:
     import polars as pl
 
     from contracts.sources import SOURCE_TABLES
-    from nqs.landing.paths import CHECKS_DIR
+    from nqs.landing.paths import checks_path, parquet_files
 
     severity = refusing_severity()
     health = {}
     for table in SOURCE_TABLES:
-        # flat, or partitioned by month (month=YYYY-MM/) below the table's folder
-        files = sorted((landed_dir / CHECKS_DIR / table.source / table.table).rglob("*.parquet"))
+        files = parquet_files(checks_path(table, landed_dir))  # every month partition
         results = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed") if files else None
         if results is None or results.is_empty():
             health[(table.source, table.table)] = TableHealth(table.source, table.table, 0, ())

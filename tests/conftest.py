@@ -2,8 +2,8 @@
 
 - `sample_build`: one end-to-end build of a small generated sample (never changed by any test);
 - `refused_build`: that build's data folder copied, one month of incidents broken, rebuilt;
-- `rebuilt_build`: that build's data folder copied and built again from the same files, with the draft
-  strategy version active;
+- `rebuilt_build`: that build's data folder copied and built again from the same files with
+  `--full-refresh`, with the draft strategy version active;
 - `one_year_build`: a sample of twelve months only, too short for the metrics that need a year's
   follow-up (built from nothing, beside the sample build).
 
@@ -279,7 +279,7 @@ class Builds:
     def _make_rebuilt_build(self, folder: Path) -> RebuiltBuild:
         data_dir = copy_data(self._wait("sample_build"), folder / "data")
         version = draft_strategy_version()
-        done = self._nqs_build(data_dir, extra_env={"NQS_STRATEGY_VERSION": version})
+        done = self._nqs_build(data_dir, "--full-refresh", extra_env={"NQS_STRATEGY_VERSION": version})
         return RebuiltBuild(**done.__dict__, strategy_version=version)
 
     def _make_one_year_build(self, folder: Path) -> Build:
@@ -334,10 +334,11 @@ def refused_build(builds: Builds) -> RefusedBuild:
 
 @pytest.fixture(scope="session")
 def rebuilt_build(builds: Builds) -> RebuiltBuild:
-    """The sample's data folder built a second time from the same files, with the draft strategy active.
+    """The sample's data folder built a second time from the same files with `--full-refresh` (every
+    file landed again, every model rebuilt), with the draft strategy active.
 
-    One rebuild for two questions: landing the same files again adds nothing twice, and switching the
-    strategy version changes the strategy flags and nothing else.
+    One rebuild for three questions: landing the same files again adds nothing twice, a full refresh
+    lands every file, and switching the strategy version changes the strategy flags and nothing else.
     """
     return builds.result("rebuilt_build")
 

@@ -25,7 +25,7 @@ from contracts.sources import SOURCE_TABLES, SourceTable, get_table
 from contracts.versions import ContractVersion, diff, diff_report
 from nqs.landing.file import land_file
 from nqs.landing.land import land_source_table
-from nqs.landing.paths import landed_paths
+from nqs.landing.paths import landed_paths, parquet_files
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -113,20 +113,20 @@ def test_files_of_both_versions_land_together_each_row_keeping_its_version(tmp_p
     results = land_source_table(EVENTS, sources, landed, pseudonym_key=KEY, today=TODAY)
     assert [r.critical_error for r in results] == [None, None]
     accepted_dir, quarantine_dir = landed_paths(EVENTS, landed)
-    assert sorted(p.name for p in accepted_dir.glob("*.parquet")) == [
-        "events_2025-09.parquet",
-        "events_2025-10.parquet",
+    assert [p.relative_to(accepted_dir).as_posix() for p in parquet_files(accepted_dir)] == [
+        "month=2025-09/events_2025-09.parquet",
+        "month=2025-10/events_2025-10.parquet",
     ]
-    rows = pl.concat([pl.read_parquet(p) for p in sorted(accepted_dir.glob("*.parquet"))], how="diagonal")
+    rows = pl.concat([pl.read_parquet(p) for p in parquet_files(accepted_dir)], how="diagonal")
     by_version = dict(rows.group_by("_contract_version").len().iter_rows())
     assert by_version == {"v1": 3, "v2": 2}
-    v1_rows = pl.read_parquet(accepted_dir / "events_2025-09.parquet")
-    v2_rows = pl.read_parquet(accepted_dir / "events_2025-10.parquet")
+    v1_rows = pl.read_parquet(accepted_dir / "month=2025-09" / "events_2025-09.parquet")
+    v2_rows = pl.read_parquet(accepted_dir / "month=2025-10" / "events_2025-10.parquet")
     assert {"degree_of_harm", "care_setting"} <= set(
         v1_rows.columns
     ) and "physical_harm" not in v1_rows.columns
     assert {"physical_harm", "psychological_harm", "service_area", "location_type"} <= set(v2_rows.columns)
-    quarantine = pl.read_parquet(quarantine_dir / "events_2025-10.parquet")
+    quarantine = pl.read_parquet(quarantine_dir / "month=2025-10" / "events_2025-10.parquet")
     assert quarantine.select("row_number", "column_name", "check_name", "contract_version").rows() == [
         (3, "psychological_harm", "in_domain", "v2")  # LFPSE has no fatal psychological harm
     ]

@@ -25,7 +25,7 @@ from nqs.landing.file import LandingResult, land_file
 from nqs.landing.land import land_source_table
 from nqs.landing.membership import ReferenceCodes
 from nqs.landing.outputs import QUARANTINE_SCHEMA
-from nqs.landing.paths import PLACEHOLDER_STEM, landed_paths
+from nqs.landing.paths import PLACEHOLDER_STEM, landed_paths, output_folders, parquet_files
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 from nqs.landing.reference import load_reference
 
@@ -395,7 +395,7 @@ def _land_all(sources: Path, landed: Path) -> dict[str, list[LandingResult]]:
 
 
 def _parquet_rows(folder: Path) -> int:
-    return sum(pl.read_parquet(p).height for p in folder.glob("*.parquet"))
+    return sum(pl.read_parquet(p).height for p in parquet_files(folder))
 
 
 def test_relanding_replaces_and_adds_nothing_twice(tmp_path):
@@ -408,7 +408,9 @@ def test_relanding_replaces_and_adds_nothing_twice(tmp_path):
         assert _parquet_rows(accepted_dir) == sum(r.rows_accepted for r in results)
         assert _parquet_rows(quarantine_dir) == sum(r.quarantine.height for r in results)
         assert [r.rows_accepted for r in first[table.name]] == [r.rows_accepted for r in results]
-    events_q = pl.read_parquet(landed / "_quarantine" / "incidents" / "events" / "events_2025-05.parquet")
+    events_q = pl.read_parquet(
+        landed / "_quarantine" / "incidents" / "events" / "month=2025-05" / "events_2025-05.parquet"
+    )
     assert events_q.schema == pl.Schema(QUARANTINE_SCHEMA)
     assert events_q.select("row_number", "column_name", "check_name").rows() == [
         (1, "nhs_number", "nhs_number")
@@ -421,13 +423,18 @@ def test_outputs_of_withdrawn_files_are_removed_and_empty_tables_keep_a_schema(t
     land_source_table(table, sources, landed, pseudonym_key=KEY, today=TODAY)
     (sources / "joint_registry" / "proms_2025-05.csv").unlink()
     assert land_source_table(table, sources, landed, pseudonym_key=KEY, today=TODAY) == []
-    for folder in landed_paths(table, landed):
-        assert [p.stem for p in folder.glob("*.parquet")] == [PLACEHOLDER_STEM]
+    for folder in output_folders(table, landed):
+        assert [p.relative_to(folder).as_posix() for p in parquet_files(folder)] == [
+            f"{PLACEHOLDER_STEM}.parquet"
+        ]
     placeholder = pl.read_parquet(landed_paths(table, landed)[0] / f"{PLACEHOLDER_STEM}.parquet")
     assert placeholder.height == 0 and "post_op_score" in placeholder.columns
     shutil.copy(fixture_file(table), sources / "joint_registry" / "proms_2025-06.csv")
     land_source_table(table, sources, landed, pseudonym_key=KEY, today=TODAY)
-    assert [p.stem for p in landed_paths(table, landed)[0].glob("*.parquet")] == ["proms_2025-06"]
+    for folder in output_folders(table, landed):
+        assert [p.relative_to(folder).as_posix() for p in parquet_files(folder)] == [
+            "month=2025-06/proms_2025-06.parquet"
+        ]
 
 
 def test_identifiers_never_reach_the_landed_zone_raw(tmp_path):
@@ -441,7 +448,7 @@ def test_identifiers_never_reach_the_landed_zone_raw(tmp_path):
                 raw_values |= set(text[column].drop_nulls().to_list())
     assert {"9991234578", "9991234579", "E00000001"} <= raw_values
     landed_files = sorted(landed.rglob("*.parquet"))
-    assert {p.parent.relative_to(landed).as_posix() for p in landed_files} >= {
+    assert {p.parent.parent.relative_to(landed).as_posix() for p in landed_files} >= {
         f"{t.source}/{t.table}" for t in SOURCE_TABLES if t.identifier_columns
     }
     for path in landed_files:

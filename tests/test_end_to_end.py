@@ -9,6 +9,7 @@ import polars as pl
 from conftest import Build
 
 from contracts.sources import SOURCE_TABLES
+from nqs.landing.paths import parquet_files
 
 MART_TABLES = [
     "metric_values",
@@ -70,7 +71,7 @@ def test_rows_read_equal_accepted_plus_quarantined_for_every_file(sample_build: 
 
 def _rows_by_file(folder: Path, columns: list[str], *, held_only: bool = False) -> dict[str, int]:
     # files landed under different contract versions differ in columns
-    scan = pl.scan_parquet(sorted(folder.glob("*.parquet")), missing_columns="insert", extra_columns="ignore")
+    scan = pl.scan_parquet(parquet_files(folder), missing_columns="insert", extra_columns="ignore")
     if held_only:
         scan = scan.filter(pl.col("severity") != "minor")
     frame = scan.select(columns).unique().collect()

@@ -23,6 +23,7 @@ import pytest
 
 from contracts.sources import CONTRACT_MODULES_VARIABLE, SOURCE_TABLES
 from nqs.landing.land import land_source_table
+from nqs.landing.paths import parquet_files
 from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -194,9 +195,9 @@ def test_a_fresh_process_generates_its_files_and_finds_and_runs_it_in_dagster(ex
     assert "data_type: bigint" in seen["sources_yaml"] and seen["in_reference"]
 
     landed = extension / "data" / "landed"
-    accepted = pl.read_parquet(landed / "patient_experience" / "friends_and_family" / "*.parquet")
+    accepted = pl.read_parquet(parquet_files(landed / "patient_experience" / "friends_and_family"))
     assert accepted["service"].to_list() == ["inpatient", "community"]
     quarantined = pl.read_parquet(
-        landed / "_quarantine" / "patient_experience" / "friends_and_family" / "*.parquet"
+        parquet_files(landed / "_quarantine" / "patient_experience" / "friends_and_family")
     )
     assert quarantined["check_name"].to_list() == ["positive_within_responses"]

@@ -213,8 +213,9 @@ def test_a_stray_parquet_delivery_is_landed_as_a_critical_failure(tmp_path, refe
     by_file = {r.source_file: r for r in results}
     assert by_file["incidents/events_2025-05.csv"].critical_error is None
     assert "is a Parquet file" in by_file["incidents/events_2025-06.parquet"].critical_error
-    written = {p.name for p in (tmp_path / "landed" / "_quarantine" / "incidents" / "events").iterdir()}
-    assert written == {"events_2025-05.parquet", "events_2025-06_parquet.parquet"}
+    folder = tmp_path / "landed" / "_quarantine" / "incidents" / "events"
+    written = {p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet")}
+    assert written == {"month=2025-05/events_2025-05.parquet", "month=2025-06/events_2025-06_parquet.parquet"}
 
 
 def test_row_numbers_count_records_not_lines(reference):

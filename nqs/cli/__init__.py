@@ -34,7 +34,13 @@ def _generate(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from nqs.cli.build import build_warehouse
 
-    return build_warehouse(scale=args.scale, seed=args.seed, months=args.months, regenerate=args.regenerate)
+    return build_warehouse(
+        scale=args.scale,
+        seed=args.seed,
+        months=args.months,
+        regenerate=args.regenerate,
+        full_refresh=args.full_refresh,
+    )
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -95,13 +101,22 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--bad-row-share", type=float, default=0.002, help="share of planted bad rows")
     generate.set_defaults(run=_generate)
 
-    build = commands.add_parser("build", help="materialise every asset into the warehouse and summarise it")
+    build = commands.add_parser(
+        "build",
+        help="land the source files new or changed since the last build, rebuild what depends on them, "
+        "and summarise",
+    )
     build.add_argument(
         "--scale", type=float, default=0.01, help="scale of the sample generated if none exists"
     )
     build.add_argument("--seed", type=int, default=42)
     build.add_argument("--months", type=int, default=24)
     build.add_argument("--regenerate", action="store_true", help="regenerate the sample sources first")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="land every source file again and rebuild every model (dbt --full-refresh)",
+    )
     build.set_defaults(run=_build)
 
     summary = commands.add_parser("summary", help="summarise the published warehouse and the last build")

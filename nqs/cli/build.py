@@ -38,11 +38,19 @@ def _has_no_sources(settings: Settings) -> bool:
     return not sources.is_dir() or not any(path.is_file() for path in sources.rglob("*"))
 
 
-def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -> int:
-    """Generate the sample if needed, parse dbt once, materialise everything, summarise.
+def build_warehouse(
+    *, scale: float, seed: int, months: int, regenerate: bool, full_refresh: bool = False
+) -> int:
+    """Generate the sample if needed, land and build what changed since the last successful build.
 
     Sources delivered without a manifest are never generated over; without NQS_PSEUDONYM_KEY only
-    synthetic sources are built, and any others are refused (exit 1) before a file is landed.
+    synthetic sources are built, and any others are refused (exit 1) before a file is landed. Which
+    files are new, changed or removed is decided by content hash against the landing ledger
+    (`orchestration.lib.changes`): when none is and no full refresh is due, nothing runs (exit 0).
+    Otherwise one Dagster run lands the changed files (every file with `full_refresh`, the first
+    build, or changed contracts or organisations reference) over the range of months they cover,
+    and dbt rebuilds what they touch (everything with `--full-refresh`). A successful run records
+    what it built, so the months of a failed one stay pending for the next build.
     """
     settings = get_settings()
     if regenerate or _has_no_sources(settings):
@@ -56,25 +64,83 @@ def build_warehouse(*, scale: float, seed: int, months: int, regenerate: bool) -
         print(f"nqs build: error: {refused}", file=sys.stderr)
         return 1
 
+    from orchestration.lib.changes import plan_build, record_successful_build
+
+    plan = plan_build(settings, full_refresh=full_refresh)
+    if plan.nothing_changed:
+        print(
+            "nothing changed since the last successful build: no source file is new, changed or "
+            "removed, so nothing was landed or built (`nqs build --full-refresh` rebuilds everything; "
+            "`nqs summary` shows the last build)"
+        )
+        return 0
     instance = _use_instance(settings)
 
     from orchestration.definitions import defs
+    from orchestration.defs.ingest.landing import landing_run_config, partition_range_tags
+    from orchestration.defs.transform.dbt import dbt_run_config
 
+    months_to_land = plan.months | (_landed_months(settings) if plan.reland else set())
+    tags = partition_range_tags(months_to_land)
+    _print_plan(plan, tags)
     job = defs.resolve_job_def(JOB)
     log_path = settings.data_dir / "build" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"materialising every asset; the run's console log goes to {log_path}")
+    print(f"the run's console log goes to {log_path}")
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        "ops": {
+            **landing_run_config(full_refresh=plan.reland),
+            **dbt_run_config(full_refresh=plan.full_refresh, changed_months=plan.months),
+        },
+    }
     with log_path.open("w") as log, redirect_stdout(log), redirect_stderr(log):
         result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            instance=instance, raise_on_error=False, run_config=run_config, tags=tags
         )
+    if result.success:
+        record_successful_build(settings, plan.fingerprints)
     from orchestration.lib.openlineage import emit_run
 
     lineage_path, events = emit_run(instance, result.run_id, defs.resolve_asset_graph(), settings)
     print(f"wrote {events} OpenLineage events to {lineage_path}")
     return print_summary(run_id=result.run_id)
+
+
+def _landed_months(settings: Settings) -> set[str | None]:
+    """Every month a delivered or landed file covers: what a full refresh lands again."""
+    from contracts.sources import SOURCE_TABLES
+    from nqs.landing.ledger import read_ledger
+    from nqs.landing.paths import delivered_files, file_month, is_monthly
+
+    months = set()
+    for table in SOURCE_TABLES:
+        if not is_monthly(table):  # organisations: one file, no month, not partitioned
+            continue
+        months |= {file_month(p) for p in delivered_files(table, settings.sources_dir)}
+        months |= {e["month"] for e in read_ledger(table, settings.landed_dir).landed.values()}
+    return months
+
+
+def _print_plan(plan, tags: dict[str, str]) -> None:
+    """One line on what this build lands and rebuilds, and why."""
+    span = (
+        f"months {tags['dagster/asset_partition_range_start']} to {tags['dagster/asset_partition_range_end']}"
+        if tags
+        else "every month"
+    )
+    files = sum(len(f) for f in plan.pending.values())
+    if plan.full_refresh:
+        landing = (
+            "landing every file again" if plan.reland else f"landing {files} new, changed or removed files"
+        )
+        print(f"full refresh ({plan.full_refresh_reason}): {landing} ({span}) and rebuilding every model")
+        return
+    tables = ", ".join(sorted(plan.pending))
+    print(
+        f"{files} source files new, changed or removed ({tables}): landing them ({span}) and rebuilding "
+        "what depends on them"
+    )
 
 
 @dataclass

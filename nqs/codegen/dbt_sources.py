@@ -4,6 +4,9 @@ One `_<source>__sources.yml` per source folder, under `dbt_project/models/stagin
 landed column of every contract version of each table, with its type and the description the
 contract gives it, then the lineage columns landing adds. Files landed under different versions
 differ in columns, so each table is read with `union_by_name` (a column a file lacks reads as null).
+Landing writes each table's files in Hive partitions by month (`month=YYYY-MM/`); the glob reaches
+every partition (and the table's own folder) and `hive_partitioning` is off, so no `month` column is
+added from the path: models use their own date columns.
 `nqs regenerate` writes the files; a test fails when the committed ones differ.
 """
 
@@ -107,7 +110,10 @@ def _table_yaml(table: SourceTable) -> list[str]:
 
 def sources_yaml(source: str) -> str:
     """The whole `_<source>__sources.yml` of one source folder."""
-    location = f"read_parquet('{LANDED_LOCATION}/{source}/{{name}}/*.parquet', union_by_name = true)"
+    location = (
+        f"read_parquet('{LANDED_LOCATION}/{source}/{{name}}/**/*.parquet', "
+        "union_by_name = true, hive_partitioning = false)"
+    )
     lines = [
         "sources:",
         f"  - name: {source}",

@@ -2,11 +2,14 @@
 
 Under the landed zone, per source table: accepted rows in `<source>/<table>/`, quarantined rows in
 `_quarantine/<source>/<table>/` and check results in `_checks/<source>/<table>/`, one parquet per
-delivered file, named after it (`output_stem`).
+delivered file, named after it (`output_stem`), in a Hive partition folder of the month the file
+covers (`month=YYYY-MM/`, from its name: `file_month`). A file whose name gives no month (the
+organisations reference) is written in the table's folder itself.
 """
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -14,8 +17,12 @@ from contracts.sources import SourceTable
 
 QUARANTINE_DIR = "_quarantine"
 CHECKS_DIR = "_checks"
-#: Written when a table has no source files yet, so `<table>/*.parquet` always matches something.
+#: Written when a table has no source files yet, so `<table>/**/*.parquet` always matches something.
 PLACEHOLDER_STEM = "_no_files"
+#: The Hive partition key of the month a file covers: `month=2025-05`.
+PARTITION_KEY = "month"
+#: A month in a delivered file's name, `events_2025-05.csv`: the month the file covers.
+_FILE_MONTH = re.compile(r"_(?P<month>\d{4}-(0[1-9]|1[0-2]))(\.|$)")
 
 #: Files in a source folder that look like a delivery of the table in another format: landed as
 #: critical failures rather than ignored, so a delivery is never silently dropped.
@@ -49,6 +56,41 @@ def is_file_of(table: SourceTable, path: Path) -> bool:
 
 def _any_format_glob(table: SourceTable) -> str:
     return table.file_glob.rsplit(".", 1)[0] + ".*"
+
+
+def is_monthly(table: SourceTable) -> bool:
+    """Whether a table's files each cover a month (its file names vary: a `*` in its glob)."""
+    return "*" in table.file_glob
+
+
+def file_month(path: Path) -> str | None:
+    """`2025-05` for `events_2025-05.csv` (or `.parquet`...): the month a file covers; None if unnamed."""
+    match = _FILE_MONTH.search(Path(path).name)
+    return match["month"] if match else None
+
+
+def partition_folder(folder: Path, month: str | None) -> Path:
+    """The Hive partition folder of `month` in one output folder of a table; the folder itself if None."""
+    return folder / f"{PARTITION_KEY}={month}" if month else folder
+
+
+def output_folders(table: SourceTable, landed_dir: Path) -> tuple[Path, Path, Path]:
+    """(accepted, quarantine, checks) folders of one table under the landed zone."""
+    return (*landed_paths(table, landed_dir), checks_path(table, landed_dir))
+
+
+def output_files(
+    table: SourceTable, landed_dir: Path, stem: str, month: str | None
+) -> tuple[Path, Path, Path]:
+    """(accepted, quarantine, checks) parquet files written for one delivered file."""
+    return tuple(  # type: ignore[return-value]
+        partition_folder(folder, month) / f"{stem}.parquet" for folder in output_folders(table, landed_dir)
+    )
+
+
+def parquet_files(folder: Path) -> list[Path]:
+    """Every parquet file of one output folder of a table: its partitions' and its own."""
+    return sorted(p for p in Path(folder).rglob("*.parquet") if not p.name.startswith("."))
 
 
 def output_stem(path: Path) -> str:

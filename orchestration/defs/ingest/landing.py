@@ -9,17 +9,30 @@ A file that fails critically (a missing column, an empty file...) refuses the wh
 accepted rows are not materialised, so everything downstream of them is skipped, while the
 quarantine and the check results still are, so the failure reaches `marts.data_quality_results`.
 The run then fails on that mart's `no_critical_failures` check and nothing is published.
+
+Every table whose files cover a month is partitioned by it (`MONTHS`, Hive folders `month=YYYY-MM`
+in the landed zone), with a single-run backfill policy, so a range of months (a backfill, or
+`nqs build` over many months) is one run. A run over a partition range lands the files of those
+months that are new or changed since they were last landed (by content hash, in the ledger
+`nqs.landing.ledger`) and removes the outputs of files withdrawn from them; a run with no partition
+does the same for every month. With the op config `full_refresh: true` every file in range is
+landed again. The contract check and the summary's row counts describe the whole table as landed,
+so a file refused in an earlier month keeps the table refused until it is corrected.
 """
 
 from datetime import date
+from functools import cache
 
 import dagster as dg
 import polars as pl
+import yaml
 
 from contracts.sources import SOURCE_TABLES, SourceTable
 from nqs.landing.land import land_source_table
-from nqs.landing.paths import checks_path
-from nqs.settings import get_settings
+from nqs.landing.ledger import read_ledger
+from nqs.landing.paths import checks_path, is_monthly, landed_paths, parquet_files
+from nqs.settings import DBT_PROJECT_DIR, get_settings
+from orchestration.lib.changes import landing_fingerprint
 from orchestration.lib.dbt import (
     check_results_asset_key,
     landed_asset_key,
@@ -30,6 +43,23 @@ from orchestration.lib.retries import TRANSIENT_RETRY_POLICY, transient_only
 
 CONTRACT_CHECK = "contract"
 RECONCILE_CHECK = "rows_reconcile"
+
+
+@cache
+def calendar_start_month() -> str:
+    """The first month of the calendar dbt's `dim_periods` spans (dbt_project.yml `calendar_start_date`)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return str(project["vars"]["calendar_start_date"])[:7]
+
+
+#: One partition per month a file can cover: from the calendar's first month to the current one.
+MONTHS = dg.MonthlyPartitionsDefinition(start_date=calendar_start_month(), fmt="%Y-%m", end_offset=1)
+
+
+class LandingConfig(dg.Config):
+    """Run config of a landing step."""
+
+    full_refresh: bool = False  #: land every file in range again, changed or not
 
 
 def _source_files_spec(table: SourceTable) -> dg.AssetSpec:
@@ -47,8 +77,12 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
     landed_key = landed_asset_key(table.source, table.table)
     upstream = source_files_asset_key(table.source, table.table)
 
+    monthly = is_monthly(table)
+
     @dg.multi_asset(
         name=f"land_{table.source}__{table.table}",
+        partitions_def=MONTHS if monthly else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if monthly else None,
         specs=[
             dg.AssetSpec(
                 key=landed_key,
@@ -88,44 +122,64 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
         retry_policy=TRANSIENT_RETRY_POLICY,
     )
     @transient_only
-    def _land(context: dg.AssetExecutionContext):
+    def _land(context: dg.AssetExecutionContext, config: LandingConfig):
         settings = get_settings()
+        months = None
+        if monthly and context.has_partition_key_range:
+            months = set(context.partition_keys)
         results = land_source_table(
             table,
             settings.sources_dir,
             settings.landed_dir,
             pseudonym_key=settings.landing_key(),  # refuses non-synthetic sources without a key
             today=date.today(),
+            months=months,
+            only_changed=not config.full_refresh,
+            landing_fingerprint=landing_fingerprint(settings),
         )
-        rows_read = sum(r.rows_read for r in results)
-        accepted = sum(r.rows_accepted for r in results)
-        quarantined = sum(r.rows_quarantined for r in results)
-        critical = [r.critical_error for r in results if r.critical_error]
-        failures = _failures_by_check(results)
+        landed = read_ledger(table, settings.landed_dir).landed
+        rows_read = sum(e["rows_read"] for e in landed.values())
+        accepted = sum(e["rows_accepted"] for e in landed.values())
+        quarantined = sum(e["rows_quarantined"] for e in landed.values())
+        critical = [e["critical_error"] for _, e in sorted(landed.items()) if e["critical_error"]]
+        accepted_dir, quarantine_dir = landed_paths(table, settings.landed_dir)
+        failures = _failures_by_check(quarantine_dir)
         summary = {
-            "files": len(results),
+            "files": len(landed),
             "rows_read": rows_read,
             "rows_accepted": accepted,
             "rows_quarantined": quarantined,
+        }
+        landed_now = {
+            "files_landed": len(results),
+            "months": _span(months),
         }
         yield dg.AssetCheckResult(
             check_name=CONTRACT_CHECK,
             asset_key=landed_key,
             passed=not critical and quarantined == 0,
             severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
-            metadata={**summary, "failures_by_check": failures, "critical_errors": "\n".join(critical)},
+            metadata={
+                **summary,
+                **landed_now,
+                "failures_by_check": failures,
+                "critical_errors": "\n".join(critical),
+            },
         )
         yield dg.MaterializeResult(
             asset_key=quarantine_asset_key(table.source, table.table),
             metadata={"rows_quarantined": quarantined, "failures_by_check": failures},
         )
-        checks = pl.concat([r.checks for r in results]) if results else None
+        checks = _scan(checks_path(table, settings.landed_dir))
         yield dg.MaterializeResult(
             asset_key=check_results_asset_key(table.source, table.table),
             metadata={
-                "files": len(results),
-                "checks_run": checks.height if checks is not None else 0,
-                "checks_with_failures": checks.filter(pl.col("rows_failed") > 0).height
+                "files": len(landed),
+                "checks_run": checks.select(pl.len()).collect().item() if checks is not None else 0,
+                "checks_with_failures": checks.filter(pl.col("rows_failed") > 0)
+                .select(pl.len())
+                .collect()
+                .item()
                 if checks is not None
                 else 0,
                 "path": dg.MetadataValue.path(str(checks_path(table, settings.landed_dir))),
@@ -136,14 +190,15 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             for message in critical:
                 context.log.error(message)
             return
-        context.log.info(f"{table.source}/{table.table}: {summary}")
+        context.log.info(f"{table.source}/{table.table}: {summary}, {landed_now}")
         yield dg.MaterializeResult(
             asset_key=landed_key,
             metadata={
                 **summary,
+                **landed_now,
                 "contract": table.model.__name__,
                 "contract_version": table.version,
-                "path": dg.MetadataValue.path(str(settings.landed_dir / table.source / table.table)),
+                "path": dg.MetadataValue.path(str(accepted_dir)),
                 "files_read": dg.MetadataValue.md(
                     "\n".join(f"- `{r.source_file}`" for r in results) or "none"
                 ),
@@ -153,15 +208,30 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
     return _land
 
 
-def _failures_by_check(results) -> dict[str, int]:
-    frames = [r.quarantine for r in results if r.quarantine.height]
-    if not frames:
+def _span(months: set[str] | None) -> str:
+    """`2024-04 to 2026-03 (24 months)`, `2025-05`, or `every month` for a run with no partition."""
+    if months is None:
+        return "every month"
+    first, last = min(months), max(months)
+    return first if first == last else f"{first} to {last} ({len(months)} months)"
+
+
+def _scan(folder) -> pl.LazyFrame | None:
+    """Every parquet of one output folder of a table (all its partitions), None if it has none."""
+    files = parquet_files(folder)
+    return pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore") if files else None
+
+
+def _failures_by_check(quarantine_dir) -> dict[str, int]:
+    """Quarantined values of the whole table by column and check, most frequent first."""
+    frame = _scan(quarantine_dir)
+    if frame is None:
         return {}
     counts = (
-        pl.concat(frames, how="diagonal_relaxed")
-        .group_by("column_name", "check_name")
+        frame.group_by("column_name", "check_name")
         .agg(pl.len().alias("n"))
         .sort("n", descending=True)
+        .collect()
     )
     return {f"{row['column_name']}: {row['check_name']}": row["n"] for row in counts.iter_rows(named=True)}
 
@@ -177,15 +247,13 @@ def _reconcile_check(table: SourceTable) -> dg.AssetChecksDefinition:
     )
     def _reconcile(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = get_settings()
-        event = context.instance.get_latest_materialization_event(landed_key)
-        rows_read = event.asset_materialization.metadata["rows_read"].value if event else None
-        accepted = _count_parquet(settings.landed_dir / table.source / table.table, distinct=None)
-        quarantined = _count_parquet(
-            settings.landed_dir / "_quarantine" / table.source / table.table,
-            distinct=["source_file", "row_number"],
-        )
+        # rows read as landing recorded them per file (the ledger), recounted from every file written
+        rows_read = sum(e["rows_read"] for e in read_ledger(table, settings.landed_dir).landed.values())
+        accepted_dir, quarantine_dir = landed_paths(table, settings.landed_dir)
+        accepted = _count_parquet(accepted_dir, distinct=None)
+        quarantined = _count_parquet(quarantine_dir, distinct=["source_file", "row_number"])
         return dg.AssetCheckResult(
-            passed=rows_read is not None and rows_read == accepted + quarantined,
+            passed=rows_read == accepted + quarantined,
             metadata={"rows_read": rows_read, "rows_accepted": accepted, "rows_quarantined": quarantined},
         )
 
@@ -193,11 +261,10 @@ def _reconcile_check(table: SourceTable) -> dg.AssetChecksDefinition:
 
 
 def _count_parquet(folder, distinct: list[str] | None) -> int:
-    files = sorted(folder.glob("*.parquet"))
-    if not files:
-        return 0
     # files landed under different contract versions differ in columns; only rows are counted here
-    frame = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+    frame = _scan(folder)
+    if frame is None:
+        return 0
     if distinct:
         # minor findings are recorded in the quarantine but their rows were accepted
         frame = frame.filter(pl.col("severity") != "minor").select(distinct).unique()
@@ -207,3 +274,23 @@ def _count_parquet(folder, distinct: list[str] | None) -> int:
 source_file_specs = [_source_files_spec(t) for t in SOURCE_TABLES]
 landing_assets = [_landing_asset(t) for t in SOURCE_TABLES]
 reconcile_checks = [_reconcile_check(t) for t in SOURCE_TABLES]
+
+
+def landing_run_config(*, full_refresh: bool) -> dict:
+    """The run config of every landing step: land every file in range again, or only the changed."""
+    return {a.node_def.name: {"config": {"full_refresh": full_refresh}} for a in landing_assets}
+
+
+def partition_range_tags(months: set[str | None]) -> dict[str, str]:
+    """Tags running the landing steps over the months from the first to the last of `months`.
+
+    None of them (and so a run of every month, changed files only) when a month is None (a file
+    naming none) or outside `MONTHS`, or when there are no months.
+    """
+    keys = set(MONTHS.get_partition_keys())
+    if not months or not months <= keys:
+        return {}
+    return {
+        "dagster/asset_partition_range_start": min(months),
+        "dagster/asset_partition_range_end": max(months),
+    }

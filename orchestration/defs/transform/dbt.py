@@ -4,15 +4,27 @@ The project runs as several steps split from the dbt manifest by the landed sour
 (`nqs.dbt_manifest.split_dbt_steps`): one step for models reading no landed data (seeds,
 definitions, the quarantine and the check results), one per source, and one for models combining
 sources. A source refused at landing skips its own step and the cross-source step; the rest builds.
+
+The steps are whole tables, not partitioned. Each passes dbt what changed since the last successful
+build (interface 2 of the monthly service): `--full-refresh` when the run config says
+`full_refresh: true` (`nqs build --full-refresh`) or when `orchestration.lib.changes` finds no
+successful build yet or changed seeds, dbt code, contracts or organisations reference; otherwise
+`--vars {changed_months: [...]}`, the months of the files new, changed or removed since the last
+successful build. `nqs build` and the file sensor give those months in the run config
+(`changed_months`), so every step of a run passes the same; without them a step reads them from
+the landing ledger when it starts. A changed file whose name gives no month leaves the var out: every
+month counts as changed.
 """
 
+import json
 import os
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from nqs.dbt_manifest import DBT_EXECUTABLE, DbtStep, dbt_steps
-from nqs.settings import get_settings
+from nqs.settings import Settings, get_settings
+from orchestration.lib.changes import fingerprints, full_refresh_reason, month_start, pending_months
 from orchestration.lib.dbt import WarehouseDbtCliResource, dbt_project, translator
 from orchestration.lib.retries import TRANSIENT_RETRY_POLICY, transient_only
 from orchestration.lib.warehouse import BUILD_DB_TAG, BUILD_DB_TAGS
@@ -27,8 +39,27 @@ INDIRECT_SELECTION = "cautious"
 BUILD_ARGS = ["build", "--no-write-json", "--log-level-file", "info"]
 
 
+class DbtStepConfig(dg.Config):
+    """Run config of a dbt step."""
+
+    full_refresh: bool = False  #: rebuild every model from scratch (`dbt build --full-refresh`)
+    #: months (`YYYY-MM`) whose landed data changed; None: read from the landing ledger
+    changed_months: list[str] | None = None
+
+
+def build_args(config: DbtStepConfig, settings: Settings) -> list[str]:
+    """`dbt build` with `--full-refresh`, or with the changed months as the `changed_months` var."""
+    reason, _ = full_refresh_reason(settings, fingerprints(settings))
+    if config.full_refresh or reason is not None:
+        return [*BUILD_ARGS, "--full-refresh"]
+    months = set(config.changed_months) if config.changed_months is not None else pending_months(settings)
+    if None in months:  # a file naming no month changed: every month counts as changed
+        return BUILD_ARGS
+    return [*BUILD_ARGS, "--vars", json.dumps({"changed_months": [month_start(m) for m in sorted(months)]})]
+
+
 def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
-    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtStepConfig):
         settings = get_settings()
         settings.build_db.parent.mkdir(parents=True, exist_ok=True)
         os.environ.update(settings.dbt_env())
@@ -36,7 +67,9 @@ def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
         # One target folder per data folder: the first step of a build parses the project for this
         # build database (its path is part of the profile) and the others reuse that parse.
         target = settings.build_db.parent / "dbt_target"
-        yield from dbt.cli(BUILD_ARGS, context=context, target_path=target).stream()
+        args = build_args(config, settings)
+        context.log.info(f"dbt {' '.join(args)}")
+        yield from dbt.cli(args, context=context, target_path=target).stream()
 
     _build.__doc__ = step.description
     return dbt_assets(
@@ -60,3 +93,11 @@ defs = dg.Definitions(
         {"tag_concurrency_limits": [{"key": BUILD_DB_TAG, "value": "open", "limit": 1}]}
     ),
 )
+
+
+def dbt_run_config(*, full_refresh: bool, changed_months: set[str | None] | None) -> dict:
+    """The run config of every dbt step: a full refresh, or the months that changed (None: from the
+    ledger at each step's start)."""
+    months = None if changed_months is None or None in changed_months else sorted(changed_months)
+    config = {"full_refresh": full_refresh, "changed_months": months}
+    return {a.node_def.name: {"config": config} for a in dbt_step_assets}
