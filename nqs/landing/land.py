@@ -57,7 +57,7 @@ def land_source_table(
         write_parquet(result.accepted, accepted_dir / f"{stems[path]}.parquet")
         write_parquet(result.quarantine, quarantine_dir / f"{stems[path]}.parquet")
         write_parquet(result.checks, checks_dir / f"{stems[path]}.parquet")
-        results.append(result)
+        results.append(result.released())
     kept = set(stems.values()) or {PLACEHOLDER_STEM}
     if not files:
         write_parquet(empty_landed_frame(table), accepted_dir / f"{PLACEHOLDER_STEM}.parquet")
