@@ -1,18 +1,23 @@
 """Time the whole warehouse build at given scales against the raw-scan floor, and print the figures.
 
-For each scale: generate the sources once into a temporary data folder; measure the raw-scan floor
-(`floor_benchmark.py`: DuckDB copying every CSV of the delivery to Parquet once, with the build's
-DuckDB settings); then run `nqs build --full-refresh` in a fresh process `--repeat` times. Printed:
-the floor, the build's median wall time, their ratio, landing throughput (rows per second per source
-table, from the Dagster step timings), and memory: the peak resident memory of the build's whole process tree
-(the RSS of every process in it, summed, sampled every `--sample-interval` seconds from /proc), the
-peak of its largest single process (ru_maxrss), and the tree's peak during each Dagster step (each
-sample attributed to the steps running when it was taken, from the run's step stats).
+For each scale: generate `--months` months of sources plus one more month, held back, into a
+temporary data folder; measure the raw-scan floor of the `--months` months (`floor_benchmark.py`:
+DuckDB copying every CSV of the delivery to Parquet once, with the build's DuckDB settings); run a
+full build (`nqs build --full-refresh`) in a fresh process `--repeat` times; then deliver the held-back
+month and run `nqs build` once more, which lands that month alone and builds incrementally, as a
+national team's monthly run does. Printed: the floor, the full build's median wall time, their
+ratio, the new month's build and its ratio to the full build, landing throughput (rows per second
+per source table, from the Dagster step timings), and memory: the peak resident memory of the build's
+whole process tree (the RSS of every process in it, summed, sampled every `--sample-interval`
+seconds from /proc), the peak of its largest single process (ru_maxrss), and the tree's peak during
+each Dagster step (each sample attributed to the steps running when it was taken, from the run's
+step stats). `--no-new-month` leaves the new month out (a ten-year backfill: `--months 120`).
 
 The DuckDB settings come from the environment as for any build (NQS_DUCKDB_MEMORY_LIMIT,
 NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY; see README.md).
 
-    .venv/bin/python benchmarks/build_benchmark.py --scales 0.01 0.1 1.0 --months 24
+    .venv/bin/python benchmarks/build_benchmark.py --scales 0.1 1.0 --months 24
+    .venv/bin/python benchmarks/build_benchmark.py --scales 1.0 --months 120 --no-new-month
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -180,33 +186,52 @@ def _landing_throughput(data_dir: Path) -> dict[str, float]:
     return {step.removeprefix("land_"): rows[step] / durations[step] for step in rows if durations.get(step)}
 
 
-def bench(scale: float, months: int, repeat: int, seed: int, interval: float = 0.5) -> dict:
-    python = sys.executable
+def _generate(scale: float, months: int, seed: int, out: Path, env: dict[str, str]) -> Run:
+    command = [sys.executable, "-m", "nqs.cli", "generate", "--scale", str(scale), "--seed", str(seed)]
+    generated = _run([*command, "--months", str(months), "--out", str(out)], env)
+    if generated.returncode:
+        raise SystemExit(f"generate failed at scale {scale}")
+    return generated
+
+
+def _deliver(generated: Path, sources: Path, *, held_back: str | None) -> tuple[int, list[Path]]:
+    """Copy the generated delivery into the sources folder, except the files of month `held_back`
+    (returned, to deliver later); the manifest lists the files delivered. Returns (rows, held back)."""
+    manifest = json.loads((generated / "_manifest.json").read_text())
+    later = [name for name in manifest["files"] if held_back and name.endswith(f"_{held_back}.csv")]
+    sources.mkdir(parents=True)
+    for name in manifest["files"]:
+        if name not in later:
+            (sources / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(generated / name, sources / name)
+    manifest["files"] = {name: rows for name, rows in manifest["files"].items() if name not in later}
+    (sources / "_manifest.json").write_text(json.dumps(manifest, indent=1))
+    return sum(manifest["files"].values()), [generated / name for name in later]
+
+
+def _build(data_dir: Path, env: dict[str, str], interval: float, scale: float, *args: str) -> Run:
+    build = _run([sys.executable, "-m", "nqs.cli", "build", *args], env, interval)
+    if build.returncode:
+        peaks = _step_peaks(data_dir, build.tree.samples)
+        worst = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])[:5]
+        raise SystemExit(
+            f"build {' '.join(args)} failed at scale {scale} after {build.wall_s:.0f} s; process tree "
+            f"peak {build.tree.peak_mib:,.0f} MiB; by step: "
+            + ", ".join(f"{step} {f['peak_mib']:,.0f} MiB" for step, f in worst)
+        )
+    return build
+
+
+def bench(
+    scale: float, months: int, repeat: int, seed: int, interval: float = 0.5, new_month: bool = True
+) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"nqs-bench-{scale}-") as tmp:
         data_dir = Path(tmp)
         env = {**os.environ, "NQS_DATA_DIR": str(data_dir)}
-        sources = data_dir / "sources"
-        generated = _run(
-            [
-                python,
-                "-m",
-                "nqs.cli",
-                "generate",
-                "--scale",
-                str(scale),
-                "--seed",
-                str(seed),
-                "--months",
-                str(months),
-                "--out",
-                str(sources),
-            ],
-            env,
-        )
-        if generated.returncode:
-            raise SystemExit(f"generate failed at scale {scale}")
-        manifest = json.loads((sources / "_manifest.json").read_text())
-        total_rows = sum(manifest["files"].values())
+        generated_dir, sources = data_dir / "generated", data_dir / "sources"
+        generated = _generate(scale, months + new_month, seed, generated_dir, env)
+        held_back = json.loads((generated_dir / "_manifest.json").read_text())["end"] if new_month else None
+        total_rows, later = _deliver(generated_dir, sources, held_back=held_back)
         floor = _floor(sources, data_dir / "floor_parquet", env)
         # at once, so a build stopped before the end still leaves the floor on record
         print(
@@ -217,25 +242,15 @@ def bench(scale: float, months: int, repeat: int, seed: int, interval: float = 0
         )
         builds, throughputs, steps = [], [], []
         for _ in range(repeat):
-            # a full build each time: with nothing changed, `nqs build` would start no run
-            build = _run([python, "-m", "nqs.cli", "build", "--full-refresh"], env, interval)
-            if build.returncode:
-                peaks = _step_peaks(data_dir, build.tree.samples)
-                worst = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])[:5]
-                raise SystemExit(
-                    f"build failed at scale {scale} after {build.wall_s:.0f} s; process tree peak "
-                    f"{build.tree.peak_mib:,.0f} MiB; by step: "
-                    + ", ".join(f"{step} {f['peak_mib']:,.0f} MiB" for step, f in worst)
-                )
-            builds.append(build)
+            builds.append(_build(data_dir, env, interval, scale, "--full-refresh"))
             throughputs.append(_landing_throughput(data_dir))
-            steps.append(_step_peaks(data_dir, build.tree.samples))
+            steps.append(_step_peaks(data_dir, builds[-1].tree.samples))
         tables = sorted(throughputs[0])
         walls = [b.wall_s for b in builds]
         median_build = statistics.median(walls)
         # the per-step figures of the run whose wall time is the median (the lower middle one)
         middle = sorted(range(len(builds)), key=lambda i: walls[i])[(len(builds) - 1) // 2]
-        return {
+        result = {
             "scale": scale,
             "months": months,
             "source_rows": total_rows,
@@ -253,6 +268,29 @@ def bench(scale: float, months: int, repeat: int, seed: int, interval: float = 0
             "landing_rows_per_s": {t: statistics.median(x[t] for x in throughputs) for t in tables},
             "step_peaks": steps[middle],
         }
+        if later:
+            for path in later:
+                shutil.copy2(path, sources / path.relative_to(generated_dir))
+            incremental = _build(data_dir, env, interval, scale)
+            result |= {
+                "new_month": held_back,
+                "new_month_rows": sum(len(path.read_bytes().splitlines()) - 1 for path in later),
+                "new_month_s": incremental.wall_s,
+                "new_month_to_build": incremental.wall_s / median_build,
+                "new_month_tree_peak_mib": incremental.tree.peak_mib,
+                "new_month_step_peaks": _step_peaks(data_dir, incremental.tree.samples),
+            }
+        return result
+
+
+def _print_steps(title: str, peaks: dict[str, dict[str, float]], top: int) -> None:
+    print(f"    {title} (top {top}; of which the build's own process, the rest dbt; the step's seconds):")
+    ranked = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])
+    for step, f in ranked[:top]:
+        print(
+            f"      {step:44} {f['peak_mib']:>8,.0f} MiB (own {f['build_process_mib']:>6,.0f}) "
+            f"{f['seconds']:>8.1f} s"
+        )
 
 
 def main() -> None:
@@ -267,10 +305,16 @@ def main() -> None:
         "--sample-interval", type=float, default=0.5, help="seconds between memory samples of the build"
     )
     parser.add_argument("--steps", type=int, default=12, help="steps to list by peak memory (0: none)")
+    parser.add_argument(
+        "--no-new-month",
+        action="store_true",
+        help="do not deliver and build one more month after the full builds",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per scale")
     args = parser.parse_args()
     for scale in args.scales:
-        result = bench(scale, args.months, 1 if scale >= 1 else args.repeat, args.seed, args.sample_interval)
+        repeat = 1 if scale >= 1 else args.repeat
+        result = bench(scale, args.months, repeat, args.seed, args.sample_interval, not args.no_new_month)
         if args.json:
             print(json.dumps(result))
             continue
@@ -287,17 +331,18 @@ def main() -> None:
         )
         for table, rate in result["landing_rows_per_s"].items():
             print(f"    landing {table:36} {rate:>12,.0f} rows/s")
-        if args.steps:
+        if "new_month" in result:
             print(
-                f"    peak RSS of the process tree by Dagster step (top {args.steps}; of which the build's "
-                "own process, the rest dbt; the step's seconds):"
+                f"    new month {result['new_month']} ({result['new_month_rows']:,} rows) landed and built "
+                f"incrementally: {result['new_month_s']:.1f} s, {result['new_month_to_build']:.1%} of the "
+                f"full build; peak RSS {result['new_month_tree_peak_mib']:,.0f} MiB"
             )
-            ranked = sorted(result["step_peaks"].items(), key=lambda item: -item[1]["peak_mib"])
-            for step, f in ranked[: args.steps]:
-                print(
-                    f"      {step:44} {f['peak_mib']:>8,.0f} MiB (own {f['build_process_mib']:>6,.0f}) "
-                    f"{f['seconds']:>8.1f} s"
-                )
+        if args.steps:
+            _print_steps(
+                "peak RSS of the process tree by Dagster step, full build", result["step_peaks"], args.steps
+            )
+            if "new_month" in result:
+                _print_steps("the same, new month", result["new_month_step_peaks"], args.steps)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ and the row is accepted. When row failures fail the whole file (the escalation t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -74,10 +74,17 @@ class LandingResult:
     checks: pl.DataFrame
     critical_error: str | None = None
     encoding: str = field(default=UTF8)  #: the encoding the file was decoded from
+    #: rows accepted, kept when the rows themselves have been released after writing (`released`)
+    accepted_count: int | None = None
 
     @property
     def rows_accepted(self) -> int:
-        return self.accepted.height
+        return self.accepted.height if self.accepted_count is None else self.accepted_count
+
+    def released(self) -> LandingResult:
+        """The same result without the accepted rows, once they are written: a table's results are
+        kept until its last file is landed, and its accepted rows would otherwise all be in memory."""
+        return replace(self, accepted=self.accepted.clear(), accepted_count=self.rows_accepted)
 
     @property
     def rows_quarantined(self) -> int:

@@ -86,7 +86,7 @@ def land_source_table(
         write_parquet(result.quarantine, quarantine)
         write_parquet(result.checks, checks)
         ledger.record(name, _entry(result, path, hashes[name], landing_fingerprint))
-        results.append(result)
+        results.append(result.released())
     # files no longer delivered, in the months landed or naming none (the table's own folder is swept
     # whatever the months): their outputs go below
     removed = [
