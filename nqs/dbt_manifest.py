@@ -6,10 +6,12 @@ generated exposures read the same manifest the orchestration splits into steps.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,22 +60,36 @@ def manifest_is_current() -> bool:
 
 
 def ensure_manifest() -> Path:
-    """Parse the dbt project when it changed since the last parse (never at every import)."""
-    if not manifest_is_current():
-        subprocess.run(
-            [
-                DBT_EXECUTABLE,
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
-            cwd=DBT_PROJECT_DIR,
-            env=dbt_environment(),
-            check=True,
-        )
+    """Parse the dbt project when it changed since the last parse (never at every import).
+
+    Several processes may ask at once (the test suite's builds, Dagster's step processes): one parses
+    while the others wait on a lock, then find the manifest current. dbt writes into a folder of its
+    own and the manifest is moved into place whole, so a reader never sees half a file.
+    """
+    if manifest_is_current():
+        return MANIFEST_PATH
+    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with (MANIFEST_PATH.parent / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest_is_current():
+            with tempfile.TemporaryDirectory(prefix=".parse-", dir=MANIFEST_PATH.parent) as parsed:
+                subprocess.run(
+                    [
+                        DBT_EXECUTABLE,
+                        "parse",
+                        "--quiet",
+                        "--project-dir",
+                        str(DBT_PROJECT_DIR),
+                        "--profiles-dir",
+                        str(DBT_PROJECT_DIR),
+                        "--target-path",
+                        parsed,
+                    ],
+                    cwd=DBT_PROJECT_DIR,
+                    env=dbt_environment(),
+                    check=True,
+                )
+                os.replace(Path(parsed) / MANIFEST_PATH.name, MANIFEST_PATH)
     return MANIFEST_PATH
 
 
