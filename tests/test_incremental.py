@@ -46,6 +46,20 @@ INTERMEDIATE_TABLES = (
 )
 
 
+UNTOUCHED_CELL = (
+    "where metric_id = ? and org_level = ? and org_view = 'as_recorded' and period_type = 'month'"
+    " and period_start = ?"
+)
+UNTOUCHED_VALUE = f"select value from marts.metric_values {UNTOUCHED_CELL}"
+
+
+def _compiled(data_dir: Path, model: str) -> str:
+    """The SQL the incremental run ran for a model."""
+    compiled = data_dir / "build" / "target_incremental" / "compiled" / "nqs" / "models"
+    (path,) = compiled.rglob(f"{model}.sql")
+    return path.read_text()
+
+
 def _compare():
     spec = importlib.util.spec_from_file_location(
         "compare_warehouses", REPO_ROOT / "benchmarks" / "compare_warehouses.py"
@@ -142,6 +156,11 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
     changed = sorted({f"{month}-01" for month in (*delivered, vacancy_month)})
     full_db = data / "build" / "full.duckdb"
     full_db.write_bytes(db.read_bytes())
+    # a cell of a period nothing changed: the incremental run must leave it as it stands
+    untouched = ("incident_reporting_rate", "england", f"{incidents_months[1]}-01")
+    with duckdb.connect(str(db)) as con:
+        (untouched_value,) = con.execute(UNTOUCHED_VALUE, untouched).fetchone()
+        con.execute(f"update marts.metric_values set value = -1 {UNTOUCHED_CELL}", untouched)
     incremental = _dbt(data, db, "incremental", "run", "--vars", json.dumps({"changed_months": changed}))
     full = _dbt(data, full_db, "full", "run", "--full-refresh")
     _finish(incremental)
@@ -162,6 +181,19 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
             ).fetchall()
         )
     assert set(kinds.values()) == {"BASE TABLE"}, kinds
+
+    # the marts were recomputed only in the periods whose roll-ups changed, every pending period taken
+    for name in ("int_metric_values_computed", "metric_values", "metric_values_by_deprivation"):
+        assert "periods_recomputed" in _compiled(data, name), name
+    with duckdb.connect(str(db)) as con:
+        assert con.execute(UNTOUCHED_VALUE, untouched).fetchone() == (-1,)
+        con.execute(f"update marts.metric_values set value = ? {UNTOUCHED_CELL}", [untouched_value, *untouched])
+        pending = con.execute(
+            "select table_name from information_schema.tables where table_name like '%__periods_pending'"
+        ).fetchall()
+        assert len(pending) == 3, pending
+        for (table,) in pending:
+            assert con.execute(f"select count(*) from intermediate.{table}").fetchone() == (0,), table
 
     compare = _compare()
     assert compare(full_db, db, "marts") == []
