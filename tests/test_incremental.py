@@ -178,7 +178,7 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
         kinds = dict(
             con.execute(
                 "select table_name, table_type from information_schema.tables "
-                "where table_schema = 'intermediate' and table_name like 'int_metric%'"
+                "where table_schema = 'intermediate'"
             ).fetchall()
         )
     assert {kinds[table] for table in INTERMEDIATE_TABLES} == {"BASE TABLE"}, kinds
