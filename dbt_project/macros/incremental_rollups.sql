@@ -139,9 +139,13 @@
 
 {% macro delete_periods_pending(catalogue=none) %}
     {#- Pre-hook of a model reading incremental roll-ups: delete every row of the periods it
-        recomputes (a period left with no rows must not keep its old ones). -#}
-    {%- if not execute or recomputes_every_month() -%}
+        recomputes (a period left with no rows must not keep its old ones), every row when an
+        incremental run recomputes every month. -#}
+    {%- if not execute or this is none or not is_incremental() -%}
         {{ return('') }}
+    {%- endif -%}
+    {%- if changed_months() is none -%}
+        {{ return('delete from ' ~ this) }}
     {%- endif -%}
     {{ return(
         'delete from ' ~ this ~ ' as recomputed where exists (select 1 from ('
