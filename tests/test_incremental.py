@@ -7,7 +7,8 @@ which move the national rates of the standardised ratio, joint revisions, whose 
 a year), a vacancy return and a stroke month are withdrawn, and the changed tables are landed again.
 That state is built incrementally (`changed_months`) into the old warehouse and in full
 (`--full-refresh`) into a copy of it, side by side; every mart and every aggregated intermediate table
-must hold the same cells.
+must hold the same cells, and a metric value of a period nothing changed must be left as it stood (the
+marts are recomputed only in the periods the roll-ups recomputed).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from conftest import REPO_ROOT, Build, copy_data
 from contracts.sources import get_table
 from nqs.landing.land import land_source_table
 from nqs.landing.pseudonymise import landing_key
-from nqs.settings import DBT_PROJECT_DIR
 
 DBT = Path(sys.executable).with_name("dbt")
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -45,6 +45,20 @@ INTERMEDIATE_TABLES = (
     "int_metric_observations_rolled_up",
     "int_metric_values_computed",
 )
+
+
+UNTOUCHED_CELL = (
+    "where metric_id = ? and org_level = ? and org_view = 'as_recorded' and period_type = 'month'"
+    " and period_start = ?"
+)
+UNTOUCHED_VALUE = f"select value from marts.metric_values {UNTOUCHED_CELL}"
+
+
+def _compiled(data_dir: Path, model: str) -> str:
+    """The SQL the incremental run ran for a model."""
+    compiled = data_dir / "build" / "target_incremental" / "compiled" / "nqs" / "models"
+    (path,) = compiled.rglob(f"{model}.sql")
+    return path.read_text()
 
 
 def _compare():
@@ -143,6 +157,11 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
     changed = sorted({f"{month}-01" for month in (*delivered, vacancy_month)})
     full_db = data / "build" / "full.duckdb"
     full_db.write_bytes(db.read_bytes())
+    # a cell of a period nothing changed: the incremental run must leave it as it stands
+    untouched = ("incident_reporting_rate", "england", f"{incidents_months[1]}-01")
+    with duckdb.connect(str(db)) as con:
+        (untouched_value,) = con.execute(UNTOUCHED_VALUE, untouched).fetchone()
+        con.execute(f"update marts.metric_values set value = -1 {UNTOUCHED_CELL}", untouched)
     incremental = _dbt(data, db, "incremental", "run", "--vars", json.dumps({"changed_months": changed}))
     full = _dbt(data, full_db, "full", "run", "--full-refresh")
     _finish(incremental)
@@ -162,10 +181,21 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
                 "where table_schema = 'intermediate'"
             ).fetchall()
         )
-    metric_models = {
-        path.stem for path in (DBT_PROJECT_DIR / "models" / "intermediate" / "metrics").glob("*.sql")
-    }
-    assert {kinds.get(model) for model in metric_models} == {"BASE TABLE"}, kinds
+    assert {kinds[table] for table in INTERMEDIATE_TABLES} == {"BASE TABLE"}, kinds
+
+    # the marts were recomputed only in the periods whose roll-ups changed, every pending period taken
+    for name in ("int_metric_values_computed", "metric_values", "metric_values_by_deprivation"):
+        assert "periods_recomputed" in _compiled(data, name), name
+    with duckdb.connect(str(db)) as con:
+        assert con.execute(UNTOUCHED_VALUE, untouched).fetchone() == (-1,)
+        restore = f"update marts.metric_values set value = ? {UNTOUCHED_CELL}"
+        con.execute(restore, [untouched_value, *untouched])
+        pending = con.execute(
+            "select table_name from information_schema.tables where suffix(table_name, '__periods_pending')"
+        ).fetchall()
+        assert len(pending) == 3, pending
+        for (table,) in pending:
+            assert con.execute(f"select count(*) from intermediate.{table}").fetchone() == (0,), table
 
     compare = _compare()
     assert compare(full_db, db, "marts") == []

@@ -4,24 +4,44 @@
     Gap metrics (unit gap) are added for every cell of their base metric: the base metric's value in
     deprivation quintile 1 minus its value in quintile 5, with Newcombe's interval; null where either
     quintile has no denominator. A gap is published when both quintiles reach its minimum denominator.
+
+    Incremental: the periods the two roll-ups recomputed (and, for a gap metric, those of its base
+    metric) are deleted and computed again, every cell of each (macros/incremental_rollups.sql).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['metric_id', 'period_type', 'period_start'],
+    pre_hook="{{ delete_periods_pending(catalogue=ref('metric_catalogue')) }}",
+    post_hook="{{ recompute_periods_pending(catalogue=ref('metric_catalogue')) }}",
+) }}
 with
 
+metric_catalogue as (
+
+    select * from {{ ref('metric_catalogue') }}
+
+),
+
+{% if not recomputes_every_month() -%}
+periods_recomputed as (
+
+    {{ periods_pending(catalogue=ref('metric_catalogue')) }}
+
+),
+
+{% endif -%}
 rows_rolled_up as (
 
-    select * from {{ ref('int_metric_rows_rolled_up') }}
+    select rolled_up.* from {{ ref('int_metric_rows_rolled_up') }} as rolled_up
+    {{ in_periods_recomputed('rolled_up') }}
 
 ),
 
 observations_rolled_up as (
 
-    select * from {{ ref('int_metric_observations_rolled_up') }}
-
-),
-
-metric_catalogue as (
-
-    select * from {{ ref('metric_catalogue') }}
+    select rolled_up.* from {{ ref('int_metric_observations_rolled_up') }} as rolled_up
+    {{ in_periods_recomputed('rolled_up') }}
 
 ),
 

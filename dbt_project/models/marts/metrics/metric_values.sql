@@ -3,12 +3,32 @@
     months, financial quarters and financial years, in two views of merged trusts (org_view). Values
     come from summed numerators and denominators, never from averaged rates; medians from the
     observations; the unit, multiplier and minimum denominator from the metric catalogue.
+
+    Incremental: the periods int_metric_values_computed recomputed are replaced, every cell of each
+    (macros/incremental_rollups.sql).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['metric_id', 'period_type', 'period_start'],
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_pending() }}",
+    post_hook="{{ recompute_periods_pending() }}",
+) }}
 with
 
+{% if not recomputes_every_month() -%}
+periods_recomputed as (
+
+    {{ periods_pending() }}
+
+),
+
+{% endif -%}
 metric_values_computed as (
 
-    select * from {{ ref('int_metric_values_computed') }}
+    select computed.* from {{ ref('int_metric_values_computed') }} as computed
+    {{ in_periods_recomputed('computed') }}
 
 ),
 

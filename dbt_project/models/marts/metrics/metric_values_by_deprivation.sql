@@ -1,12 +1,32 @@
 {#
     The metric_values cells of metrics whose rows record the patients' deprivation, split by
     deprivation quintile: the same sums, values and intervals, one quintile at a time.
+
+    Incremental: the periods int_metric_values_computed recomputed are replaced, every cell of each
+    (macros/incremental_rollups.sql).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['metric_id', 'period_type', 'period_start'],
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_pending() }}",
+    post_hook="{{ recompute_periods_pending() }}",
+) }}
 with
 
+{% if not recomputes_every_month() -%}
+periods_recomputed as (
+
+    {{ periods_pending() }}
+
+),
+
+{% endif -%}
 metric_values_computed as (
 
-    select * from {{ ref('int_metric_values_computed') }}
+    select computed.* from {{ ref('int_metric_values_computed') }} as computed
+    {{ in_periods_recomputed('computed') }}
 
 ),
 
