@@ -82,10 +82,13 @@ def _mart_histories(build_db: Path) -> dict[str, tuple[int, int, bool, str | Non
     return {metric_id: tuple(rest) for metric_id, *rest in rows}
 
 
-def _dagster(dagster_home: Path) -> tuple[dict[str, str], dict[str, tuple[bool, str]]]:
-    """The last run's priority coverage statuses and contract_health results, by priority."""
-    statuses: dict[str, str] = {}
-    checks: dict[str, tuple[bool, str]] = {}
+def last_run_outcomes(
+    dagster_home: Path,
+) -> tuple[dict[str, dict], dict[tuple[str, str], dg.AssetCheckEvaluation]]:
+    """The last run's priority materialisation metadata by priority, and its asset check evaluations by
+    (check name, asset name)."""
+    priorities: dict[str, dict] = {}
+    checks: dict[tuple[str, str], dg.AssetCheckEvaluation] = {}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_runs(limit=1)[0]
         for record in instance.all_logs(run.run_id):
@@ -95,13 +98,24 @@ def _dagster(dagster_home: Path) -> tuple[dict[str, str], dict[str, tuple[bool, 
             if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
                 materialization = event.step_materialization_data.materialization
                 if materialization.asset_key.path[0] == "priorities":
-                    status = materialization.metadata["coverage_status"].value
-                    statuses[materialization.asset_key.path[-1]] = status
+                    metadata = {k: v.value for k, v in materialization.metadata.items()}
+                    priorities[materialization.asset_key.path[-1]] = metadata
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
-                if evaluation.check_name == "contract_health":
-                    checks[evaluation.asset_key.path[-1]] = (evaluation.passed, evaluation.description or "")
-    return statuses, checks
+                checks[(evaluation.check_name, evaluation.asset_key.path[-1])] = evaluation
+    return priorities, checks
+
+
+def _dagster(dagster_home: Path) -> tuple[dict[str, str], dict[str, tuple[bool, str]]]:
+    """The last run's priority coverage statuses and contract_health results, by priority."""
+    priorities, checks = last_run_outcomes(dagster_home)
+    statuses = {priority: metadata["coverage_status"] for priority, metadata in priorities.items()}
+    health = {
+        name: (evaluation.passed, evaluation.description or "")
+        for (check, name), evaluation in checks.items()
+        if check == "contract_health"
+    }
+    return statuses, health
 
 
 def assert_sql_and_python_agree(data_dir: Path) -> None:

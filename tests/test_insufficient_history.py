@@ -12,7 +12,7 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 from conftest import ONE_YEAR_MONTHS, Build
-from test_coverage import assert_sql_and_python_agree
+from test_coverage import assert_sql_and_python_agree, last_run_outcomes
 
 from nqs.catalogue import load_strategy
 
@@ -36,24 +36,10 @@ def _coverage(build: Build) -> dict[str, tuple[str, bool, str | None]]:
 
 def _last_run(build: Build) -> tuple[dict[str, dict], dict[str, dg.AssetCheckEvaluation]]:
     """The last run's priority materialisation metadata and metric `has_values` checks, by name."""
-    priorities: dict[str, dict] = {}
-    checks: dict[str, dg.AssetCheckEvaluation] = {}
-    with dg.DagsterInstance.from_config(str(build.data_dir / "dagster_home")) as instance:
-        run = instance.get_runs(limit=1)[0]
-        for record in instance.all_logs(run.run_id):
-            event = record.dagster_event
-            if event is None:
-                continue
-            if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
-                materialization = event.step_materialization_data.materialization
-                if materialization.asset_key.path[0] == "priorities":
-                    metadata = {k: v.value for k, v in materialization.metadata.items()}
-                    priorities[materialization.asset_key.path[-1]] = metadata
-            elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-                evaluation = event.event_specific_data
-                if evaluation.check_name == "has_values":
-                    checks[evaluation.asset_key.path[-1]] = evaluation
-    return priorities, checks
+    priorities, checks = last_run_outcomes(build.data_dir / "dagster_home")
+    return priorities, {
+        name: evaluation for (check, name), evaluation in checks.items() if check == "has_values"
+    }
 
 
 def _priorities_of(metric_ids: set[str]) -> set[str]:
