@@ -146,6 +146,6 @@ def test_nqs_build_with_an_unusable_limit_exits_1_with_one_line_before_doing_any
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "nqs build: error: NQS_DUCKDB_MEMORY_LIMIT='lots' is not a memory limit: give a number above 0 "
-        "and a unit, e.g. 3GB, 2500MB or 4GiB, or a share of the machine's memory, e.g. 25% (default 3GB)"
+        "and a unit, e.g. 3GB, 2500MB or 4GiB, or a share of the machine's memory, e.g. 25% (default 2.5GB)"
     ]
     assert not (tmp_path / "data").exists()  # nothing generated, landed or built
