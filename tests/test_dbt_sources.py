@@ -1,9 +1,10 @@
 """dbt's source definitions are generated from the contract registry and describe what landing writes."""
 
 from contracts.sources import SOURCE_TABLES, sources
-from nqs.codegen.dbt_sources import generated_sources, landed_column_docs, sources_path
+from nqs.codegen.dbt_sources import PARTITION_COLUMNS, generated_sources, landed_column_docs, sources_path
 from nqs.dbt_manifest import RECORD_SOURCES, load_manifest
 from nqs.landing.outputs import META_SCHEMA
+from nqs.landing.paths import is_monthly
 from nqs.settings import DBT_PROJECT_DIR
 
 
@@ -30,7 +31,9 @@ def test_every_landed_table_is_a_dbt_source_with_every_version_columns():
     assert set(found) == {(t.source, t.table) for t in SOURCE_TABLES}
     for table in SOURCE_TABLES:
         columns = list(found[(table.source, table.table)]["columns"])
-        assert columns == [*table.all_landed_columns, *META_SCHEMA], f"{table.source}.{table.table}"
+        partitions = PARTITION_COLUMNS if is_monthly(table) else {}  # a monthly table's Hive partition
+        expected = [*table.all_landed_columns, *META_SCHEMA, *partitions]
+        assert columns == expected, f"{table.source}.{table.table}"
 
 
 def test_column_types_and_descriptions_come_from_the_contracts():

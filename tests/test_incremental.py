@@ -218,3 +218,41 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
     assert new_month in months["incident_reporting_rate"]
     assert late_month in months["stroke_thrombolysis_rate"]
     assert withdrawn_month not in months["stroke_thrombolysis_rate"]
+
+
+def test_staging_tests_read_only_the_changed_months(sample_build: Build, tmp_path: Path):
+    """An incremental build tests only the landed months that changed; a full one tests them all.
+
+    A staff record is landed twice into one month's partition: the uniqueness test of the staging
+    view fails when that month is among the changed months, and when every month is tested, but not
+    when only another month changed (its rows were tested when they were landed).
+    """
+    data = copy_data(sample_build, tmp_path / "data")
+    db = data / "build" / "warehouse.duckdb"
+    partitions = sorted((data / "landed" / "workforce" / "staff_months").glob("month=*"))
+    planted, other = partitions[3], partitions[4]
+    (landed,) = planted.glob("*.parquet")
+    with duckdb.connect() as con:
+        con.execute(f"copy (from read_parquet('{landed}') limit 1) to '{planted / 'repeated.parquet'}'")
+    _finish(_dbt(data, db, "views", "run", "--select", "stg_workforce__staff_months"))
+
+    def month(partition: Path) -> str:
+        return partition.name.removeprefix("month=")
+
+    outcomes = {}
+    for name, args in {  # one at a time: dbt test opens the build file for writing
+        "planted_month": ["--vars", json.dumps({"changed_months": [f"{month(planted)}-01"]})],
+        "other_month": ["--vars", json.dumps({"changed_months": [f"{month(other)}-01"]})],
+        "every_month": [],
+    }.items():
+        run = _dbt(data, db, name, "test", "--select", "stg_workforce__staff_months", *args)
+        outcomes[name] = (run.communicate()[0], run.returncode)
+    for name in ("planted_month", "every_month"):
+        output, code = outcomes[name]
+        assert code == 1 and "FAIL 1 unique_combination_of_columns_stg_workforce" in output, output[-3000:]
+    output, code = outcomes["other_month"]
+    assert code == 0, output[-3000:]
+    (compiled,) = (data / "build" / "target_other_month" / "compiled").rglob(
+        "not_null_stg_workforce__staff_months_staff_id_hash.sql"
+    )
+    assert f"where landed_month in ('{month(other)}')" in compiled.read_text()

@@ -4,9 +4,11 @@ One `_<source>__sources.yml` per source folder, under `dbt_project/models/stagin
 landed column of every contract version of each table, with its type and the description the
 contract gives it, then the lineage columns landing adds. Files landed under different versions
 differ in columns, so each table is read with `union_by_name` (a column a file lacks reads as null).
-Landing writes each table's files in Hive partitions by month (`month=YYYY-MM/`); the glob reaches
-every partition (and the table's own folder) and `hive_partitioning` is off, so no `month` column is
-added from the path: models use their own date columns.
+Landing writes each monthly table's files in Hive partitions by month (`month=YYYY-MM/`), read with
+`hive_partitioning`: the partition is the column `month`, and a filter on it reads only that month's
+files (the staging models pass it on as `landed_month`, which an incremental build's tests filter
+on: macros/tests_on_changed_months.sql). A source whose tables are not monthly (organisations: one
+flat file) is read without partitions.
 `nqs regenerate` writes the files; a test fails when the committed ones differ.
 """
 
@@ -20,6 +22,7 @@ import polars as pl
 from contracts.sources import SourceTable, source_description, sources, tables_for_source
 from contracts.versions import column_dtype
 from nqs.codegen import header
+from nqs.landing.paths import is_monthly
 
 HEADER = f"# {header('the contract registry (contracts/sources.py)')}\n"
 #: Where landing's parquet lies, as dbt resolves it (NQS_LANDED_DIR in a build).
@@ -30,6 +33,8 @@ LINEAGE_COLUMNS = {
     "_row_number": ("bigint", "{{ doc('landed_row_number') }}"),
     "_contract_version": ("varchar", "{{ doc('landed_contract_version') }}"),
 }
+#: The Hive partition column of a monthly table's landed files, added from the path.
+PARTITION_COLUMNS = {"month": ("varchar", "{{ doc('landed_month') }}")}
 _SQL_TYPES = {
     "String": "varchar",
     "Boolean": "boolean",
@@ -99,7 +104,8 @@ def _table_yaml(table: SourceTable) -> list[str]:
             f"            data_type: {dtype}",
             f"            description: {_quoted(description)}",
         ]
-    for column, (dtype, description) in LINEAGE_COLUMNS.items():
+    partitions = PARTITION_COLUMNS if is_monthly(table) else {}
+    for column, (dtype, description) in (LINEAGE_COLUMNS | partitions).items():
         lines += [
             f"          - name: {column}",
             f"            data_type: {dtype}",
@@ -110,9 +116,11 @@ def _table_yaml(table: SourceTable) -> list[str]:
 
 def sources_yaml(source: str) -> str:
     """The whole `_<source>__sources.yml` of one source folder."""
+    partitioned = all(is_monthly(table) for table in tables_for_source(source))
+    hive = "true, hive_types_autocast = false" if partitioned else "false"
     location = (
         f"read_parquet('{LANDED_LOCATION}/{source}/{{name}}/**/*.parquet', "
-        "union_by_name = true, hive_partitioning = false)"
+        f"union_by_name = true, hive_partitioning = {hive})"
     )
     lines = [
         "sources:",

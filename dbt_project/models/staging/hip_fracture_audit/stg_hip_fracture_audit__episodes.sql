@@ -26,6 +26,7 @@ final as (
         cast(death_date as date) as death_date,
         {{ dbt.datediff('admission_at', 'death_date', 'day') }}
             as days_admission_to_death,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version

@@ -31,6 +31,7 @@ conformed as (
         source_events._source_file,
         source_events._row_number,
         source_events._contract_version,
+        source_events.month,
         coalesce(source_events.physical_harm, source_events.degree_of_harm) as physical_harm,
         coalesce(source_events.care_setting, by_location.care_setting) as care_setting,
         coalesce(source_events.service_area, by_setting.service_area) as service_area,
@@ -64,6 +65,7 @@ final as (
         cast(patient_age_band as varchar) as patient_age_band,
         cast(is_never_event as boolean) as is_never_event,
         cast(nhs_number_hash as varchar) as nhs_number_hash,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version

@@ -20,6 +20,7 @@ final as (
         cast(sex as varchar) as sex,
         cast(imd_quintile as integer) as imd_quintile,
         cast(asa_grade as integer) as asa_grade,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version

@@ -18,6 +18,7 @@ final as (
         cast(post_op_date as date) as post_op_date,
         cast({{ dbt.date_trunc('month', 'post_op_date') }} as date) as post_op_month_date,
         cast(post_op_satisfaction as varchar) as post_op_satisfaction,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version

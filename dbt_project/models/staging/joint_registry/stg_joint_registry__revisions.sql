@@ -16,6 +16,7 @@ final as (
         cast(revision_date as date) as revision_date,
         cast({{ dbt.date_trunc('month', 'revision_date') }} as date) as revision_month_date,
         cast(revision_reason as varchar) as revision_reason,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version

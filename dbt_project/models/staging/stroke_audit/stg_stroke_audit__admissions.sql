@@ -24,6 +24,7 @@ final as (
         {{ dbt.datediff('arrival_at', 'stroke_unit_arrival_at', 'second') }}
         / 3600.0 as hours_to_stroke_unit,
         cast(thrombolysed as boolean) as is_thrombolysed,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version

@@ -19,6 +19,7 @@ final as (
         leaving_date is not null as is_leaver,
         cast(sickness_fte_days as double) as sickness_fte_days,
         cast(available_fte_days as double) as available_fte_days,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version

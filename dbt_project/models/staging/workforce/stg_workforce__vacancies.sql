@@ -16,6 +16,7 @@ final as (
         cast(vacancy_fte as double) as vacancy_fte,
         cast(bank_fte as double) as bank_fte,
         cast(agency_fte as double) as agency_fte,
+        cast(month as varchar) as landed_month,
         cast(_source_file as varchar) as source_file,
         cast(_row_number as bigint) as source_row_number,
         cast(_contract_version as varchar) as contract_version
