@@ -37,6 +37,8 @@ FACET_SCHEMAS = {
 }
 #: dbt layers, whose assets are tables in the build database's schema of the same name
 DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts"}
+#: Assets of the published group that are release steps, not tables of the build file.
+RELEASE_STEPS = {"release", "board_report", "current"}
 
 
 def events_path(settings: Settings) -> Path:
@@ -55,10 +57,10 @@ def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(folders[path[1]], *path[2:]))}
     if path[0] == "landed":
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(*path[1:]))}
-    if path[0] in DBT_SCHEMAS:
+    if path[0] == "published" and path[-1] in RELEASE_STEPS:
+        return {"namespace": "file", "name": str(settings.releases_dir / path[-1])}
+    if path[0] in DBT_SCHEMAS | {"published"}:  # the published tables are built in the build file too
         return {"namespace": f"duckdb://{settings.build_db}", "name": ".".join(path)}
-    if path[0] == "published":
-        return {"namespace": f"duckdb://{settings.published_db}", "name": "marts"}
     return {"namespace": NAMESPACE, "name": "/".join(path)}
 
 
