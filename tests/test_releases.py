@@ -155,12 +155,12 @@ def test_the_release_file_holds_no_hashed_identifier(release: Path):
 
 def test_the_release_records_itself_and_its_sources(sample_build: Build, release: Path):
     with _connect(release / "warehouse.duckdb") as db:
-        (row,) = db.execute("select * from published.release").pl().to_dicts()
+        (row,) = db.sql("select * from published.release").pl().to_dicts()
         counts = {
             t: db.execute(f'select count(*) from published."{t}"').fetchone()[0]  # noqa: S608
             for (t,) in db.execute("select table_name from duckdb_tables()").fetchall()
         }
-        sources = db.execute("select * from published.release_sources").pl()
+        sources = db.sql("select * from published.release_sources").pl()
     with _connect(sample_build.build_db) as db:
         (strategy,) = db.execute(
             "select distinct strategy_version from marts.priorities where is_active_strategy"
