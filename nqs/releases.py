@@ -70,11 +70,12 @@ _STAGING_PREFIX = ".staging-"
 
 #: Tables exported as Parquet partitioned by period: they grow with every month delivered.
 PARTITIONED_TABLES = ("metric_values", "metric_values_by_deprivation", "spc_points", "funnel_points")
-#: The Hive partition keys of the partitioned exports: the table's own `period_type` where it has
-#: one, and `financial_year`, derived from `period_start`, documented in the dictionary as:
+#: The Hive partition keys of the partitioned exports: the table's own `period_type` where it has one,
+#: and `financial_year`, the table's own or, where it has none, derived from `period_start` and added
+#: to the export, documented in the dictionary as:
 FINANCIAL_YEAR_DESCRIPTION = (
-    "The financial year (April to March, e.g. 2025-26) in which period_start falls; Hive partition key "
-    "of the Parquet export only, not a column of the DuckDB table."
+    "The financial year (April to March, e.g. 2025-26) in which period_start falls; added to the "
+    "Parquet export as its Hive partition key, not a column of the DuckDB table."
 )
 _FINANCIAL_YEAR_SQL = (
     "cast(year(period_start - interval 3 month) as varchar) || '-' || "
@@ -519,10 +520,11 @@ def _export_table(db: duckdb.DuckDBPyConnection, table: str, exports: Path) -> N
     if table in PARTITIONED_TABLES:
         columns = [c for (c,) in db.execute(f"select column_name from (describe {source})").fetchall()]  # noqa: S608
         keys = [k for k in ("period_type",) if k in columns] + ["financial_year"]
+        derived = "" if "financial_year" in columns else f", {_FINANCIAL_YEAR_SQL} as financial_year"
+        # the keys stay in the files too, so each file is whole for a reader that ignores the folders
         db.execute(
-            f"copy (select *, {_FINANCIAL_YEAR_SQL} as financial_year from {source}) "  # noqa: S608
-            f"to {_quote(str(exports / 'parquet' / table))} "
-            f"(format parquet, partition_by ({', '.join(keys)}), write_partition_columns false)"
+            f"copy (select *{derived} from {source}) to {_quote(str(exports / 'parquet' / table))} "  # noqa: S608
+            f"(format parquet, partition_by ({', '.join(keys)}), write_partition_columns true)"
         )
         return
     db.execute(f"copy {source} to {_quote(str(exports / 'parquet' / f'{table}.parquet'))} (format parquet)")
@@ -541,30 +543,29 @@ class DictionaryEntry:
 
 def dictionary_entries(columns: Iterable[tuple[str, str, str, str, str]]) -> list[DictionaryEntry]:
     """Dictionary rows from (table, column, type, description, table description) of the release file,
-    in table order, with the `financial_year` partition key of each partitioned export."""
-    entries = []
+    in table order, with the `financial_year` a partitioned export adds where its table has none."""
+    by_table: dict[str, list[DictionaryEntry]] = {}
     for table, column, data_type, description, table_description in columns:
         if table in PARTITIONED_TABLES:
             files = f"parquet/{table}/**/*.parquet (Hive-partitioned)"
         else:
             files = f"parquet/{table}.parquet, csv/{table}.csv"
-        if entries and entries[-1].table != table and entries[-1].table in PARTITIONED_TABLES:
-            entries.append(_partition_key_entry(entries[-1]))
-        entries.append(DictionaryEntry(table, column, data_type, description, files, table_description))
-    if entries and entries[-1].table in PARTITIONED_TABLES:
-        entries.append(_partition_key_entry(entries[-1]))
-    return entries
-
-
-def _partition_key_entry(last: DictionaryEntry) -> DictionaryEntry:
-    return DictionaryEntry(
-        last.table,
-        "financial_year",
-        "VARCHAR",
-        FINANCIAL_YEAR_DESCRIPTION,
-        last.files,
-        last.table_description,
-    )
+        entry = DictionaryEntry(table, column, data_type, description, files, table_description)
+        by_table.setdefault(table, []).append(entry)
+    for table, entries in by_table.items():
+        if table in PARTITIONED_TABLES and "financial_year" not in {e.column for e in entries}:
+            last = entries[-1]
+            entries.append(
+                DictionaryEntry(
+                    table,
+                    "financial_year",
+                    "VARCHAR",
+                    FINANCIAL_YEAR_DESCRIPTION,
+                    last.files,
+                    last.table_description,
+                )
+            )
+    return [entry for entries in by_table.values() for entry in entries]
 
 
 _DICTIONARY_FIELDS = ("table", "column", "data_type", "description", "files")
@@ -582,8 +583,8 @@ def _write_dictionary(entries: list[DictionaryEntry], exports: Path) -> None:
         "# Data dictionary",
         "",
         "Every column of every exported table of schema `published`, generated with the release from the "
-        "dbt docs and `nqs/benchmarking/tables.yml`. Partitioned Parquet exports are Hive-partitioned: "
-        "read them with `hive_partitioning`.",
+        "dbt docs and `nqs/benchmarking/tables.yml`. Partitioned Parquet exports are Hive-partitioned "
+        "by period_type and financial_year, which every file also holds as columns.",
     ]
     for table in dict.fromkeys(e.table for e in entries):
         rows = [e for e in entries if e.table == table]
