@@ -1,4 +1,4 @@
-"""What the charts read from the published warehouse: its benchmarking tables, never recomputed."""
+"""What the charts read from the published warehouse: the benchmarking marts, never recomputed."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class SpcSeries:
     metric: MetricDefinition
     org_code: str
     org_name: str | None
-    points: pl.DataFrame  # published.spc_points rows of the series, by month
-    summary: dict  # the published.spc_summary row
+    points: pl.DataFrame  # marts.spc_points rows of the series, by month
+    summary: dict  # the marts.spc_summary row
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class FunnelPeriod:
     period_type: str
     period_start: dt.date
     period_label: str
-    units: pl.DataFrame  # published.funnel_points rows of the period, with org_name
+    units: pl.DataFrame  # marts.funnel_points rows of the period, with org_name
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -43,20 +43,18 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     tables = {
         name
         for (name,) in db.execute(
-            "select table_name from duckdb_tables() where schema_name = 'published'"
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
         ).fetchall()
     }
     missing = {"metric_catalogue", "spc_points", "spc_summary", "funnel_points"} - tables
     if missing:
         db.close()
-        raise ChartError(
-            f"warehouse {path} has no published.{sorted(missing)[0]}: rebuild it with `nqs build`"
-        )
+        raise ChartError(f"warehouse {path} has no marts.{sorted(missing)[0]}: rebuild it with `nqs build`")
     return db
 
 
 def metric(db: duckdb.DuckDBPyConnection, metric_id: str) -> MetricDefinition:
-    catalogue = db.sql("select * from published.metric_catalogue").pl()
+    catalogue = db.sql("select * from marts.metric_catalogue").pl()
     found = catalogue.filter(pl.col("metric_id") == metric_id)
     if found.height == 0:
         known = ", ".join(sorted(catalogue["metric_id"]))
@@ -66,7 +64,7 @@ def metric(db: duckdb.DuckDBPyConnection, metric_id: str) -> MetricDefinition:
 
 def _org_name(db: duckdb.DuckDBPyConnection, org_code: str) -> str | None:
     rows = db.execute(
-        "select org_name from published.dim_organisations where org_code = ?", [org_code]
+        "select org_name from marts.dim_organisations where org_code = ?", [org_code]
     ).fetchall()
     return rows[0][0] if rows else None
 
@@ -74,13 +72,11 @@ def _org_name(db: duckdb.DuckDBPyConnection, org_code: str) -> str | None:
 def spc_series(db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str) -> SpcSeries:
     definition = metric(db, metric_id)
     points = db.sql(
-        "select * from published.spc_points where metric_id = ? and org_code = ? order by period_start",
+        "select * from marts.spc_points where metric_id = ? and org_code = ? order by period_start",
         params=[metric_id, org_code],
     ).pl()
     if points.height == 0:
-        known = db.execute(
-            "select 1 from published.dim_organisations where org_code = ?", [org_code]
-        ).fetchall()
+        known = db.execute("select 1 from marts.dim_organisations where org_code = ?", [org_code]).fetchall()
         if not known:
             raise ChartError(f"unknown organisation '{org_code}'")
         raise ChartError(f"organisation '{org_code}' has no monthly values of metric '{metric_id}'")
@@ -90,8 +86,7 @@ def spc_series(db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str) -> 
             f"{definition.min_denominator:g}, so it has no SPC chart"
         )
     summary = db.sql(
-        "select * from published.spc_summary where metric_id = ? and org_code = ?",
-        params=[metric_id, org_code],
+        "select * from marts.spc_summary where metric_id = ? and org_code = ?", params=[metric_id, org_code]
     ).pl()
     return SpcSeries(
         metric=definition,
@@ -129,8 +124,8 @@ def funnel_period(
     units = db.sql(
         """
         select f.*, o.org_name
-        from published.funnel_points as f
-        left join published.dim_organisations as o on f.org_code = o.org_code
+        from marts.funnel_points as f
+        left join marts.dim_organisations as o on f.org_code = o.org_code
         where f.metric_id = ? and f.period_type = ? and f.period_start = ?
         order by f.org_code
         """,
@@ -139,8 +134,8 @@ def funnel_period(
     label = financial_year_label(start) if kind == "financial_year" else period_label(start, kind)
     if units.height == 0:
         available = db.execute(
-            "select distinct period_start from published.funnel_points "
-            "where metric_id = ? and period_type = ? order by 1",
+            "select distinct period_start from marts.funnel_points where metric_id = ? and period_type = ? "
+            "order by 1",
             [metric_id, kind],
         ).fetchall()
         shown = [financial_year_label(d) if kind == "financial_year" else f"{d:%Y-%m}" for (d,) in available]

@@ -26,14 +26,12 @@ def add_chart_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     kinds = chart.add_subparsers(dest="chart", required=True)
 
     spc = kinds.add_parser("spc", help="XmR chart of one trust's monthly series of a metric")
-    spc.add_argument("--metric", required=True, metavar="M", help="metric_id from published.metric_catalogue")
+    spc.add_argument("--metric", required=True, metavar="M", help="metric_id from marts.metric_catalogue")
     spc.add_argument("--org", required=True, metavar="O", help="ODS code of the trust")
     spc.set_defaults(run=run_spc_chart)
 
     funnel = kinds.add_parser("funnel", help="funnel plot of every trust for a metric in one period")
-    funnel.add_argument(
-        "--metric", required=True, metavar="M", help="metric_id from published.metric_catalogue"
-    )
+    funnel.add_argument("--metric", required=True, metavar="M", help="metric_id from marts.metric_catalogue")
     funnel.add_argument(
         "--period", required=True, metavar="P", help="a month (2026-03) or a financial year (2025-26)"
     )
@@ -53,7 +51,7 @@ def add_chart_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         parser.add_argument(
             "--warehouse",
             metavar="PATH",
-            help="warehouse to read (default the current release, data/releases/current/warehouse.duckdb)",
+            help="warehouse to read (default the published data/warehouse.duckdb)",
         )
     return chart
 
