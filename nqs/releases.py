@@ -188,7 +188,7 @@ def switch_current(releases_dir: Path, release_id: str) -> None:
 
 def link_legacy_path(settings: Settings) -> None:
     """`data/warehouse.duckdb`, where BI tools read before releases, made a symlink to the current
-    release's file (replacing the old copy), so existing connections strings keep working."""
+    release's file (replacing the old copy), so existing connection strings keep working."""
     legacy = settings.data_dir / WAREHOUSE_FILE
     target = settings.published_db.relative_to(settings.data_dir)
     if legacy.is_symlink() and Path(os.readlink(legacy)) == target:
@@ -382,9 +382,8 @@ def _write_published(
             "where is_active_strategy"
         ).fetchone()[0]
         db.execute("detach build")
+        counts |= {SOURCES_TABLE: len(sources), RELEASE_TABLE: 1}
         _create_release_tables(db, release_id, built_at, strategy, sources, counts)
-        counts[SOURCES_TABLE] = len(sources)
-        counts[RELEASE_TABLE] = 1
         undescribed = [m for t in sorted(counts) for m in _comment(db, PUBLISHED_SCHEMA, t, docs.get(t))]
         db.execute("checkpoint")
     return counts, tuple(undescribed)
@@ -436,7 +435,6 @@ def _create_release_tables(
         body = ", ".join(f"{c} {t}" for c, t, _ in columns)
         db.execute(f"create table {PUBLISHED_SCHEMA}.{name} ({body})")
     db.executemany(f"insert into {PUBLISHED_SCHEMA}.{SOURCES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)", sources)
-    all_counts = {**counts, SOURCES_TABLE: len(sources), RELEASE_TABLE: 1}
     contract_versions = "; ".join(f"{s}/{t} {v}" for s, t, v, *_ in sources if v)
     db.execute(
         f"insert into {PUBLISHED_SCHEMA}.{RELEASE_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -448,8 +446,8 @@ def _create_release_tables(
             _version("dbt-core"),
             duckdb.__version__,
             contract_versions,
-            len(all_counts),
-            json.dumps(dict(sorted(all_counts.items()))),
+            len(counts),
+            json.dumps(dict(sorted(counts.items()))),
         ],
     )
 

@@ -28,7 +28,7 @@ QUERY = "select release_id, row_counts, {counts} from published.release".format(
 
 def read_once(db: duckdb.DuckDBPyConnection) -> dict:
     """The release one query saw, and whether its recorded counts match what the query counted."""
-    release_id, row_counts, *counts = db.execute(QUERY).fetchone()
+    release_id, row_counts, *counts = db.execute(QUERY).fetchall()[0]
     recorded = json.loads(row_counts)
     return {
         "release_id": release_id,
