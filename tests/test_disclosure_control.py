@@ -41,13 +41,9 @@ def recovered_by_subtraction(
     parent's figure less the sum of the others' is that child's figure. Returns (metric, view,
     period, child, figure recovered) for each; an empty list means nothing can be recovered so.
     """
-    group = ", ".join(
-        f"child.{k}" for k in ["metric_id", "org_view", "period_type", "period_start", *cell_keys]
-    )
-    joined = " and ".join(
-        f"child.{k} = parent.{k}"
-        for k in ["metric_id", "org_view", "period_type", "period_start", *cell_keys]
-    )
+    keys = ["metric_id", "org_view", "period_type", "period_start", *cell_keys]
+    group = ", ".join(f"child.{k}" for k in keys)
+    joined = " and ".join(f"child.{k} = parent.{k}" for k in keys)
     return db.execute(
         f"""
         with cells as (
@@ -114,7 +110,8 @@ def _worked_example(complement: bool) -> duckdb.DuckDBPyConnection:
         if complement and code == "R2":
             numerator, suppressed = None, True
         db.execute(
-            "insert into published.metric_values values ('never_events', 'current', ?, ?, 'month', '2025-01-01', ?, ?)",
+            "insert into published.metric_values "
+            "values ('never_events', 'current', ?, ?, 'month', '2025-01-01', ?, ?)",
             [level, code, numerator, suppressed],
         )
     return db
@@ -169,7 +166,8 @@ def test_some_of_the_marts_small_figures_are_suppressed_and_the_rest_rounded(bui
             count(*) filter (where m.numerator between 1 and 7 and p.is_suppressed),
             count(*) filter (where m.numerator > 7 and m.numerator % 5 != 0 and p.numerator % 5 = 0)
         from marts.metric_values as m
-        inner join published.metric_values as p using (metric_id, org_view, org_level, org_code, period_type, period_start)
+        inner join published.metric_values as p
+            using (metric_id, org_view, org_level, org_code, period_type, period_start)
         inner join published.metric_catalogue as c using (metric_id)
         where m.org_level != 'england' and c.is_numerator_count
         """
@@ -325,7 +323,8 @@ def test_the_published_schema_holds_only_described_tables_no_view_and_no_row_lev
         select table_name, column_name from duckdb_columns()
         where schema_name = 'published' and coalesce(comment, '') = ''
         union all
-        select table_name, null from duckdb_tables() where schema_name = 'published' and coalesce(comment, '') = ''
+        select table_name, null from duckdb_tables()
+        where schema_name = 'published' and coalesce(comment, '') = ''
         """
     ).fetchall()
     assert undescribed == []
@@ -337,7 +336,8 @@ def test_the_latest_complete_month_waits_for_each_metrics_follow_up(build_db):
     latest month but values only 12 months before it, the latest complete month."""
     latest = dict(
         build_db.execute(
-            "select metric_id, max(period_start) from published.metric_values where period_type = 'month' group by 1"
+            """select metric_id, max(period_start) from published.metric_values
+            where period_type = 'month' group by 1"""
         ).fetchall()
     )
     complete = dict(
@@ -365,12 +365,13 @@ def test_the_latest_complete_month_waits_for_each_metrics_follow_up(build_db):
 def test_exactly_one_latest_complete_period_per_metric_and_period_type(build_db):
     bad = build_db.execute(
         """
-        select v.metric_id, v.period_type, count(distinct v.period_start) filter (where v.is_latest_complete_period)
+        select v.metric_id, v.period_type
         from published.metric_values as v
         inner join published.metric_catalogue as c using (metric_id)
         group by all
         having count(distinct v.period_start) filter (where v.is_latest_complete_period) != 1
-            or max(v.period_end) filter (where v.is_latest_complete_period) > last_day(any_value(c.latest_complete_month))
+            or max(v.period_end) filter (where v.is_latest_complete_period)
+            > last_day(any_value(c.latest_complete_month))
         """
     ).fetchall()
     assert bad == []
@@ -402,7 +403,8 @@ def test_published_benchmarking_compares_only_published_values(build_db):
         """
         select count(*) from published.funnel_points as f
         inner join published.metric_values as v
-            on (v.metric_id, v.org_code, v.period_type, v.period_start) = (f.metric_id, f.org_code, f.period_type, f.period_start)
+            on (v.metric_id, v.org_code, v.period_type, v.period_start)
+            = (f.metric_id, f.org_code, f.period_type, f.period_start)
             and v.org_view = 'current' and v.org_level = 'trust'
         where f.is_compared and v.is_suppressed
         """
