@@ -43,11 +43,10 @@ import duckdb
 
 from contracts.sources import SOURCE_TABLES
 from nqs.benchmarking import benchmarking_tables
-from nqs.dbt_manifest import load_manifest
+from nqs.dbt_manifest import PUBLISHED_SCHEMA, load_manifest
 from nqs.landing.ledger import read_ledger
 from nqs.settings import Settings
 
-PUBLISHED_SCHEMA = "published"
 #: The schema of the internal file: its name says the figures are not disclosure-controlled.
 UNROUNDED_SCHEMA = "unrounded"
 #: The schema of the build file whose tables the internal file holds.
@@ -252,7 +251,7 @@ def published_docs() -> dict[str, TableDoc]:
             f"Grain: {table.grain}. {table.description}", {c.name: c.description for c in table.columns}
         )
     for node in load_manifest()["nodes"].values():
-        if node["resource_type"] == "model" and node.get("schema") == PUBLISHED_SCHEMA:
+        if node["resource_type"] == "model" and node["fqn"][1:2] == [PUBLISHED_SCHEMA]:
             name = node.get("alias") or node["name"]
             docs[name] = TableDoc(
                 " ".join(node.get("description", "").split()),

@@ -36,8 +36,8 @@ FACET_SCHEMAS = {
     "jobType": "https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
 }
 #: dbt layers, whose assets are tables in the build database's schema of the same name
-DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts"}
-#: Assets of the published group that are release steps, not tables of the build file.
+DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts", "published"}
+#: Assets of the published group that are release steps (nqs.releases), not tables of the build file.
 RELEASE_STEPS = {"release", "board_report", "current"}
 
 
@@ -59,7 +59,7 @@ def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(*path[1:]))}
     if path[0] == "published" and path[-1] in RELEASE_STEPS:
         return {"namespace": "file", "name": str(settings.releases_dir / path[-1])}
-    if path[0] in DBT_SCHEMAS | {"published"}:  # the published tables are built in the build file too
+    if path[0] in DBT_SCHEMAS:
         return {"namespace": f"duckdb://{settings.build_db}", "name": ".".join(path)}
     return {"namespace": NAMESPACE, "name": "/".join(path)}
 

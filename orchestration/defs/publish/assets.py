@@ -15,15 +15,8 @@ keep reading the previous release, and the next build removes what a failed one 
 import dagster as dg
 
 from nqs.catalogue import load_strategy
-from nqs.dbt_manifest import load_manifest
-from nqs.releases import (
-    PUBLISHED_SCHEMA,
-    link_legacy_path,
-    pending_release,
-    prune,
-    stage_release,
-    switch_current,
-)
+from nqs.dbt_manifest import PUBLISHED_SCHEMA, published_dbt_tables
+from nqs.releases import link_legacy_path, pending_release, prune, stage_release, switch_current
 from nqs.settings import get_settings
 from orchestration.defs.benchmarking.assets import BENCHMARKING_MARTS, table_key
 from orchestration.defs.metrics.assets import priority_asset_key
@@ -41,25 +34,14 @@ MARTS = [
 ]
 RELEASE_KEY = dg.AssetKey([PUBLISHED_SCHEMA, "release"])
 CURRENT_KEY = dg.AssetKey([PUBLISHED_SCHEMA, "current"])
-
-
-def published_model_keys() -> list[dg.AssetKey]:
-    """Every dbt model building a table of schema `published` (keyed as the translator keys them)."""
-    return sorted(
-        (
-            dg.AssetKey([PUBLISHED_SCHEMA, node.get("alias") or node["name"]])
-            for node in load_manifest()["nodes"].values()
-            if node["resource_type"] == "model" and node.get("schema") == PUBLISHED_SCHEMA
-        ),
-        key=lambda k: k.path,
-    )
+#: Every table of schema published, which a release copies: dbt's and the benchmarking's.
+PUBLISHED = [*published_dbt_tables(), *BENCHMARKING_MARTS]
 
 
 @dg.asset(
     key=RELEASE_KEY,
-    deps=published_model_keys()
-    + [dg.AssetKey(["marts", m]) for m in MARTS]
-    + [table_key(t) for t in BENCHMARKING_MARTS]
+    deps=[table_key(t, PUBLISHED_SCHEMA) for t in PUBLISHED]
+    + [table_key(m) for m in [*MARTS, *BENCHMARKING_MARTS]]
     + [priority_asset_key(p.priority_id) for p in load_strategy().priorities],
     group_name=PUBLISHED_SCHEMA,
     kinds={"duckdb", "parquet"},
