@@ -1,0 +1,2 @@
+{# dim_periods as published: reference data and definitions, nothing to control. #}
+select * from {{ ref('dim_periods') }}

@@ -1,0 +1,2 @@
+{# priorities as published: reference data and definitions, nothing to control. #}
+select * from {{ ref('dim_priorities') }}
