@@ -69,9 +69,7 @@ def connect(path: Path, schema: str = DEFAULT_SCHEMA) -> duckdb.DuckDBPyConnecti
     return db
 
 
-def metric(
-    db: duckdb.DuckDBPyConnection, metric_id: str, schema: str = DEFAULT_SCHEMA
-) -> MetricDefinition:
+def metric(db: duckdb.DuckDBPyConnection, metric_id: str, schema: str = DEFAULT_SCHEMA) -> MetricDefinition:
     catalogue = db.sql(f"select * from {_identifier(schema)}.metric_catalogue").pl()
     found = catalogue.filter(pl.col("metric_id") == metric_id)
     if found.height == 0:

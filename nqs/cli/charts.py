@@ -15,7 +15,8 @@ from nqs.charts.data import DEFAULT_SCHEMA, ChartError
 EXIT_BAD_INPUT = 2
 
 
-def _default_warehouse() -> Path:
+def default_warehouse() -> Path:
+    """The warehouse BI users read, which `nqs chart` and `nqs report` read unless told otherwise."""
     from nqs.settings import get_settings
 
     return get_settings().published_db
@@ -76,7 +77,7 @@ def run_spc_chart(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"spc_{args.metric}_{args.org}.svg")
     try:
-        with connect(Path(args.warehouse) if args.warehouse else _default_warehouse(), args.schema) as db:
+        with connect(Path(args.warehouse) if args.warehouse else default_warehouse(), args.schema) as db:
             series = spc_series(db, args.metric, args.org, args.schema)
         written = spc_chart(series, output)
     except ChartError as error:
@@ -91,7 +92,7 @@ def run_funnel_chart(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"funnel_{args.metric}_{args.period}.svg")
     try:
-        with connect(Path(args.warehouse) if args.warehouse else _default_warehouse(), args.schema) as db:
+        with connect(Path(args.warehouse) if args.warehouse else default_warehouse(), args.schema) as db:
             period = funnel_period(db, args.metric, args.period, args.period_type, args.schema)
         written = funnel_chart(period, output)
     except ChartError as error:
