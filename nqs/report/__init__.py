@@ -20,6 +20,9 @@ from nqs.report.page import render_page
 
 __all__ = ["BoardReport", "ReportError", "write_board_report"]
 
+#: The report's file mode: readable by everyone who can read the release, as the release's other files.
+READABLE = 0o644
+
 
 @dataclass(frozen=True)
 class BoardReport:
@@ -61,6 +64,7 @@ def write_board_report(
         "w", encoding="utf-8", dir=output.parent, prefix=f".{output.name}.", delete=False
     ) as handle:
         handle.write(html)
+    os.chmod(handle.name, READABLE)  # a temporary file is private; the report is for its readers
     os.replace(handle.name, output)
     shown = [m for view in views for m in view.metrics if m.section.shown_under is None]
     return BoardReport(
