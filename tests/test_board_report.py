@@ -197,7 +197,8 @@ def test_charts_are_drawn_with_a_point_per_month_and_per_trust(opened: OpenedRep
                 select count(*) from published.metric_values
                 where metric_id = ? and org_level = 'england' and org_view = 'current'
                     and period_type = 'month' and period_start <= ? and value is not null
-                    and denominator > 0 and denominator >= ?
+                    and coalesce(denominator, denominator_amount) > 0
+                    and coalesce(denominator, denominator_amount) >= ?
                 """,
                 [metric["metric_id"], metric["month"], metric["min_denominator"] or 0],
             ).fetchone()
@@ -226,7 +227,9 @@ def test_suppressed_figures_show_a_star_and_others_the_published_figure(
         for row in shown["regions"]:
             (figure,) = _rows(
                 published,
-                "select numerator, denominator, value, is_suppressed from published.metric_values "
+                "select coalesce(numerator, numerator_amount) as numerator, "
+                "coalesce(denominator, denominator_amount) as denominator, value, is_suppressed "
+                "from published.metric_values "
                 "where metric_id = ? and org_code = ? and org_view = 'current' and period_type = 'month' "
                 "and period_start = ?",
                 [shown["metric"], row["org"], month],

@@ -51,18 +51,25 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def connect(path: Path, schema: str = DEFAULT_SCHEMA) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to `path`, refused with one line unless `schema` holds the chart tables."""
-    if not path.is_file():
-        raise ChartError(f"warehouse not found: {path} (build it with `nqs build`, or pass --warehouse)")
-    db = duckdb.connect(str(path), read_only=True)
+def missing_tables(
+    db: duckdb.DuckDBPyConnection, schema: str, needed: tuple[str, ...]
+) -> tuple[set[str], list[str]]:
+    """(the tables of `schema`, those of `needed` it lacks, in the order needed)."""
     tables = {
         name
         for (name,) in db.execute(
             "select table_name from duckdb_tables() where schema_name = ?", [schema]
         ).fetchall()
     }
-    missing = [name for name in CHART_TABLES if name not in tables]
+    return tables, [name for name in needed if name not in tables]
+
+
+def connect(path: Path, schema: str = DEFAULT_SCHEMA) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path`, refused with one line unless `schema` holds the chart tables."""
+    if not path.is_file():
+        raise ChartError(f"warehouse not found: {path} (build it with `nqs build`, or pass --warehouse)")
+    db = duckdb.connect(str(path), read_only=True)
+    _, missing = missing_tables(db, schema, CHART_TABLES)
     if missing:
         db.close()
         raise ChartError(f"warehouse {path} has no {schema}.{missing[0]}: rebuild it with `nqs build`")

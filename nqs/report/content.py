@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import duckdb
 import polars as pl
 
 from nqs.benchmarking.build import MetricDefinition, spc_points, spc_summary
 from nqs.catalogue import load_strategy
-from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries, funnel_period
+from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries, funnel_period, missing_tables
 
 SCHEMA = "published"
 #: Tables the report cannot do without; `release` and `release_sources` are read when present.
@@ -55,7 +55,9 @@ class Release:
 
 @dataclass(frozen=True)
 class Figure:
-    """One organisation's figures for one period, as published (None where suppressed or absent)."""
+    """One organisation's figures for one period, as published (None where suppressed or absent).
+    A numerator or denominator that is not a count (an expected count, a sum of minutes) is published
+    in its `_amount` column: the report shows whichever is there."""
 
     org_code: str
     org_name: str
@@ -141,13 +143,7 @@ def _table(name: str) -> str:
 
 def check_tables(db: duckdb.DuckDBPyConnection, where: str) -> set[str]:
     """The tables of schema published; ReportError naming the first required one missing."""
-    tables = {
-        name
-        for (name,) in db.execute(
-            "select table_name from duckdb_tables() where schema_name = ?", [SCHEMA]
-        ).fetchall()
-    }
-    missing = [name for name in REQUIRED_TABLES if name not in tables]
+    tables, missing = missing_tables(db, SCHEMA, REQUIRED_TABLES)
     if missing:
         raise ReportError(f"{where} has no {SCHEMA}.{missing[0]}: rebuild it with `nqs build`")
     return tables
@@ -244,17 +240,7 @@ def report_period(catalogue: pl.DataFrame, period: str | None) -> dt.date:
 
 
 def _figure(row: dict) -> Figure:
-    return Figure(
-        org_code=row["org_code"],
-        org_name=row["org_name"],
-        numerator=row["numerator"],
-        denominator=row["denominator"],
-        value=row["value"],
-        ci_lower=row["ci_lower"],
-        ci_upper=row["ci_upper"],
-        is_suppressed=bool(row["is_suppressed"]),
-        value_display=row["value_display"],
-    )
+    return Figure(**{f.name: row[f.name] for f in fields(Figure)})
 
 
 def _month_figures(
@@ -264,8 +250,10 @@ def _month_figures(
     rows = _query(
         db,
         f"""
-        select org_code, org_name, org_level, numerator, denominator, value, ci_lower, ci_upper,
-            is_suppressed, value_display
+        select org_code, org_name, org_level,
+            coalesce(numerator, numerator_amount) as numerator,
+            coalesce(denominator, denominator_amount) as denominator,
+            value, ci_lower, ci_upper, is_suppressed, value_display
         from {_table("metric_values")}
         where metric_id = ? and period_type = 'month' and period_start = ? and org_view = 'current'
             and org_level in ('england', 'region')
@@ -285,7 +273,10 @@ def _england_spc(
     values = _query(
         db,
         f"""
-        select metric_id, org_code, org_name, period_type, period_start, numerator, denominator, value
+        select metric_id, org_code, org_name, period_type, period_start,
+            coalesce(numerator, numerator_amount) as numerator,
+            coalesce(denominator, denominator_amount) as denominator,
+            value
         from {_table("metric_values")}
         where metric_id = ? and org_level = 'england' and org_view = 'current' and period_type = 'month'
             and period_start <= ?
