@@ -53,9 +53,9 @@ hierarchy as (
 
 ),
 
-published_catalogue as (
+follow_ups as (
 
-    select * from {{ ref('published_metric_catalogue') }}
+    select * from {{ ref('int_metric_follow_ups_completed') }}
 
 ),
 
@@ -73,7 +73,7 @@ cells as (
         catalogue.min_denominator,
         catalogue.is_numerator_count,
         catalogue.is_denominator_count,
-        published_catalogue.latest_complete_month,
+        follow_ups.latest_complete_month,
         metric_values.org_level = rules.exempt_org_level as is_exempt,
         case metric_values.org_level
             when 'trust' then hierarchy.icb_code
@@ -84,8 +84,8 @@ cells as (
     cross join rules
     inner join catalogue
         on metric_values.metric_id = catalogue.metric_id
-    left join published_catalogue
-        on metric_values.metric_id = published_catalogue.metric_id
+    left join follow_ups
+        on metric_values.metric_id = follow_ups.metric_id
     left join hierarchy
         on metric_values.org_code = hierarchy.org_code
     where metric_values.unit != 'gap'

@@ -1,7 +1,7 @@
 {#
     The metric catalogue as published, with what BI users need to read published figures: each
     metric's follow-up, which of its figures are counts under disclosure control, and its latest
-    complete month (its latest month of data less its follow-up), so a dashboard can filter on
+    complete month (int_metric_follow_ups_completed), so a dashboard can filter on
     figures that will not change.
 #}
 with
@@ -18,20 +18,9 @@ metric_catalogue as (
 
 ),
 
-metric_values as (
+follow_ups as (
 
-    select * from {{ ref('metric_values') }}
-
-),
-
-latest_months as (
-
-    select
-        metric_id,
-        max(period_start) as latest_month
-    from metric_values
-    where period_type = 'month'
-    group by metric_id
+    select * from {{ ref('int_metric_follow_ups_completed') }}
 
 ),
 
@@ -61,14 +50,12 @@ final as (
         cast(metric_catalogue.follow_up_months as integer) as follow_up_months,
         cast(metric_catalogue.is_numerator_count as boolean) as is_numerator_count,
         cast(metric_catalogue.is_denominator_count as boolean) as is_denominator_count,
-        cast(
-            latest_months.latest_month - to_months(metric_catalogue.follow_up_months) as date
-        ) as latest_complete_month
+        cast(follow_ups.latest_complete_month as date) as latest_complete_month
     from dim_metrics
     inner join metric_catalogue
         on dim_metrics.metric_id = metric_catalogue.metric_id
-    left join latest_months
-        on dim_metrics.metric_id = latest_months.metric_id
+    left join follow_ups
+        on dim_metrics.metric_id = follow_ups.metric_id
 
 )
 

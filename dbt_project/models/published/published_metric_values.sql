@@ -38,7 +38,7 @@ gap_cells as (
         gap_rows.months_reported,
         catalogue.unit_multiplier,
         catalogue.min_denominator,
-        published_catalogue.latest_complete_month,
+        follow_ups.latest_complete_month,
         cast(coalesce(most_deprived.numerator, 0) as double) as most_deprived_numerator,
         cast(coalesce(most_deprived.denominator, 0) as double) as most_deprived_denominator,
         cast(coalesce(least_deprived.numerator, 0) as double) as least_deprived_numerator,
@@ -48,8 +48,8 @@ gap_cells as (
     from gap_rows
     inner join catalogue
         on gap_rows.metric_id = catalogue.metric_id
-    left join published_catalogue
-        on gap_rows.metric_id = published_catalogue.metric_id
+    left join follow_ups
+        on gap_rows.metric_id = follow_ups.metric_id
     left join quintiles as most_deprived
         on
             catalogue.base_metric_id = most_deprived.metric_id

@@ -11,6 +11,7 @@ import shutil
 import dagster as dg
 
 from nqs.catalogue import load_strategy
+from nqs.dbt_manifest import PUBLISHED_SCHEMA, published_dbt_tables
 from nqs.settings import get_settings
 from orchestration.defs.benchmarking.assets import BENCHMARKING_MARTS
 from orchestration.defs.metrics.assets import priority_asset_key
@@ -25,11 +26,14 @@ MARTS = [
     "data_quality_results",
 ]
 MARTS += BENCHMARKING_MARTS
+#: the published schema, which the copy must hold complete: dbt's tables and the benchmarking's
+PUBLISHED = [*published_dbt_tables(), *BENCHMARKING_MARTS]
 
 
 @dg.asset(
     key=dg.AssetKey(["published", "warehouse"]),
     deps=[dg.AssetKey(["marts", m]) for m in MARTS]
+    + [dg.AssetKey([PUBLISHED_SCHEMA, t]) for t in PUBLISHED]
     + [priority_asset_key(p.priority_id) for p in load_strategy().priorities],
     group_name="published",
     kinds={"duckdb"},
