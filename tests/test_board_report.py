@@ -48,6 +48,7 @@ PAGE_FACTS = """
       metric: a.dataset.metric,
       priority: a.closest('section').dataset.priority,
       full: a.querySelector('table.regions') !== null,
+      link: a.querySelector('p.note a') && a.querySelector('p.note a').getAttribute('href'),
       spc: spc && {
         drawn: drawn(spc), title: text(spc.querySelector('title')), role: spc.getAttribute('role'),
         points: spc.querySelectorAll('g[id*="-spc-points-"] use').length,
@@ -180,6 +181,24 @@ def test_every_priority_of_the_active_strategy_has_its_section(opened: OpenedRep
     levels = opened.facts["headings"]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
     assert opened.facts["svgs_without_title"] == 0 and opened.facts["headers_without_scope"] == 0
+
+
+def test_a_metric_of_two_priorities_is_shown_in_full_once_under_its_primary_one(
+    opened: OpenedReport, published
+) -> None:
+    roles = _rows(
+        published,
+        "select distinct metric_id, priority_id, role from published.metric_lineage where is_active_strategy",
+    )
+    shared = {r["metric_id"] for r in roles if sum(o["metric_id"] == r["metric_id"] for o in roles) > 1}
+    assert shared
+    for metric_id in shared:
+        shown = [m for m in opened.facts["metrics"] if m["metric"] == metric_id]
+        assert len(shown) == sum(r["metric_id"] == metric_id for r in roles)
+        (full,) = [m for m in shown if m["full"]]
+        primary = {r["priority_id"] for r in roles if r["metric_id"] == metric_id and r["role"] == "primary"}
+        assert full["priority"] in primary or not primary
+        assert all(m["link"] == f"#{full['id']}" for m in shown if m is not full)
 
 
 def test_charts_are_drawn_with_a_point_per_month_and_per_trust(opened: OpenedReport, published) -> None:

@@ -87,7 +87,7 @@ class MetricSection:
     funnel_note: str | None
     #: alerts active at the metric's month, worst first
     alerts: list[dict]
-    #: the first priority whose section shows this metric in full, when this is a repeat
+    #: the priority whose section shows this metric in full, when it is not this one
     shown_under: str | None = None
     #: for a gap, the unit of the metric it is the gap of (a gap of proportions is in percentage points)
     base_unit: str | None = None
@@ -400,6 +400,18 @@ def _sources(
     return [SourceState(**row) for row in frame.iter_rows(named=True)]
 
 
+def metric_homes(mapping: pl.DataFrame, order: list[str]) -> dict[str, str]:
+    """The priority under which each metric is shown in full: the first, in the report's order, that
+    has it as a primary measure, else the first that has it at all; other priorities link to it."""
+    position = {priority_id: i for i, priority_id in enumerate(order)}
+    links = mapping.filter(pl.col("priority_id").is_in(order)).iter_rows(named=True)
+    ranked = sorted(links, key=lambda r: (r["role"] != "primary", position[r["priority_id"]]))
+    homes: dict[str, str] = {}
+    for link in ranked:
+        homes.setdefault(link["metric_id"], link["priority_id"])
+    return homes
+
+
 def read_content(
     db: duckdb.DuckDBPyConnection, where: str, *, priority: str | None, period: str | None
 ) -> ReportContent:
@@ -440,7 +452,7 @@ def read_content(
     )
     by_metric = {row["metric_id"]: row for row in catalogue.iter_rows(named=True)}
     sections: list[PrioritySection] = []
-    shown: dict[str, str] = {}
+    home = metric_homes(mapping, [p["priority_id"] for p in priorities])
     for row in priorities:
         section = PrioritySection(
             priority_id=row["priority_id"],
@@ -453,10 +465,10 @@ def read_content(
         )
         for link in mapping.filter(pl.col("priority_id") == row["priority_id"]).iter_rows(named=True):
             entry = by_metric[link["metric_id"]]
-            metric = _metric_section(db, entry, link, month, shown_under=shown.get(link["metric_id"]))
+            elsewhere = home[link["metric_id"]] if home[link["metric_id"]] != row["priority_id"] else None
+            metric = _metric_section(db, entry, link, month, shown_under=elsewhere)
             metric.base_unit = by_metric.get(entry.get("base_metric_id") or "", {}).get("unit")
             section.metrics.append(metric)
-            shown.setdefault(link["metric_id"], row["priority_id"])
         if section.metrics:
             section.sources = _sources(db, version, row["priority_id"], month)
         sections.append(section)

@@ -161,26 +161,26 @@ def _metric_view(section: MetricSection, anchor: str) -> MetricView:
     return view
 
 
+def _anchor(priority_id: str, metric_id: str | None = None) -> str:
+    anchor = f"priority-{_slug(priority_id)}"
+    return anchor if metric_id is None else f"{anchor}--{_slug(metric_id)}"
+
+
 def page_views(content: ReportContent) -> list[PriorityView]:
     """Each priority with its anchors, heading level and charts drawn."""
     top = min((len(p.path) for p in content.priorities), default=1)
-    views: list[PriorityView] = []
-    full: dict[str, MetricView] = {}
     titles = {p.priority_id: p.title for p in content.priorities}
+    views: list[PriorityView] = []
     for section in content.priorities:
-        anchor = f"priority-{_slug(section.priority_id)}"
-        depth = len(section.path) - top
         metrics = []
         for metric in section.metrics:
-            view = _metric_view(metric, f"{anchor}--{_slug(metric.metric.metric_id)}")
-            if metric.shown_under is None:
-                full.setdefault(metric.metric.metric_id, view)
-            else:
-                shown = full.get(metric.metric.metric_id)
-                view.full_anchor = shown.anchor if shown else ""
-                view.full_title = titles.get(metric.shown_under, metric.shown_under)
+            view = _metric_view(metric, _anchor(section.priority_id, metric.metric.metric_id))
+            if metric.shown_under is not None:
+                view.full_anchor = _anchor(metric.shown_under, metric.metric.metric_id)
+                view.full_title = titles[metric.shown_under]
             metrics.append(view)
-        views.append(PriorityView(section, anchor, depth, min(2 + depth, 4), metrics))
+        depth = len(section.path) - top
+        views.append(PriorityView(section, _anchor(section.priority_id), depth, min(2 + depth, 4), metrics))
     return views
 
 
