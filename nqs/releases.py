@@ -10,7 +10,8 @@ directory, `releases/<release_id>/` (the id is the UTC build time, so ids sort i
 - `internal.duckdb`: the unrounded marts, as tables of schema `unrounded`, for internal analysts;
 - `exports/`: Parquet of every published table (the large ones Hive-partitioned by period type and
   financial year), CSV of the small ones, the data dictionary (CSV and Markdown) and a checksum
-  manifest (`manifest.json` and `SHA256SUMS`, which `sha256sum -c` reads).
+  manifest (`manifest.json` and `SHA256SUMS`, which `sha256sum -c` reads);
+- `report/board_report.html`: the board report, written by nqs.report after staging.
 
 A release is written into a hidden temporary directory and renamed into place whole, so a
 half-written release never exists. It becomes what BI tools read only when `current` (a relative
@@ -58,6 +59,8 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 INTERNAL_FILE = "internal.duckdb"
 EXPORTS_DIR = "exports"
 REPORT_DIR = "report"
+#: The board report (nqs.report), written into `report/` of a staged release by its Dagster asset.
+BOARD_REPORT_FILE = "board_report.html"
 DICTIONARY_STEM = "data_dictionary"
 MANIFEST_FILE = "manifest.json"
 CHECKSUMS_FILE = "SHA256SUMS"

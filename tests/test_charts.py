@@ -130,6 +130,7 @@ BAD_REQUESTS = [
     (("funnel", "--metric", "vacancy_rate", "--period", "March"), "is not a month"),
     (("funnel", "--metric", "never_events", "--period", "2026-03"), "has no funnel plot"),
     (("spc", "--metric", "vacancy_rate", "--org", "RXV", "--output", "x.pdf"), "must end .svg or .png"),
+    (("funnel", "--metric", "vacancy_rate", "--period", "2025-26", "--schema", "nope"), "has no nope."),
 ]
 
 

@@ -109,6 +109,12 @@ def test_the_summary_names_the_release_and_the_old_path_leads_to_it(sample_build
     assert legacy.is_symlink() and legacy.resolve() == (release / "warehouse.duckdb").resolve()
 
 
+def test_the_release_holds_its_board_report(release: Path):
+    """Written by `published/board_report` from the release's own file, before it became current."""
+    report = (release / "report" / "board_report.html").read_text(encoding="utf-8")
+    assert release.name in report and "<svg" in report
+
+
 def test_the_release_file_holds_only_published_tables_documented(release: Path):
     with _connect(release / "warehouse.duckdb") as db:
         schemas = db.execute(

@@ -270,6 +270,7 @@ def _print_release(settings: Settings, *, built: bool) -> None:
     print(f"  Warehouse: {settings.published_db}  (schema `published`; open it read-only)")
     print(f"  Internal:  {release / 'internal.duckdb'}  (schema `unrounded`: not disclosure-controlled)")
     print(f"  Exports:   {release / 'exports'}  (Parquet, CSV, data dictionary, SHA256SUMS)")
+    print(f"  Report:    {release / 'report' / 'board_report.html'}  (the board report)")
 
 
 def print_summary(run_id: str | None = None) -> int:

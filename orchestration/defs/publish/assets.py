@@ -12,11 +12,23 @@ If any upstream step or blocking check fails, none of these runs, or `current` i
 keep reading the previous release, and the next build removes what a failed one staged.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
 from nqs.catalogue import load_strategy
 from nqs.dbt_manifest import PUBLISHED_SCHEMA, published_dbt_tables
-from nqs.releases import link_legacy_path, pending_release, prune, stage_release, switch_current
+from nqs.releases import (
+    BOARD_REPORT_FILE,
+    REPORT_DIR,
+    WAREHOUSE_FILE,
+    link_legacy_path,
+    pending_release,
+    prune,
+    stage_release,
+    switch_current,
+)
+from nqs.report import write_board_report
 from nqs.settings import get_settings
 from orchestration.defs.benchmarking.assets import BENCHMARKING_MARTS, table_key
 from orchestration.defs.metrics.assets import priority_asset_key
@@ -33,6 +45,7 @@ MARTS = [
     "data_quality_results",
 ]
 RELEASE_KEY = dg.AssetKey([PUBLISHED_SCHEMA, "release"])
+BOARD_REPORT_KEY = dg.AssetKey([PUBLISHED_SCHEMA, "board_report"])
 CURRENT_KEY = dg.AssetKey([PUBLISHED_SCHEMA, "current"])
 #: Every table of schema published, which a release copies: dbt's and the benchmarking's.
 PUBLISHED = [*published_dbt_tables(), *BENCHMARKING_MARTS]
@@ -64,21 +77,43 @@ def release(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     )
 
 
-# TODO(board-report): `published/board_report` goes here once nqs.report is merged: it calls
-# `nqs.report.write_board_report(<staged>/warehouse.duckdb, <staged>/report/board_report.html)` with
-# the staged release `nqs.releases.pending_release` names, after RELEASE_KEY; `current` then depends
-# on it instead of on RELEASE_KEY.
+@dg.asset(key=BOARD_REPORT_KEY, deps=[RELEASE_KEY], group_name=PUBLISHED_SCHEMA, kinds={"html"})
+def board_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The board report of the release this run staged (`report/board_report.html` in it), written
+    before the release becomes current, from its own published file (nqs.report)."""
+    staged = _staged_release()
+    report = write_board_report(staged / WAREHOUSE_FILE, staged / REPORT_DIR / BOARD_REPORT_FILE)
+    context.log.info(f"board report of release {staged.name}: {report.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(report.path)),
+            "release_id": staged.name,
+            "priorities": report.priorities,
+            "metrics": report.metrics,
+            "charts": report.charts,
+            "active_alerts": report.active_alerts,
+            "suppressed_cells": report.suppressed_cells,
+            "bytes": report.bytes,
+        }
+    )
 
 
-@dg.asset(key=CURRENT_KEY, deps=[RELEASE_KEY], group_name=PUBLISHED_SCHEMA, kinds={"duckdb"})
+def _staged_release() -> Path:
+    """The release this run staged and has not switched to yet."""
+    releases_dir = get_settings().releases_dir
+    release_id = pending_release(releases_dir)
+    if release_id is None:
+        raise dg.Failure(description=f"no staged release in {releases_dir}")
+    return releases_dir / release_id
+
+
+@dg.asset(key=CURRENT_KEY, deps=[BOARD_REPORT_KEY], group_name=PUBLISHED_SCHEMA, kinds={"duckdb"})
 def current(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """`data/releases/current` switched to the release this run staged, atomically; then only the
     newest NQS_RELEASES_KEPT releases are kept (never the current one)."""
     settings = get_settings()
     releases_dir = settings.releases_dir
-    release_id = pending_release(releases_dir)
-    if release_id is None:
-        raise dg.Failure(description=f"no staged release in {releases_dir} to switch to")
+    release_id = _staged_release().name
     switch_current(releases_dir, release_id)
     link_legacy_path(settings)
     pruned = prune(releases_dir, settings.releases_kept)
