@@ -283,7 +283,7 @@ class Release:
         return self.path / WAREHOUSE_FILE
 
 
-def stage_release(settings: Settings, *, release_id: str | None = None) -> Release:
+def stage_release(settings: Settings) -> Release:
     """Write a release from the build file into `releases/<id>/` (not yet current) and return it.
 
     Everything is written into a hidden staging directory first, renamed into place when complete.
@@ -292,7 +292,7 @@ def stage_release(settings: Settings, *, release_id: str | None = None) -> Relea
     releases_dir.mkdir(parents=True, exist_ok=True)
     remove_unpublished(releases_dir)
     built_at = datetime.now(UTC).replace(microsecond=0)
-    release_id = release_id or new_release_id(built_at)
+    release_id = new_release_id(built_at)
     target = releases_dir / release_id
     if target.exists() or (current_release(releases_dir) or "") >= release_id:
         raise ReleaseError(f"release {release_id} is not newer than every release in {releases_dir}")
