@@ -40,6 +40,10 @@ def recovered_by_subtraction(
     regions) in one metric, view, period and cell: when exactly one child is suppressed, the
     parent's figure less the sum of the others' is that child's figure. Returns (metric, view,
     period, child, figure recovered) for each; an empty list means nothing can be recovered so.
+
+    A region that is the only one with activity in England repeats England's figure, which the rules
+    publish exact: no suppression can hide it and suppressing it hides nothing more, so a lone
+    child of the exempt level is not counted as recovered.
     """
     keys = ["metric_id", "org_view", "period_type", "period_start", *cell_keys]
     group = ", ".join(f"child.{k}" for k in keys)
@@ -56,6 +60,8 @@ def recovered_by_subtraction(
                 {group},
                 parent.org_code as parent_code,
                 any_value(parent.{figure}) as parent_figure,
+                any_value(parent.org_level) as parent_level,
+                count(*) as children,
                 count(*) filter (where child.is_suppressed) as suppressed,
                 coalesce(sum(child.{figure}) filter (where not child.is_suppressed), 0) as published_sum,
                 any_value(child.org_code) filter (where child.is_suppressed) as suppressed_code
@@ -67,9 +73,10 @@ def recovered_by_subtraction(
         )
         select metric_id, org_view, period_type, period_start, suppressed_code, parent_figure - published_sum
         from sets
-        where suppressed = 1
+        where suppressed = 1 and not (children = 1 and parent_level = ?)
         order by all
-        """  # noqa: S608 - fixed names
+        """,  # noqa: S608 - fixed names
+        [RULES.exempt_org_level],
     ).fetchall()
 
 

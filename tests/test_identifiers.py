@@ -20,7 +20,7 @@ from conftest import Build
 from contracts.base import nhs_number_is_valid
 from contracts.sources import SOURCE_TABLES
 
-SCANNED_SCHEMAS = ("staging", "intermediate", "marts")
+SCANNED_SCHEMAS = ("staging", "intermediate", "marts", "published")
 #: Values are split into tokens at anything that is not a letter or digit.
 TOKEN_SPLIT = "[^0-9A-Za-z]+"
 SCANNED_TYPES = ("VARCHAR", "BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "JSON")

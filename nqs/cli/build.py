@@ -311,7 +311,10 @@ def print_summary(run_id: str | None = None) -> int:
         if summary.status != "SUCCESS":
             print("\nThe build did not finish, so the previously published warehouse was kept:")
         print(f"\nMetrics built: {metrics} across {families} source families ({rows:,} metric values).")
-        print(f"Warehouse: {settings.published_db}  (schema `marts`; open with duckdb or any BI tool)")
+        print(
+            f"Warehouse: {settings.published_db}  (BI tools read schema `published`, under disclosure "
+            "control; internal analysts `marts`)"
+        )
     elif summary.status != "SUCCESS":
         print("\nThe build did not finish and no warehouse has been published yet.")
     print(f"Dagster UI on these runs: `make ui`, then open http://127.0.0.1:3000 ({settings.dagster_home})")

@@ -36,7 +36,9 @@ FACET_SCHEMAS = {
     "jobType": "https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
 }
 #: dbt layers, whose assets are tables in the build database's schema of the same name
-DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts"}
+DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts", "published"}
+#: the copy of the build database BI tools open
+PUBLISHED_WAREHOUSE = ["published", "warehouse"]
 
 
 def events_path(settings: Settings) -> Path:
@@ -55,10 +57,10 @@ def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(folders[path[1]], *path[2:]))}
     if path[0] == "landed":
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(*path[1:]))}
+    if path == PUBLISHED_WAREHOUSE:
+        return {"namespace": f"duckdb://{settings.published_db}", "name": "marts"}
     if path[0] in DBT_SCHEMAS:
         return {"namespace": f"duckdb://{settings.build_db}", "name": ".".join(path)}
-    if path[0] == "published":
-        return {"namespace": f"duckdb://{settings.published_db}", "name": "marts"}
     return {"namespace": NAMESPACE, "name": "/".join(path)}
 
 

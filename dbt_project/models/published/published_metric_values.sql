@@ -89,27 +89,12 @@ gap_values as (
         false as is_denominator_count,
         cast(null as double) as numerator,
         cast(null as double) as denominator,
+        case when not gap_cells.is_suppressed then {{ gap_value('gap_cells') }} end as value,
         case
-            when gap_cells.is_suppressed then null
-            when gap_cells.most_deprived_denominator > 0 and gap_cells.least_deprived_denominator > 0
-                then (
-                    gap_cells.most_deprived_numerator / gap_cells.most_deprived_denominator
-                    - gap_cells.least_deprived_numerator / gap_cells.least_deprived_denominator
-                ) * gap_cells.unit_multiplier
-        end as value,
-        case
-            when not gap_cells.is_suppressed
-                then {{ newcombe_lower(
-                    'gap_cells.most_deprived_numerator', 'gap_cells.most_deprived_denominator',
-                    'gap_cells.least_deprived_numerator', 'gap_cells.least_deprived_denominator', 'normal.z'
-                ) }} * gap_cells.unit_multiplier
+            when not gap_cells.is_suppressed then {{ gap_interval('gap_cells', 'lower', 'normal.z') }}
         end as ci_lower,
         case
-            when not gap_cells.is_suppressed
-                then {{ newcombe_upper(
-                    'gap_cells.most_deprived_numerator', 'gap_cells.most_deprived_denominator',
-                    'gap_cells.least_deprived_numerator', 'gap_cells.least_deprived_denominator', 'normal.z'
-                ) }} * gap_cells.unit_multiplier
+            when not gap_cells.is_suppressed then {{ gap_interval('gap_cells', 'upper', 'normal.z') }}
         end as ci_upper,
         not gap_cells.is_suppressed
         and least(gap_cells.most_deprived_denominator, gap_cells.least_deprived_denominator)
