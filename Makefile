@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run test test-fast setup postgres chromium ui lint bench clean
 
-run: setup ## generate the sample sources and build the whole warehouse into data/warehouse.duckdb
+run: setup ## generate the sample sources, build the whole warehouse and publish a release (data/releases/current)
 	$(VENV)/bin/nqs build
 
 test: setup postgres chromium ## run the whole test suite (unit, contract, dbt, end to end, lint)

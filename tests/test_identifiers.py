@@ -159,7 +159,7 @@ def test_the_scanner_finds_planted_identifiers(tmp_path: Path):
 
 def test_no_direct_identifier_downstream_of_landing(sample_build: Build):
     assert sample_build.exit_code == 0, sample_build.output[-3000:]
-    with duckdb.connect(str(sample_build.warehouse), read_only=True) as db:
+    with duckdb.connect(str(sample_build.build_db), read_only=True) as db:
         relations = db.execute(
             "select count(*) from information_schema.tables where table_schema in ('staging', 'marts')"
         ).fetchone()[0]

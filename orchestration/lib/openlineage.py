@@ -37,8 +37,8 @@ FACET_SCHEMAS = {
 }
 #: dbt layers, whose assets are tables in the build database's schema of the same name
 DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts", "published"}
-#: the copy of the build database BI tools open
-PUBLISHED_WAREHOUSE = ["published", "warehouse"]
+#: Assets of the published group that are release steps (nqs.releases), not tables of the build file.
+RELEASE_STEPS = {"release", "board_report", "current"}
 
 
 def events_path(settings: Settings) -> Path:
@@ -57,8 +57,8 @@ def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(folders[path[1]], *path[2:]))}
     if path[0] == "landed":
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(*path[1:]))}
-    if path == PUBLISHED_WAREHOUSE:
-        return {"namespace": f"duckdb://{settings.published_db}", "name": "marts"}
+    if path[0] == "published" and path[-1] in RELEASE_STEPS:
+        return {"namespace": "file", "name": str(settings.releases_dir / path[-1])}
     if path[0] in DBT_SCHEMAS:
         return {"namespace": f"duckdb://{settings.build_db}", "name": ".".join(path)}
     return {"namespace": NAMESPACE, "name": "/".join(path)}
