@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from nqs.benchmarking.build import MetricDefinition, spc_points, spc_summary
+from nqs.benchmarking.text import financial_year_label
 from nqs.catalogue import load_strategy
 from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries, funnel_period, missing_tables
 
@@ -302,8 +303,7 @@ def _funnel(
 ) -> tuple[FunnelPeriod | None, str | None]:
     if definition.funnel_type == "none":
         return None, "no funnel plot: trusts are not compared on this measure (its catalogue funnel type)"
-    year = financial_year_ended_by(month)
-    label = f"{year.year}-{(year.year + 1) % 100:02d}"
+    label = financial_year_label(financial_year_ended_by(month))
     try:
         return funnel_period(db, definition.metric_id, label, "financial_year", SCHEMA), None
     except ChartError as error:
