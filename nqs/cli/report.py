@@ -23,7 +23,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         ),
     )
     report.add_argument(
-        "--priority", metavar="P", help="only this priority (priority_id of the active strategy)"
+        "--priority",
+        metavar="P",
+        help="only this priority and those under it (priority_id of the active strategy)",
     )
     report.add_argument(
         "--period",
