@@ -31,12 +31,14 @@ from nqs.releases import (
     PARTITIONED_TABLES,
     ReleaseError,
     current_release,
+    link_legacy_path,
     pending_release,
     prune,
     release_ids,
     remove_unpublished,
     switch_current,
 )
+from nqs.settings import Settings
 
 READER = Path(__file__).with_name("release_reader.py")
 HASH = re.compile(r"[0-9a-f]{64}")
@@ -85,6 +87,19 @@ def test_what_a_failed_build_staged_is_removed_before_the_next_release(tmp_path:
     (releases / ".staging-20260301T000000Z-abc").mkdir()
     assert remove_unpublished(releases) == ["20260201T000000Z"]
     assert sorted(p.name for p in releases.iterdir()) == ["20260101T000000Z", CURRENT]
+
+
+def test_the_old_serving_copy_becomes_a_link_to_the_current_release(tmp_path: Path):
+    """A data folder published before releases had a copy at data/warehouse.duckdb: it is replaced by a
+    relative link, so connection strings naming it read the current release from then on."""
+    settings = Settings(data_dir=tmp_path, sources_dir=tmp_path / "sources", pseudonym_key=None)
+    (tmp_path / "warehouse.duckdb").write_text("the old copy")
+    switch_current(_releases(settings.releases_dir, "20260101T000000Z"), "20260101T000000Z")
+    link_legacy_path(settings)
+    assert os.readlink(tmp_path / "warehouse.duckdb") == "releases/current/warehouse.duckdb"
+    assert (tmp_path / "warehouse.duckdb").read_text() == "20260101T000000Z"
+    link_legacy_path(settings)  # already a link: left alone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["releases", "warehouse.duckdb"]
 
 
 # ---- the release of the sample build --------------------------------------------------------------------
