@@ -74,6 +74,10 @@ PAGE_FACTS = """
     release: text(document.querySelector('#release')),
     priorities: [...document.querySelectorAll('section.priority')].map((s) => ({
       id: s.dataset.priority, heading: text(s.querySelector('h2, h3, h4')),
+      sources: [...s.querySelectorAll('tr[data-source]')].map((r) => ({
+        table: r.dataset.source, files: Number(r.querySelector('[data-cell=files]').textContent),
+        refused: Number(r.querySelector('[data-cell=refused]').textContent),
+      })),
     })),
     contents: [...document.querySelectorAll('nav.contents a')].map((a) => a.getAttribute('href')),
     anchors: [...document.querySelectorAll('[id]')].map((e) => e.id),
@@ -265,6 +269,35 @@ def test_suppressed_figures_show_a_star_and_others_the_published_figure(
                     assert row[cell] == f"{number:,.0f}", (shown["id"], row)
     assert checked > 50 and stars > 0
     assert opened.summary.suppressed_cells == stars
+
+
+def test_each_priority_shows_the_data_quality_of_its_sources(opened: OpenedReport, published) -> None:
+    lineage = _rows(
+        published,
+        "select distinct priority_id, source_name || '/' || table_name as source_table "
+        "from published.metric_lineage where is_active_strategy",
+    )
+    files = {
+        row["source_table"]: row
+        for row in _rows(
+            published,
+            "select source || '/' || table_name as source_table, count(distinct source_file) as files, "
+            "count(distinct source_file) filter (where is_critical_failure) as refused "
+            "from published.data_quality_results where file_period is null or file_period <= ? group by 1",
+            [opened.summary.period],
+        )
+    }
+    shown = 0
+    for priority in opened.facts["priorities"]:
+        expected = {r["source_table"] for r in lineage if r["priority_id"] == priority["id"]}
+        assert {t["table"] for t in priority["sources"]} == expected, priority["id"]
+        for table in priority["sources"]:
+            assert (table["files"], table["refused"]) == (
+                files[table["table"]]["files"],
+                files[table["table"]]["refused"],
+            )
+            shown += 1
+    assert shown > 0
 
 
 def test_active_alerts_are_listed_with_their_sentences(opened: OpenedReport, published) -> None:

@@ -7,7 +7,10 @@
     same rules the same way.
 #}
 
-{# A count under control: exact at the exempt level, 0 kept, suppress_from..suppress_to null (suppressed), the rest rounded. #}
+{#
+    A count under control: exact at the exempt level, 0 kept, null (suppressed) from suppress_from
+    to suppress_to, the rest rounded to rounding_base. A null figure stays null.
+#}
 {% macro controlled_count(figure, is_exempt, rules) -%}
     case
         when {{ is_exempt }} then {{ figure }}
@@ -31,7 +34,7 @@
     3. values and intervals recomputed from the published figures (macros/metric_statistics.sql), a
        median or mean keeping its own; a suppressed row publishes no figure, value or interval.
     Gap metrics are not rows of a metric_values mart here: published_metric_values adds them from
-    the published quintile rows (gap_values below).
+    the published quintile rows (its gap_values).
 #}
 {% macro publish_metric_values(metric_values, cell_keys=[]) -%}
 {%- set group_keys = ['metric_id', 'org_view', 'period_type', 'period_start'] + cell_keys -%}
@@ -106,16 +109,23 @@ cells_controlled as (
                 then {{ controlled_count('cells.denominator', 'cells.is_exempt', 'rules') }}
             else cells.denominator
         end as denominator_controlled,
-        not cells.is_exempt and (
-            cells.is_numerator_count
-            and cells.numerator between rules.suppress_from and rules.suppress_to
-            or cells.is_denominator_count
-            and cells.denominator between rules.suppress_from and rules.suppress_to
-            or cells.unit in ('median', 'mean')
-            and cells.denominator between rules.observation_suppress_from and rules.observation_suppress_to
-        ) as is_primary_suppressed
+        not cells.is_exempt
+        and cells.unit in ('median', 'mean')
+        and cells.denominator between rules.observation_suppress_from and rules.observation_suppress_to
+            as is_too_few_observations
     from cells
     cross join rules
+
+),
+
+cells_screened as (
+
+    select
+        *,
+        numerator is not null and numerator_controlled is null
+        or denominator is not null and denominator_controlled is null
+        or is_too_few_observations as is_primary_suppressed
+    from cells_controlled
 
 ),
 
@@ -127,7 +137,7 @@ sibling_sets as (
         org_level,
         parent_code,
         count(*) filter (where is_primary_suppressed) as rows_suppressed
-    from cells_controlled
+    from cells_screened
     where not is_exempt
     group by all
 
@@ -136,30 +146,30 @@ sibling_sets as (
 complements as (
 
     select
-        {% for key in group_keys %}cells_controlled.{{ key }},
+        {% for key in group_keys %}cells_screened.{{ key }},
         {% endfor -%}
-        cells_controlled.org_level,
-        cells_controlled.org_code
-    from cells_controlled
+        cells_screened.org_level,
+        cells_screened.org_code
+    from cells_screened
     inner join sibling_sets
         on
-            {% for key in group_keys %}cells_controlled.{{ key }} = sibling_sets.{{ key }}
+            {% for key in group_keys %}cells_screened.{{ key }} = sibling_sets.{{ key }}
             and {% endfor -%}
-            cells_controlled.org_level = sibling_sets.org_level
-            and cells_controlled.parent_code = sibling_sets.parent_code
+            cells_screened.org_level = sibling_sets.org_level
+            and cells_screened.parent_code = sibling_sets.parent_code
     where
         sibling_sets.rows_suppressed = 1
-        and not cells_controlled.is_primary_suppressed
+        and not cells_screened.is_primary_suppressed
     qualify row_number() over (
         partition by
-            {% for key in group_keys %}cells_controlled.{{ key }},
+            {% for key in group_keys %}cells_screened.{{ key }},
             {% endfor -%}
-            cells_controlled.org_level,
-            cells_controlled.parent_code
+            cells_screened.org_level,
+            cells_screened.parent_code
         order by
-            coalesce(cells_controlled.numerator_controlled, 0),
-            coalesce(cells_controlled.denominator_controlled, 0),
-            cells_controlled.org_code
+            coalesce(cells_screened.numerator_controlled, 0),
+            coalesce(cells_screened.denominator_controlled, 0),
+            cells_screened.org_code
     ) = 1
 
 ),
@@ -167,15 +177,15 @@ complements as (
 cells_suppressed as (
 
     select
-        cells_controlled.*,
-        cells_controlled.is_primary_suppressed or complements.org_code is not null as is_suppressed
-    from cells_controlled
+        cells_screened.*,
+        cells_screened.is_primary_suppressed or complements.org_code is not null as is_suppressed
+    from cells_screened
     left join complements
         on
-            {% for key in group_keys %}cells_controlled.{{ key }} = complements.{{ key }}
+            {% for key in group_keys %}cells_screened.{{ key }} = complements.{{ key }}
             and {% endfor -%}
-            cells_controlled.org_level = complements.org_level
-            and cells_controlled.org_code = complements.org_code
+            cells_screened.org_level = complements.org_level
+            and cells_screened.org_code = complements.org_code
 
 ),
 

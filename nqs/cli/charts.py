@@ -56,7 +56,7 @@ def add_chart_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         parser.add_argument(
             "--warehouse",
             metavar="PATH",
-            help="warehouse to read (default the published data/warehouse.duckdb)",
+            help="warehouse to read (default the current release, data/releases/current/warehouse.duckdb)",
         )
         parser.add_argument(
             "--schema",

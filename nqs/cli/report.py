@@ -23,7 +23,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         ),
     )
     report.add_argument(
-        "--priority", metavar="P", help="only this priority (priority_id of the active strategy)"
+        "--priority",
+        metavar="P",
+        help="only this priority and those under it (priority_id of the active strategy)",
     )
     report.add_argument(
         "--period",
@@ -31,7 +33,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         help="the reporting month (default: the latest complete month of any metric)",
     )
     report.add_argument(
-        "--warehouse", metavar="PATH", help="warehouse to read (default the published data/warehouse.duckdb)"
+        "--warehouse",
+        metavar="PATH",
+        help="warehouse to read (default the current release, data/releases/current/warehouse.duckdb)",
     )
     report.add_argument(
         "--output", metavar="F.html", default="board_report.html", help="file to write (default %(default)s)"

@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from nqs.benchmarking.build import MetricDefinition, spc_points, spc_summary
+from nqs.benchmarking.text import financial_year_label
 from nqs.catalogue import load_strategy
 from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries, funnel_period, missing_tables
 
@@ -106,7 +107,7 @@ class SourceState:
     files_refused: int
     checks_latest: int
     checks_failed_latest: int
-    rows_failed_latest: int
+    worst_rows_failed: int | None
     worst_check: str | None
     worst_failure_rate: float | None
 
@@ -302,8 +303,7 @@ def _funnel(
 ) -> tuple[FunnelPeriod | None, str | None]:
     if definition.funnel_type == "none":
         return None, "no funnel plot: trusts are not compared on this measure (its catalogue funnel type)"
-    year = financial_year_ended_by(month)
-    label = f"{year.year}-{(year.year + 1) % 100:02d}"
+    label = financial_year_label(financial_year_ended_by(month))
     try:
         return funnel_period(db, definition.metric_id, label, "financial_year", SCHEMA), None
     except ChartError as error:
@@ -357,7 +357,8 @@ def _sources(
                 r.table_name,
                 count(*) as checks_latest,
                 count(*) filter (where r.status = 'failed') as checks_failed_latest,
-                coalesce(max(r.rows_failed), 0) as rows_failed_latest,
+                arg_max(r.rows_failed, r.failure_rate)
+                    filter (where r.status = 'failed') as worst_rows_failed,
                 arg_max(r.check_name || coalesce(' on ' || r.column_name, ''), r.failure_rate)
                     filter (where r.status = 'failed') as worst_check,
                 max(r.failure_rate) filter (where r.status = 'failed') as worst_failure_rate
@@ -386,7 +387,7 @@ def _sources(
             coalesce(f.files_refused, 0) as files_refused,
             coalesce(c.checks_latest, 0) as checks_latest,
             coalesce(c.checks_failed_latest, 0) as checks_failed_latest,
-            coalesce(c.rows_failed_latest, 0) as rows_failed_latest,
+            c.worst_rows_failed,
             c.worst_check,
             c.worst_failure_rate
         from tables as t

@@ -94,6 +94,13 @@ def _interval(figure: Figure | None, metric: MetricSection) -> str:
     return f"{lower} to {upper}"
 
 
+def _percent(share: float | None) -> str:
+    """A share of rows: one decimal, and under 0.1% said so rather than rounded to 0.0%."""
+    if share is None:
+        return NO_FIGURE
+    return "under 0.1%" if 0 < share < 0.001 else f"{share * 100:.1f}%"
+
+
 def _month(day: dt.date | None) -> str:
     return NO_FIGURE if day is None else f"{day:%B %Y}"
 
@@ -118,7 +125,7 @@ def environment() -> Environment:
         month=_month,
         period=lambda day, kind: period_label(day, kind),
         timestamp=lambda at: f"{at:%d %B %Y %H:%M} UTC",
-        percent=lambda share: NO_FIGURE if share is None else f"{share * 100:.1f}%",
+        percent=_percent,
         kind=lambda kind: KIND_NAMES.get(kind, kind),
         slug=_slug,
     )
