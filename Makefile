@@ -5,12 +5,12 @@ VENV := .venv
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test test-fast setup postgres ui lint bench clean
+.PHONY: run test test-fast setup postgres chromium ui lint bench clean
 
-run: setup ## generate the sample sources and build the whole warehouse into data/warehouse.duckdb
+run: setup ## generate the sample sources, build the whole warehouse and publish a release (data/releases/current)
 	$(VENV)/bin/nqs build
 
-test: setup postgres ## run the whole test suite (unit, contract, dbt, end to end, lint)
+test: setup postgres chromium ## run the whole test suite (unit, contract, dbt, end to end, lint)
 	$(VENV)/bin/pytest
 
 test-fast: setup ## the tests that need no build and take no more than a few seconds each
@@ -38,6 +38,15 @@ postgres:
 		echo "installing Debian's postgresql for the production-instance test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; \
 	else echo "PostgreSQL server not installed and not root: its test will be skipped"; fi
+
+# Debian's Chromium, the real browser the board report is opened in (tests/test_board_report.py, through
+# Playwright pointed at /usr/bin/chromium); installed when absent and running as root, as CI does.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the board report test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else echo "Chromium not installed and not root: the board report's browser test will be skipped"; fi
 
 $(UV):
 	$(PYTHON) -m venv .tools

@@ -135,6 +135,41 @@ def load_catalogue(path: Path = CATALOGUE) -> list[dict[str, str]]:
     return seed_rows(path)
 
 
+DISCLOSURE_CONTROL = SEEDS_DIR / "disclosure_control.csv"
+
+
+@dataclass(frozen=True)
+class DisclosureControl:
+    """The disclosure control of published figures (seeds/disclosure_control.csv, applied in dbt)."""
+
+    rule_set: str
+    exempt_org_level: str
+    suppress_from: int
+    suppress_to: int
+    rounding_base: int
+    observation_suppress_from: int
+    observation_suppress_to: int
+    suppression_marker: str
+    description: str
+
+    def summary(self) -> str:
+        """The count rule in one line, for generated docs."""
+        return (
+            f"{self.suppress_from} to {self.suppress_to} suppressed, the rest rounded to the nearest "
+            f"{self.rounding_base}, except at {self.exempt_org_level} level"
+        )
+
+
+def load_disclosure_control(path: Path = DISCLOSURE_CONTROL) -> DisclosureControl:
+    """The one rule set in force; ValueError unless the seed holds exactly one row."""
+    rows = seed_rows(path)
+    if len(rows) != 1:
+        raise ValueError(f"{path.name} must hold exactly one rule set, found {len(rows)}")
+    row = rows[0]
+    integers = {name for name, kind in DisclosureControl.__annotations__.items() if kind == "int"}
+    return DisclosureControl(**{k: int(v) if k in integers else v for k, v in row.items()})
+
+
 def split_list(value: str) -> list[str]:
     """A catalogue list field (space, comma or semicolon separated) as its items."""
     return value.replace(",", " ").replace(";", " ").split()

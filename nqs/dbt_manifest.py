@@ -213,3 +213,26 @@ def _step_name(sources: frozenset[str]) -> str:
 def dbt_steps() -> tuple[DbtStep, ...]:
     """The steps of this project's manifest."""
     return tuple(split_dbt_steps(load_manifest()))
+
+
+# ---------------------------------------------------------------------------------------------
+# The published schema: what BI users read
+# ---------------------------------------------------------------------------------------------
+
+#: The dbt folder (and schema) of the tables BI users read, under disclosure control.
+PUBLISHED_SCHEMA = "published"
+
+
+def published_models(manifest: Mapping[str, Any]) -> list[str]:
+    """The tables dbt builds in schema published (the models' aliases), sorted."""
+    return sorted(
+        props.get("alias") or props["name"]
+        for props in manifest["nodes"].values()
+        if props["resource_type"] == "model" and props["fqn"][1:2] == [PUBLISHED_SCHEMA]
+    )
+
+
+@cache
+def published_dbt_tables() -> tuple[str, ...]:
+    """The tables dbt builds in schema published, from this project's manifest."""
+    return tuple(published_models(load_manifest()))

@@ -34,6 +34,10 @@ TEMP_DIRECTORY_VARIABLE = "NQS_DUCKDB_TEMP_DIRECTORY"
 #: The date source freshness is judged on (YYYY-MM-DD); unset: today. Tests and replays of a fixed
 #: sample set it, since a generated sample ends at a fixed month.
 FRESHNESS_AS_OF_VARIABLE = "NQS_FRESHNESS_AS_OF"
+#: How many releases (data/releases/<id>/) are kept, the current one included.
+RELEASES_KEPT_VARIABLE = "NQS_RELEASES_KEPT"
+#: Three: the current release, and the two before it for dashboards pinned to an earlier one.
+DEFAULT_RELEASES_KEPT = 3
 #: DuckDB's buffer pool per process. DuckDB's own default is 80% of RAM, which at scale 1.0 took the
 #: build to 19.5 GB; at 3GB dbt's process reached 3.4 GiB and the build's process tree 3.92 GiB (4.2 GB)
 #: (scale 1.0, 24 months: benchmarks/), so the default leaves half a gigabyte less to DuckDB, keeping the
@@ -73,14 +77,30 @@ def memory_limit(value: str) -> str:
     return value.strip()
 
 
+def _whole_number(value: str) -> int | None:
+    """`value` as a whole number of at least 1, or None."""
+    return int(value) if re.fullmatch(r"\s*[0-9]+\s*", value) and int(value) >= 1 else None
+
+
 def thread_count(value: str) -> int:
     """`value` as a whole number of threads of at least 1; SettingsError otherwise."""
-    if re.fullmatch(r"[0-9]+", value.strip()) is None or int(value) < 1:
+    if (threads := _whole_number(value)) is None:
         raise SettingsError(
             f"{THREADS_VARIABLE}={value!r} is not a number of threads: give a whole number of at least 1 "
             f"(default: the cores available, {available_cores()} here)"
         )
-    return int(value)
+    return threads
+
+
+def releases_kept(value: str) -> int:
+    """`value` as a whole number of releases to keep, at least 1 (the current one); SettingsError
+    otherwise."""
+    if (kept := _whole_number(value)) is None:
+        raise SettingsError(
+            f"{RELEASES_KEPT_VARIABLE}={value!r} is not a number of releases: give a whole number of at "
+            f"least 1, the current release included (default {DEFAULT_RELEASES_KEPT})"
+        )
+    return kept
 
 
 def as_of_date(value: str) -> date:
@@ -106,6 +126,8 @@ class Settings:
     duckdb_temp_directory: Path | None = None
     #: NQS_FRESHNESS_AS_OF; None: today (`freshness_date`)
     freshness_as_of: date | None = None
+    #: NQS_RELEASES_KEPT
+    releases_kept: int = DEFAULT_RELEASES_KEPT
 
     @property
     def landed_dir(self) -> Path:
@@ -117,9 +139,15 @@ class Settings:
         return self.data_dir / "build" / "warehouse.duckdb"
 
     @property
+    def releases_dir(self) -> Path:
+        """Where each successful build publishes a release, `<release_id>/`, and the `current` pointer."""
+        return self.data_dir / "releases"
+
+    @property
     def published_db(self) -> Path:
-        """The serving copy BI users read; replaced only by a complete, tested build."""
-        return self.data_dir / "warehouse.duckdb"
+        """The file BI users read: the current release's, through the `current` symlink (nqs.releases),
+        moved only by a complete, tested build."""
+        return self.releases_dir / "current" / "warehouse.duckdb"
 
     @property
     def duckdb_temp_dir(self) -> Path:
@@ -175,7 +203,8 @@ class Settings:
 @cache
 def get_settings() -> Settings:
     """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR, NQS_PSEUDONYM_KEY and NQS_DUCKDB_MEMORY_LIMIT,
-    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY and NQS_FRESHNESS_AS_OF; SettingsError (one line)
+    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY, NQS_FRESHNESS_AS_OF and NQS_RELEASES_KEPT;
+    SettingsError (one line)
     for an unusable value."""
     data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
@@ -183,6 +212,7 @@ def get_settings() -> Settings:
     threads = os.environ.get(THREADS_VARIABLE)
     temp = os.environ.get(TEMP_DIRECTORY_VARIABLE)
     as_of = os.environ.get(FRESHNESS_AS_OF_VARIABLE)
+    kept = os.environ.get(RELEASES_KEPT_VARIABLE)
     return Settings(
         data_dir=data_dir,
         sources_dir=sources_dir,
@@ -191,4 +221,5 @@ def get_settings() -> Settings:
         duckdb_threads=thread_count(threads) if threads else available_cores(),
         duckdb_temp_directory=Path(temp).resolve() if temp else None,
         freshness_as_of=as_of_date(as_of) if as_of else None,
+        releases_kept=releases_kept(kept) if kept else DEFAULT_RELEASES_KEPT,
     )

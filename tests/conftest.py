@@ -33,6 +33,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from nqs.releases import current_release, release_ids
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 E2E_SCALE = "0.005"
 #: Months of the one-year build: one fewer than a year's follow-up needs.
@@ -58,8 +60,8 @@ class Build:
 
     @property
     def warehouse(self) -> Path:
-        """The published warehouse, the copy BI users read."""
-        return self.data_dir / "warehouse.duckdb"
+        """The published warehouse BI users read: the current release's file (schema `published`)."""
+        return self.data_dir / "releases" / "current" / "warehouse.duckdb"
 
     @property
     def build_db(self) -> Path:
@@ -67,6 +69,12 @@ class Build:
         return self.data_dir / "build" / "warehouse.duckdb"
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Query the build file, where the internal marts (unrounded) are built."""
+        with duckdb.connect(str(self.build_db), read_only=True) as db:
+            return db.execute(sql, params or []).fetchall()
+
+    def query_published(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Query the current release's file, schema `published`, as a BI user does."""
         with duckdb.connect(str(self.warehouse), read_only=True) as db:
             return db.execute(sql, params or []).fetchall()
 
@@ -138,7 +146,7 @@ def run_nqs_many(
 def copy_data(build: Build, to: Path) -> Path:
     """A copy of a build's data folder (sources, landed zone, databases, Dagster instance) at `to`."""
     assert build.exit_code == 0, build.output[-3000:]
-    shutil.copytree(build.data_dir, to)
+    shutil.copytree(build.data_dir, to, symlinks=True)  # `releases/current` stays a pointer
     return to
 
 
@@ -157,6 +165,8 @@ class RefusedBuild(Build):
     broken_file: Path = Path()
     #: sha256 of the published warehouse before the refused build
     published_before: str = ""
+    #: the releases and the one `current` named before the refused build
+    releases_before: tuple[list[str], str | None] = ([], None)
 
     @cached_property
     def materialized(self) -> set:
@@ -270,11 +280,18 @@ class Builds:
             ).fetchall():
                 db.execute(f'drop view staging."{view}"')
         (data_dir / "lineage" / "openlineage.jsonl").unlink()
-        published_before = sha256(data_dir / "warehouse.duckdb")
+        published_before = sha256(data_dir / "releases" / "current" / "warehouse.duckdb")
+        releases = data_dir / "releases"
+        releases_before = (release_ids(releases), current_release(releases))
         broken = sorted((data_dir / "sources" / REFUSED_SOURCE).glob(f"{REFUSED_TABLE}_*.csv"))[0]  # v1
         pl.read_csv(broken, infer_schema=False).drop(DROPPED_COLUMN).write_csv(broken)
         done = self._nqs_build(data_dir)
-        return RefusedBuild(**done.__dict__, broken_file=broken, published_before=published_before)
+        return RefusedBuild(
+            **done.__dict__,
+            broken_file=broken,
+            published_before=published_before,
+            releases_before=releases_before,
+        )
 
     def _make_rebuilt_build(self, folder: Path) -> RebuiltBuild:
         data_dir = copy_data(self._wait("sample_build"), folder / "data")

@@ -221,7 +221,7 @@ def test_neutral_and_funnel_free_metrics_raise_no_alerts() -> None:
 
 def test_tables_are_published_as_documented(sample_build: Build) -> None:
     assert sample_build.exit_code == 0, sample_build.output
-    with duckdb.connect(str(sample_build.warehouse), read_only=True) as db:
+    with duckdb.connect(str(sample_build.build_db), read_only=True) as db:
         for name, table in benchmarking_tables().items():
             columns = db.execute(
                 "select column_name, data_type, comment from duckdb_columns() "

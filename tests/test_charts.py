@@ -45,8 +45,9 @@ def test_spc_chart_of_a_deteriorating_series(sample_build: Build, tmp_path: Path
     # mean, process limits, target and red line, concern points, the two icons
     assert {"mean", "upl", "lpl", "target", "red-line", "value-line", "points-special_cause_concern"} <= ids
     assert {"variation-icon", "assurance-icon"} <= ids
-    icon = sample_build.query(
-        "select variation_icon, assurance_type from marts.spc_summary where metric_id = ? and org_code = ?",
+    icon = sample_build.query_published(
+        "select variation_icon, assurance_type from published.spc_summary "
+        "where metric_id = ? and org_code = ?",
         [planted["metric_id"], planted["trust_code"]],
     )[0]
     assert icon[0] in text and icon[1] in text
@@ -100,8 +101,8 @@ def test_funnel_chart_labels_the_planted_outliers(sample_build: Build, tmp_path:
     labelled = {i.removeprefix("outlier-") for i in ids if i.startswith("outlier-")}
     worse = {
         org
-        for (org,) in sample_build.query(
-            "select org_code from marts.funnel_points where metric_id = 'vacancy_rate' and "
+        for (org,) in sample_build.query_published(
+            "select org_code from published.funnel_points where metric_id = 'vacancy_rate' and "
             "period_type = 'financial_year' and period_label = '2025-26' and outlier_judgement like '%worse'"
         )
     }
@@ -129,6 +130,7 @@ BAD_REQUESTS = [
     (("funnel", "--metric", "vacancy_rate", "--period", "March"), "is not a month"),
     (("funnel", "--metric", "never_events", "--period", "2026-03"), "has no funnel plot"),
     (("spc", "--metric", "vacancy_rate", "--org", "RXV", "--output", "x.pdf"), "must end .svg or .png"),
+    (("funnel", "--metric", "vacancy_rate", "--period", "2025-26", "--schema", "nope"), "has no nope."),
 ]
 
 

@@ -23,7 +23,12 @@ from nqs.settings import (
 )
 
 DBT = str(Path(sys.executable).with_name("dbt"))
-VARIABLES = ("NQS_DUCKDB_MEMORY_LIMIT", "NQS_DUCKDB_THREADS", "NQS_DUCKDB_TEMP_DIRECTORY")
+VARIABLES = (
+    "NQS_DUCKDB_MEMORY_LIMIT",
+    "NQS_DUCKDB_THREADS",
+    "NQS_DUCKDB_TEMP_DIRECTORY",
+    "NQS_RELEASES_KEPT",
+)
 SETTINGS_QUERY = (
     "select current_setting('memory_limit'), current_setting('threads')::int, "
     "current_setting('temp_directory'), current_setting('preserve_insertion_order')"
@@ -117,6 +122,9 @@ def test_dbt_runs_with_the_configured_settings(settings_from, tmp_path):
         ("NQS_DUCKDB_MEMORY_LIMIT", "150%"),
         ("NQS_DUCKDB_THREADS", "0"),
         ("NQS_DUCKDB_THREADS", "two"),
+        ("NQS_RELEASES_KEPT", "0"),
+        ("NQS_RELEASES_KEPT", "all"),
+        ("NQS_RELEASES_KEPT", "-1"),
     ],
 )
 def test_an_unusable_value_is_refused_naming_the_variable(settings_from, variable, value):
@@ -124,6 +132,11 @@ def test_an_unusable_value_is_refused_naming_the_variable(settings_from, variabl
         settings_from(**{variable: value})
     message = str(refused.value)
     assert message.startswith(f"{variable}={value!r} is not a") and "\n" not in message
+
+
+def test_releases_kept_defaults_to_three_and_reads_the_variable(settings_from):
+    assert settings_from().releases_kept == 3
+    assert settings_from(NQS_RELEASES_KEPT=" 5 ").releases_kept == 5
 
 
 @pytest.mark.parametrize("value", ["3GB", "2500MB", "4GiB", "25%", "1.5 GB", "512mib"])

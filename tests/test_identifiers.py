@@ -20,7 +20,7 @@ from conftest import Build
 from contracts.base import nhs_number_is_valid
 from contracts.sources import SOURCE_TABLES
 
-SCANNED_SCHEMAS = ("staging", "intermediate", "marts")
+SCANNED_SCHEMAS = ("staging", "intermediate", "marts", "published")
 #: Values are split into tokens at anything that is not a letter or digit.
 TOKEN_SPLIT = "[^0-9A-Za-z]+"
 SCANNED_TYPES = ("VARCHAR", "BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "JSON")
@@ -159,7 +159,7 @@ def test_the_scanner_finds_planted_identifiers(tmp_path: Path):
 
 def test_no_direct_identifier_downstream_of_landing(sample_build: Build):
     assert sample_build.exit_code == 0, sample_build.output[-3000:]
-    with duckdb.connect(str(sample_build.warehouse), read_only=True) as db:
+    with duckdb.connect(str(sample_build.build_db), read_only=True) as db:
         relations = db.execute(
             "select count(*) from information_schema.tables where table_schema in ('staging', 'marts')"
         ).fetchone()[0]

@@ -14,6 +14,7 @@ from test_coverage import assert_sql_and_python_agree
 
 from contracts.sources import SOURCE_TABLES, tables_for_source
 from nqs.catalogue import load_strategy
+from nqs.releases import current_release, release_ids
 
 
 def _build_db(build: RefusedBuild) -> duckdb.DuckDBPyConnection:
@@ -30,6 +31,12 @@ def test_the_build_fails_with_a_one_line_message_naming_source_file_and_column(r
 
 
 def test_the_previous_warehouse_stays_published(refused_build: RefusedBuild):
+    """A refused build moves nothing: no release is staged, `current` names the same release, whose
+    file is unchanged, and `data/warehouse.duckdb` still leads to it."""
+    releases = refused_build.data_dir / "releases"
+    assert (release_ids(releases), current_release(releases)) == refused_build.releases_before
+    assert not [p for p in releases.iterdir() if p.name.startswith(".")]
+    assert sha256(refused_build.warehouse) == refused_build.published_before
     assert sha256(refused_build.data_dir / "warehouse.duckdb") == refused_build.published_before
     assert "previously published warehouse was kept" in refused_build.output
 
@@ -79,7 +86,9 @@ def test_the_event_log_shows_what_was_built_and_what_was_skipped(refused_build: 
         dg.AssetKey(["marts", "metric_values"]),
         *(dg.AssetKey(["metrics", m.metric_id]) for m in strategy.metrics),
         *(dg.AssetKey(["priorities", p.priority_id]) for p in strategy.priorities),
-        dg.AssetKey(["published", "warehouse"]),
+        dg.AssetKey(["published", "release"]),
+        dg.AssetKey(["published", "board_report"]),
+        dg.AssetKey(["published", "current"]),
     ]
     assert not [k for k in skipped if k in materialized]
     built = [

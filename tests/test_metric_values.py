@@ -32,7 +32,7 @@ def _close(a: float | None, b: float | None, rel: float = 1e-9) -> bool:
 @pytest.fixture(scope="module")
 def values(sample_build: Build) -> list[dict]:
     assert sample_build.exit_code == 0, sample_build.output[-3000:]
-    with duckdb.connect(str(sample_build.warehouse), read_only=True) as db:
+    with duckdb.connect(str(sample_build.build_db), read_only=True) as db:
         cursor = db.execute(
             """
             select v.*, c.unit_multiplier, c.min_denominator, c.base_metric_id

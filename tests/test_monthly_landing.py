@@ -217,7 +217,7 @@ def test_landing_assets_are_partitioned_by_month_from_the_calendar_and_dbt_is_no
             ["landed", "check_results", table.source, table.table],
         ):
             assert graph.get(dg.AssetKey(key)).partitions_def == node.partitions_def
-    for key in (["marts", "metric_values"], ["staging", "stg_incidents__events"], ["published", "warehouse"]):
+    for key in (["marts", "metric_values"], ["staging", "stg_incidents__events"], ["published", "current"]):
         assert graph.get(dg.AssetKey(key)).partitions_def is None
     assert defs.resolve_job_def("refresh_warehouse").partitions_def is not None
 

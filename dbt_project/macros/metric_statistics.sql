@@ -38,3 +38,27 @@
             then {{ cell }}.median_ci_{{ bound }} * {{ cell }}.unit_multiplier
     end
 {%- endmacro %}
+
+{#
+    A deprivation gap: the base metric's value in quintile 1 minus quintile 5, and Newcombe's
+    interval, from `cell`'s most_deprived_numerator, most_deprived_denominator,
+    least_deprived_numerator, least_deprived_denominator and unit_multiplier; null where either
+    quintile has no denominator. One definition for the marts and the published values.
+#}
+{% macro gap_value(cell) -%}
+    case
+        when {{ cell }}.most_deprived_denominator > 0 and {{ cell }}.least_deprived_denominator > 0
+            then (
+                {{ cell }}.most_deprived_numerator / {{ cell }}.most_deprived_denominator
+                - {{ cell }}.least_deprived_numerator / {{ cell }}.least_deprived_denominator
+            ) * {{ cell }}.unit_multiplier
+    end
+{%- endmacro %}
+
+{% macro gap_interval(cell, bound, z) -%}
+    {%- set args = [
+        cell ~ '.most_deprived_numerator', cell ~ '.most_deprived_denominator',
+        cell ~ '.least_deprived_numerator', cell ~ '.least_deprived_denominator', z
+    ] -%}
+    {{ newcombe_lower(*args) if bound == 'lower' else newcombe_upper(*args) }} * {{ cell }}.unit_multiplier
+{%- endmacro %}

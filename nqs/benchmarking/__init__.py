@@ -1,8 +1,8 @@
 """Benchmarking marts: SPC charts of every trust's series, funnel plots per period, and alerts with history.
 
-`build_benchmarking()` computes the four tables (`marts.spc_points`, `marts.spc_summary`,
-`marts.funnel_points`, `marts.alerts`) from metric values and the metric catalogue with the statistics of
-`nqs.stats`; `tables.yml` beside this file defines their grain and columns.
+`build_benchmarking()` computes the four tables (`spc_points`, `spc_summary`, `funnel_points`,
+`alerts`, in schema marts and again in schema published) from metric values and the metric catalogue
+with the statistics of `nqs.stats`; `tables.yml` beside this file defines their grain and columns.
 """
 
 from nqs.benchmarking.alerts import KINDS, episodes

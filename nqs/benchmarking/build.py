@@ -31,7 +31,7 @@ MIN_FUNNEL_UNITS = 5
 
 @dataclass(frozen=True)
 class MetricDefinition:
-    """What the benchmarking needs from one row of marts.metric_catalogue."""
+    """What the benchmarking needs from one row of metric_catalogue (marts or published)."""
 
     metric_id: str
     title: str
@@ -77,9 +77,9 @@ class BenchmarkingResult:
 def build_benchmarking(
     values: pl.DataFrame, catalogue: pl.DataFrame, organisations: pl.DataFrame | None = None
 ) -> BenchmarkingResult:
-    """All four tables. `values` is marts.metric_values (any levels and period types: trust months, and
-    trust financial years where present, are used), `catalogue` marts.metric_catalogue, `organisations`
-    org_code and org_name (optional)."""
+    """All four tables. `values` is metric_values of marts or published (any levels and period
+    types: trust months, and trust financial years where present, are used), `catalogue` its
+    metric_catalogue, `organisations` org_code and org_name (optional)."""
     metrics = metric_definitions(catalogue)
     names = _org_names(organisations)
     notes: list[str] = []

@@ -57,7 +57,7 @@ class Table:
 
 @cache
 def benchmarking_tables() -> dict[str, Table]:
-    """Table name (in schema marts) -> its definition, in build order."""
+    """Table name (in schemas marts and published) -> its definition, in build order."""
     raw = yaml.safe_load(TABLES_FILE.read_text(encoding="utf-8"))
     return {
         name: Table(

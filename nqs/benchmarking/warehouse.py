@@ -1,4 +1,9 @@
-"""Reading the benchmarking inputs from the warehouse and writing the tables back, with comments."""
+"""Reading the benchmarking inputs from the warehouse and writing the tables back, with comments.
+
+The same tables are built twice: in schema marts from the unrounded metric values, for internal
+analysts, and in schema published from the published ones (under disclosure control), for BI users.
+A suppressed published row has no value and no figures, so it is never compared.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,40 @@ import polars as pl
 
 from nqs.benchmarking.schema import benchmarking_tables
 
-SCHEMA = "marts"
+INTERNAL_SCHEMA = "marts"
+PUBLISHED_SCHEMA = "published"
+SCHEMAS = (INTERNAL_SCHEMA, PUBLISHED_SCHEMA)
+#: numerator and denominator of each schema's metric_values as the benchmarking reads them: published
+#: counts are BIGINT columns and the figures that count no one (full-time equivalents, expected deaths,
+#: bed days) are in *_amount columns beside them (published.metric_catalogue.is_numerator_count)
+_FIGURES = {
+    INTERNAL_SCHEMA: ("numerator", "denominator"),
+    PUBLISHED_SCHEMA: ("coalesce(numerator, numerator_amount)", "coalesce(denominator, denominator_amount)"),
+}
 #: periods the benchmarking reads; other period types and levels in metric_values are left alone
 PERIOD_TYPES = ("month", "financial_year")
 
 
-def read_inputs(db: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def read_inputs(
+    db: duckdb.DuckDBPyConnection, schema: str = INTERNAL_SCHEMA
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(trust metric values by month and financial year, merged trusts under their successors (the
-    current view), the metric catalogue, organisation names). The values come in a fixed order, so
-    the funnels' totals (summed in row order) do not depend on how the table was written."""
+    current view), the metric catalogue, organisation names), from `schema`. The values come in a
+    fixed order, so the funnels' totals (summed in row order) do not depend on how the table was
+    written."""
+    numerator, denominator = _FIGURES[schema]
     values = db.sql(
         f"""
-        select metric_id, org_code, org_level, period_type, period_start, numerator, denominator, value
-        from {SCHEMA}.metric_values
+        select metric_id, org_code, org_level, period_type, period_start,
+            cast({numerator} as double) as numerator, cast({denominator} as double) as denominator, value
+        from {schema}.metric_values
         where org_level = 'trust' and org_view = 'current' and period_type in ('month', 'financial_year')
         order by metric_id, period_type, period_start, org_code
         """  # noqa: S608 - fixed names
     ).pl()
-    catalogue = db.sql(f"select * from {SCHEMA}.metric_catalogue").pl()  # noqa: S608
+    catalogue = db.sql(f"select * from {schema}.metric_catalogue").pl()  # noqa: S608
     organisations = db.sql(
-        f"select org_code, org_name from {SCHEMA}.dim_organisations"  # noqa: S608
+        f"select org_code, org_name from {schema}.dim_organisations"  # noqa: S608
     ).pl()
     return values, catalogue, organisations
 
@@ -35,21 +54,23 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def write_tables(db: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> None:
-    """Replace each table in schema marts in one transaction, with its table and column comments."""
+def write_tables(
+    db: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], schema: str = INTERNAL_SCHEMA
+) -> None:
+    """Replace each table in `schema` in one transaction, with its table and column comments."""
     definitions = benchmarking_tables()
     db.execute("begin transaction")
     try:
         for name, frame in tables.items():
             table = definitions[name]
             db.register("_frame", frame.to_arrow())
-            db.execute(f"create or replace table {SCHEMA}.{name} as select * from _frame")
+            db.execute(f"create or replace table {schema}.{name} as select * from _frame")
             db.unregister("_frame")
             db.execute(
-                f"comment on table {SCHEMA}.{name} is {_quote(f'Grain: {table.grain}. {table.description}')}"
+                f"comment on table {schema}.{name} is {_quote(f'Grain: {table.grain}. {table.description}')}"
             )
             for column in table.columns:
-                db.execute(f"comment on column {SCHEMA}.{name}.{column.name} is {_quote(column.description)}")
+                db.execute(f"comment on column {schema}.{name}.{column.name} is {_quote(column.description)}")
         db.execute("commit")
     except Exception:
         db.execute("rollback")

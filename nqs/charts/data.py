@@ -1,4 +1,9 @@
-"""What the charts read from the published warehouse: the benchmarking marts, never recomputed."""
+"""What the charts read from a warehouse: the benchmarking tables, never recomputed.
+
+Every reader takes the schema to read: `published` by default (the disclosure-controlled tables BI
+users and the board report read, the only schema of a release's warehouse), `marts` in the build
+file, `unrounded` in a release's internal file.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,11 @@ import polars as pl
 from nqs.benchmarking.build import MIN_FUNNEL_UNITS, MetricDefinition
 from nqs.benchmarking.text import financial_year_label, period_label
 
+#: The schema charts read unless told otherwise.
+DEFAULT_SCHEMA = "published"
+#: The tables a warehouse needs for charts.
+CHART_TABLES = ("metric_catalogue", "dim_organisations", "spc_points", "spc_summary", "funnel_points")
+
 
 class ChartError(ValueError):
     """A chart that cannot be drawn; the message is one line for the person who asked for it."""
@@ -23,8 +33,8 @@ class SpcSeries:
     metric: MetricDefinition
     org_code: str
     org_name: str | None
-    points: pl.DataFrame  # marts.spc_points rows of the series, by month
-    summary: dict  # the marts.spc_summary row
+    points: pl.DataFrame  # spc_points rows of the series, by month
+    summary: dict  # the spc_summary row
 
 
 @dataclass(frozen=True)
@@ -33,28 +43,41 @@ class FunnelPeriod:
     period_type: str
     period_start: dt.date
     period_label: str
-    units: pl.DataFrame  # marts.funnel_points rows of the period, with org_name
+    units: pl.DataFrame  # funnel_points rows of the period, with org_name
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.is_file():
-        raise ChartError(f"warehouse not found: {path} (build it with `nqs build`, or pass --warehouse)")
-    db = duckdb.connect(str(path), read_only=True)
+def _identifier(name: str) -> str:
+    """A schema name as a quoted SQL identifier (schemas are named by people: --schema)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def missing_tables(
+    db: duckdb.DuckDBPyConnection, schema: str, needed: tuple[str, ...]
+) -> tuple[set[str], list[str]]:
+    """(the tables of `schema`, those of `needed` it lacks, in the order needed)."""
     tables = {
         name
         for (name,) in db.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts'"
+            "select table_name from duckdb_tables() where schema_name = ?", [schema]
         ).fetchall()
     }
-    missing = {"metric_catalogue", "spc_points", "spc_summary", "funnel_points"} - tables
+    return tables, [name for name in needed if name not in tables]
+
+
+def connect(path: Path, schema: str = DEFAULT_SCHEMA) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path`, refused with one line unless `schema` holds the chart tables."""
+    if not path.is_file():
+        raise ChartError(f"warehouse not found: {path} (build it with `nqs build`, or pass --warehouse)")
+    db = duckdb.connect(str(path), read_only=True)
+    _, missing = missing_tables(db, schema, CHART_TABLES)
     if missing:
         db.close()
-        raise ChartError(f"warehouse {path} has no marts.{sorted(missing)[0]}: rebuild it with `nqs build`")
+        raise ChartError(f"warehouse {path} has no {schema}.{missing[0]}: rebuild it with `nqs build`")
     return db
 
 
-def metric(db: duckdb.DuckDBPyConnection, metric_id: str) -> MetricDefinition:
-    catalogue = db.sql("select * from marts.metric_catalogue").pl()
+def metric(db: duckdb.DuckDBPyConnection, metric_id: str, schema: str = DEFAULT_SCHEMA) -> MetricDefinition:
+    catalogue = db.sql(f"select * from {_identifier(schema)}.metric_catalogue").pl()
     found = catalogue.filter(pl.col("metric_id") == metric_id)
     if found.height == 0:
         known = ", ".join(sorted(catalogue["metric_id"]))
@@ -62,21 +85,26 @@ def metric(db: duckdb.DuckDBPyConnection, metric_id: str) -> MetricDefinition:
     return MetricDefinition.from_row(found.row(0, named=True))
 
 
-def _org_name(db: duckdb.DuckDBPyConnection, org_code: str) -> str | None:
+def org_name(db: duckdb.DuckDBPyConnection, org_code: str, schema: str = DEFAULT_SCHEMA) -> str | None:
     rows = db.execute(
-        "select org_name from marts.dim_organisations where org_code = ?", [org_code]
+        f"select org_name from {_identifier(schema)}.dim_organisations where org_code = ?", [org_code]
     ).fetchall()
     return rows[0][0] if rows else None
 
 
-def spc_series(db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str) -> SpcSeries:
-    definition = metric(db, metric_id)
+def spc_series(
+    db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str, schema: str = DEFAULT_SCHEMA
+) -> SpcSeries:
+    definition = metric(db, metric_id, schema)
+    tables = _identifier(schema)
     points = db.sql(
-        "select * from marts.spc_points where metric_id = ? and org_code = ? order by period_start",
+        f"select * from {tables}.spc_points where metric_id = ? and org_code = ? order by period_start",
         params=[metric_id, org_code],
     ).pl()
     if points.height == 0:
-        known = db.execute("select 1 from marts.dim_organisations where org_code = ?", [org_code]).fetchall()
+        known = db.execute(
+            f"select 1 from {tables}.dim_organisations where org_code = ?", [org_code]
+        ).fetchall()
         if not known:
             raise ChartError(f"unknown organisation '{org_code}'")
         raise ChartError(f"organisation '{org_code}' has no monthly values of metric '{metric_id}'")
@@ -86,12 +114,13 @@ def spc_series(db: duckdb.DuckDBPyConnection, metric_id: str, org_code: str) -> 
             f"{definition.min_denominator:g}, so it has no SPC chart"
         )
     summary = db.sql(
-        "select * from marts.spc_summary where metric_id = ? and org_code = ?", params=[metric_id, org_code]
+        f"select * from {tables}.spc_summary where metric_id = ? and org_code = ?",
+        params=[metric_id, org_code],
     ).pl()
     return SpcSeries(
         metric=definition,
         org_code=org_code,
-        org_name=_org_name(db, org_code),
+        org_name=org_name(db, org_code, schema),
         points=points,
         summary=summary.row(0, named=True),
     )
@@ -115,17 +144,22 @@ def parse_period(text: str, period_type: str | None = None) -> tuple[str, dt.dat
 
 
 def funnel_period(
-    db: duckdb.DuckDBPyConnection, metric_id: str, period: str, period_type: str | None = None
+    db: duckdb.DuckDBPyConnection,
+    metric_id: str,
+    period: str,
+    period_type: str | None = None,
+    schema: str = DEFAULT_SCHEMA,
 ) -> FunnelPeriod:
-    definition = metric(db, metric_id)
+    definition = metric(db, metric_id, schema)
+    tables = _identifier(schema)
     if definition.funnel_type == "none":
         raise ChartError(f"metric '{metric_id}' has no funnel plot (its catalogue funnel_type is none)")
     kind, start = parse_period(period, period_type)
     units = db.sql(
-        """
+        f"""
         select f.*, o.org_name
-        from marts.funnel_points as f
-        left join marts.dim_organisations as o on f.org_code = o.org_code
+        from {tables}.funnel_points as f
+        left join {tables}.dim_organisations as o on f.org_code = o.org_code
         where f.metric_id = ? and f.period_type = ? and f.period_start = ?
         order by f.org_code
         """,
@@ -134,8 +168,8 @@ def funnel_period(
     label = financial_year_label(start) if kind == "financial_year" else period_label(start, kind)
     if units.height == 0:
         available = db.execute(
-            "select distinct period_start from marts.funnel_points where metric_id = ? and period_type = ? "
-            "order by 1",
+            f"select distinct period_start from {tables}.funnel_points where metric_id = ? "
+            "and period_type = ? order by 1",
             [metric_id, kind],
         ).fetchall()
         shown = [financial_year_label(d) if kind == "financial_year" else f"{d:%Y-%m}" for (d,) in available]

@@ -2,10 +2,15 @@
 
 Every drawn element carries an id (`gid`) naming what it is (mean, upl, lpl, target, points-<type>,
 variation-icon, assurance-icon, national, limit-95-upper ...), so the SVG can be checked and styled.
+A chart is drawn once as a figure (`spc_figure`, `funnel_figure`) and then written to a file
+(`spc_chart`, `funnel_chart`) or returned as SVG markup to place inside an HTML page (`inline_svg`).
 """
 
 from __future__ import annotations
 
+import io
+import re
+from html import escape
 from pathlib import Path
 
 import matplotlib
@@ -51,13 +56,49 @@ def _save(figure: Figure, output: Path) -> Path:
     output.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"Date": None} if output.suffix.lower() == ".svg" else {}
     try:
-        figure.savefig(output, dpi=150, metadata=metadata)
+        with matplotlib.rc_context(RC):
+            figure.savefig(output, dpi=150, metadata=metadata)
     except OSError as error:
         raise ChartError(f"cannot write {output}: {error.strerror or error}") from None
     return output
 
 
+#: What refers to an id inside matplotlib's SVG: the ids themselves, url(#...) and href="#...".
+_SVG_IDS = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
+
+
+def inline_svg(figure: Figure, *, id_prefix: str, title: str, description: str) -> str:
+    """The figure as an `<svg>` element for an HTML page: every id prefixed (a page holds many charts,
+    and matplotlib reuses ids such as its marker and clip-path ids from chart to chart), announced as
+    one image with its title and description for screen readers, and scaled to its container."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context(RC):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    markup = buffer.getvalue()
+    markup = markup[markup.index("<svg") :]
+    markup = _SVG_IDS.sub(lambda m: f"{m[1]}{id_prefix}-{m[2]}", markup)
+    label = f"{id_prefix}-title {id_prefix}-desc"
+    opening = markup.index(">") + 1
+    return (
+        markup[: opening - 1]
+        + f' role="img" aria-labelledby="{label}" class="chart">'
+        + f'<title id="{id_prefix}-title">{escape(title)}</title>'
+        + f'<desc id="{id_prefix}-desc">{escape(description)}</desc>'
+        + markup[opening:]
+    )
+
+
 def spc_chart(series: SpcSeries, output: Path) -> Path:
+    """An XmR chart in the Making Data Count style, written to `output` (.svg or .png)."""
+    return _save(spc_figure(series), output)
+
+
+def funnel_chart(period: FunnelPeriod, output: Path) -> Path:
+    """A funnel plot, written to `output` (.svg or .png)."""
+    return _save(funnel_figure(period), output)
+
+
+def spc_figure(series: SpcSeries) -> Figure:
     """An XmR chart in the Making Data Count style, with the series' variation and assurance icons."""
     metric, summary = series.metric, series.summary
     points = series.points.filter("is_compared")
@@ -140,10 +181,10 @@ def spc_chart(series: SpcSeries, output: Path) -> Path:
             draw_icon(figure, (0.915, 0.62, 0.075, 0.16), colour, letter, assurance, "assurance-icon")
         else:
             figure.text(0.952, 0.7, "no target", fontsize=7, color=GREY, ha="center", gid="assurance-none")
-        return _save(figure, output)
+        return figure
 
 
-def funnel_chart(period: FunnelPeriod, output: Path) -> Path:
+def funnel_figure(period: FunnelPeriod) -> Figure:
     """A funnel plot: the national value, 95% and 99.8% limits, and the outliers labelled."""
     metric = period.metric
     units = period.units.filter("is_compared")
@@ -273,4 +314,4 @@ def funnel_chart(period: FunnelPeriod, output: Path) -> Path:
                 fontsize=8,
                 color=GREY,
             )
-        return _save(figure, output)
+        return figure

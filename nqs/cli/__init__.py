@@ -11,6 +11,7 @@ from nqs.cli.charts import add_chart_parser
 from nqs.cli.contracts import add_contracts_parser
 from nqs.cli.metrics import add_metrics_parser
 from nqs.cli.regenerate import add_regenerate_parser
+from nqs.cli.report import add_report_parser
 from nqs.cli.stats import add_funnel_parser, add_spc_parser
 from nqs.cli.validate import add_validate_parser
 
@@ -128,6 +129,7 @@ def parser() -> argparse.ArgumentParser:
     add_funnel_parser(commands)
     add_contracts_parser(commands)
     add_chart_parser(commands)
+    add_report_parser(commands)
     add_regenerate_parser(commands)
 
     lineage = commands.add_parser(

@@ -245,6 +245,34 @@ def _print_data_quality(settings: Settings) -> None:
         print(f"  {source:32} {run:>7,} run {failed_total:>5,} failed: {counts}")
 
 
+def _print_release(settings: Settings, *, built: bool) -> None:
+    """The release BI tools read now, its files, and what it holds."""
+    from nqs.releases import current_release
+
+    release_id = current_release(settings.releases_dir)
+    if release_id is None:
+        if not built:
+            print("\nThe build did not finish and no release has been published yet.")
+        return
+    with settings.connect(settings.published_db, read_only=True) as db:
+        metrics, families, rows = db.execute(
+            """
+            select count(distinct v.metric_id), count(distinct c.source_family), count(*)
+            from published.metric_values as v
+            inner join published.metric_catalogue as c on v.metric_id = c.metric_id
+            """
+        ).fetchone()
+    if not built:
+        print("\nThe build did not finish, so the previously published warehouse was kept:")
+    release = settings.releases_dir / release_id
+    print(f"\nMetrics built: {metrics} across {families} source families ({rows:,} metric values).")
+    print(f"Release {release_id} (current): {release}")
+    print(f"  Warehouse: {settings.published_db}  (schema `published`; open it read-only)")
+    print(f"  Internal:  {release / 'internal.duckdb'}  (schema `unrounded`: not disclosure-controlled)")
+    print(f"  Exports:   {release / 'exports'}  (Parquet, CSV, data dictionary, SHA256SUMS)")
+    print(f"  Report:    {release / 'report' / 'board_report.html'}  (the board report)")
+
+
 def print_summary(run_id: str | None = None) -> int:
     """Print what the last build did and what the published warehouse holds; 0 if the run succeeded."""
     settings = get_settings()
@@ -299,20 +327,6 @@ def print_summary(run_id: str | None = None) -> int:
     for failure in [*summary.refused, *summary.failures]:
         print(f"\nFAILED {failure}")
 
-    if settings.published_db.exists():
-        with settings.connect(settings.published_db, read_only=True) as db:
-            metrics, families, rows = db.execute(
-                """
-                select count(distinct v.metric_id), count(distinct c.source_family), count(*)
-                from marts.metric_values as v
-                inner join marts.metric_catalogue as c on v.metric_id = c.metric_id
-                """
-            ).fetchone()
-        if summary.status != "SUCCESS":
-            print("\nThe build did not finish, so the previously published warehouse was kept:")
-        print(f"\nMetrics built: {metrics} across {families} source families ({rows:,} metric values).")
-        print(f"Warehouse: {settings.published_db}  (schema `marts`; open with duckdb or any BI tool)")
-    elif summary.status != "SUCCESS":
-        print("\nThe build did not finish and no warehouse has been published yet.")
+    _print_release(settings, built=summary.status == "SUCCESS")
     print(f"Dagster UI on these runs: `make ui`, then open http://127.0.0.1:3000 ({settings.dagster_home})")
     return 0 if summary.status == "SUCCESS" else 1

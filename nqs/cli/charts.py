@@ -1,4 +1,8 @@
-"""`nqs chart spc` and `nqs chart funnel`: charts from the published warehouse, SVG or PNG."""
+"""`nqs chart spc` and `nqs chart funnel`: charts from the published warehouse, SVG or PNG.
+
+They read schema `published` (disclosure-controlled) unless `--schema` names another: `marts` in the
+build file, `unrounded` in a release's internal file.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from nqs.charts.data import ChartError
+from nqs.charts.data import DEFAULT_SCHEMA, ChartError
 
 EXIT_BAD_INPUT = 2
 
 
-def _default_warehouse() -> Path:
+def default_warehouse() -> Path:
+    """The warehouse BI users read, which `nqs chart` and `nqs report` read unless told otherwise."""
     from nqs.settings import get_settings
 
     return get_settings().published_db
@@ -21,17 +26,17 @@ def add_chart_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     chart = subparsers.add_parser(
         "chart",
         help="draw an SPC or funnel chart from the published warehouse (SVG or PNG)",
-        description="Charts in the Making Data Count style, read from the benchmarking marts.",
+        description="Charts in the Making Data Count style, read from the benchmarking tables.",
     )
     kinds = chart.add_subparsers(dest="chart", required=True)
 
     spc = kinds.add_parser("spc", help="XmR chart of one trust's monthly series of a metric")
-    spc.add_argument("--metric", required=True, metavar="M", help="metric_id from marts.metric_catalogue")
+    spc.add_argument("--metric", required=True, metavar="M", help="metric_id from the metric catalogue")
     spc.add_argument("--org", required=True, metavar="O", help="ODS code of the trust")
     spc.set_defaults(run=run_spc_chart)
 
     funnel = kinds.add_parser("funnel", help="funnel plot of every trust for a metric in one period")
-    funnel.add_argument("--metric", required=True, metavar="M", help="metric_id from marts.metric_catalogue")
+    funnel.add_argument("--metric", required=True, metavar="M", help="metric_id from the metric catalogue")
     funnel.add_argument(
         "--period", required=True, metavar="P", help="a month (2026-03) or a financial year (2025-26)"
     )
@@ -51,7 +56,12 @@ def add_chart_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         parser.add_argument(
             "--warehouse",
             metavar="PATH",
-            help="warehouse to read (default the published data/warehouse.duckdb)",
+            help="warehouse to read (default the current release, data/releases/current/warehouse.duckdb)",
+        )
+        parser.add_argument(
+            "--schema",
+            default=DEFAULT_SCHEMA,
+            help=f"schema holding the benchmarking tables (default {DEFAULT_SCHEMA}, disclosure-controlled)",
         )
     return chart
 
@@ -67,8 +77,8 @@ def run_spc_chart(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"spc_{args.metric}_{args.org}.svg")
     try:
-        with connect(Path(args.warehouse) if args.warehouse else _default_warehouse()) as db:
-            series = spc_series(db, args.metric, args.org)
+        with connect(Path(args.warehouse) if args.warehouse else default_warehouse(), args.schema) as db:
+            series = spc_series(db, args.metric, args.org, args.schema)
         written = spc_chart(series, output)
     except ChartError as error:
         return _fail(str(error))
@@ -82,8 +92,8 @@ def run_funnel_chart(args: argparse.Namespace) -> int:
 
     output = Path(args.output or f"funnel_{args.metric}_{args.period}.svg")
     try:
-        with connect(Path(args.warehouse) if args.warehouse else _default_warehouse()) as db:
-            period = funnel_period(db, args.metric, args.period, args.period_type)
+        with connect(Path(args.warehouse) if args.warehouse else default_warehouse(), args.schema) as db:
+            period = funnel_period(db, args.metric, args.period, args.period_type, args.schema)
         written = funnel_chart(period, output)
     except ChartError as error:
         return _fail(str(error))

@@ -66,7 +66,11 @@ GENERATORS: tuple[Generator, ...] = (
     Generator("contract-reference", "the contract models (contracts/)", _contract_reference),
     Generator("dbt-sources", "the contract registry (contracts/sources.py)", _dbt_sources),
     Generator("source-tables", "the contract registry (contracts/sources.py)", _source_tables_seed),
-    Generator("catalogue-docs", "contracts/domains.py and seeds/metric_catalogue.csv", _catalogue_docs),
+    Generator(
+        "catalogue-docs",
+        "contracts/domains.py, seeds/metric_catalogue.csv and seeds/disclosure_control.csv",
+        _catalogue_docs,
+    ),
     Generator("priority-exposures", "the strategy seeds and the dbt manifest", _priority_exposures),
 )
 

@@ -5,7 +5,8 @@
   age band, deprivation quintile) read it.
 - `dbt_project/models/marts/metrics/_metric_catalogue__docs.md` (a docs block per metric and a
   table of all of them) and `_metric_catalogue__exposures.yml` (one dbt exposure per metric, so the
-  docs site shows each metric with its definition and lineage), from `seeds/metric_catalogue.csv`.
+  docs site shows each metric with its definition and lineage), from `seeds/metric_catalogue.csv`
+  (and the count rule of `seeds/disclosure_control.csv`).
 
 `nqs regenerate` rewrites them with every other generated file (`python -m nqs.codegen.catalogue_docs`
 rewrites only these); `--check` exits 1 when any is out of date (a test runs it).
@@ -19,7 +20,7 @@ import io
 import sys
 from pathlib import Path
 
-from nqs.catalogue import CATALOGUE, INTERVAL_METHODS, domains, load_catalogue
+from nqs.catalogue import CATALOGUE, INTERVAL_METHODS, domains, load_catalogue, load_disclosure_control
 from nqs.codegen import header
 from nqs.settings import REPO_ROOT
 
@@ -84,6 +85,26 @@ def _history_needed(row: dict[str, str]) -> str:
     return f"{months} months of source data, earliest to latest, before a first value"
 
 
+def _follow_up(row: dict[str, str]) -> str:
+    """How long after a month its figures are complete (`follow_up_months`)."""
+    months = int(row.get("follow_up_months") or 0)
+    if months == 0:
+        return "none: a month is complete when its records are delivered"
+    return f"{months} month{'s' if months > 1 else ''} after the month ends, before it is a complete period"
+
+
+def _controlled_figures(row: dict[str, str]) -> str:
+    """Which figures count people or events, so are published under disclosure control."""
+    counted = [
+        figure
+        for figure in ("numerator", "denominator")
+        if row.get(f"is_{figure}_count", "").strip().lower() == "true"
+    ]
+    if not counted:
+        return "none counts people or events; published as computed"
+    return " and ".join(counted) + f" (counts: {load_disclosure_control().summary()})"
+
+
 def _docs_block(row: dict[str, str]) -> str:
     unit = row["unit"]
     multiplier = (
@@ -100,6 +121,8 @@ def _docs_block(row: dict[str, str]) -> str:
         ("Denominator", row["denominator_definition"]),
         ("Published from a denominator of", row["min_denominator"]),
         ("History needed", _history_needed(row)),
+        ("Follow-up", _follow_up(row)),
+        ("Disclosure control of", _controlled_figures(row)),
         ("Target", row["target"] or "none"),
         ("Red line", row["red_line"] or "none"),
         ("Confidence interval", INTERVAL_METHODS.get(unit, "none")),

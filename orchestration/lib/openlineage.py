@@ -36,7 +36,9 @@ FACET_SCHEMAS = {
     "jobType": "https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
 }
 #: dbt layers, whose assets are tables in the build database's schema of the same name
-DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts"}
+DBT_SCHEMAS = {"seeds", "staging", "intermediate", "marts", "published"}
+#: Assets of the published group that are release steps (nqs.releases), not tables of the build file.
+RELEASE_STEPS = {"release", "board_report", "current"}
 
 
 def events_path(settings: Settings) -> Path:
@@ -55,10 +57,10 @@ def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(folders[path[1]], *path[2:]))}
     if path[0] == "landed":
         return {"namespace": "file", "name": str(settings.landed_dir.joinpath(*path[1:]))}
+    if path[0] == "published" and path[-1] in RELEASE_STEPS:
+        return {"namespace": "file", "name": str(settings.releases_dir / path[-1])}
     if path[0] in DBT_SCHEMAS:
         return {"namespace": f"duckdb://{settings.build_db}", "name": ".".join(path)}
-    if path[0] == "published":
-        return {"namespace": f"duckdb://{settings.published_db}", "name": "marts"}
     return {"namespace": NAMESPACE, "name": "/".join(path)}
 
 

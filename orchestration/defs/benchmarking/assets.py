@@ -1,37 +1,41 @@
 """Benchmarking marts: SPC charts, funnel plots and alerts, computed in Python after the dbt marts.
 
-One step reads marts.metric_values and the catalogue from the build database, runs `nqs.stats` over every
-series and period, and writes marts.spc_points, spc_summary, funnel_points and alerts back into it, so
-publishing copies them with the rest. Grain and columns: nqs/benchmarking/tables.yml.
+One step reads metric_values and the catalogue from the build database, runs `nqs.stats` over every
+series and period, and writes spc_points, spc_summary, funnel_points and alerts back into it, so
+publishing copies them with the rest. It runs twice, once per schema: `marts/<table>` from the
+unrounded marts (internal analysts), `published/<table>` from the published metric values under
+disclosure control (BI users: suppressed points are not compared), with the same functions. Grain
+and columns: nqs/benchmarking/tables.yml.
 """
+
+from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
 
 from nqs.benchmarking import KINDS, benchmarking_tables, build_benchmarking
-from nqs.benchmarking.warehouse import read_inputs, write_tables
+from nqs.benchmarking.warehouse import INTERNAL_SCHEMA, PUBLISHED_SCHEMA, read_inputs, write_tables
 from nqs.settings import get_settings
+from orchestration.lib.warehouse import BUILD_DB_TAGS
 
-UPSTREAM = [
-    dg.AssetKey(["marts", name]) for name in ("metric_values", "metric_catalogue", "dim_organisations")
-]
-#: the tables this step writes into schema marts (publishing waits for them)
+#: the tables this step writes into each schema (publishing waits for them)
 BENCHMARKING_MARTS = list(benchmarking_tables())
-
-
-def table_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["marts", name])
-
-
+#: what each table is computed from, besides the inputs every one reads
 _UPSTREAM_TABLES = {"spc_summary": ["spc_points"], "alerts": ["spc_points", "funnel_points"]}
+_INPUTS = ("metric_values", "metric_catalogue", "dim_organisations")
 
 
-def _specs() -> list[dg.AssetSpec]:
+def table_key(name: str, schema: str = INTERNAL_SCHEMA) -> dg.AssetKey:
+    return dg.AssetKey([schema, name])
+
+
+def _specs(schema: str) -> list[dg.AssetSpec]:
+    upstream = [table_key(name, schema) for name in _INPUTS]
     return [
         dg.AssetSpec(
-            key=table_key(table.name),
-            deps=UPSTREAM + [table_key(t) for t in _UPSTREAM_TABLES.get(table.name, [])],
-            group_name="benchmarking",
+            key=table_key(table.name, schema),
+            deps=upstream + [table_key(t, schema) for t in _UPSTREAM_TABLES.get(table.name, [])],
+            group_name="benchmarking" if schema == INTERNAL_SCHEMA else schema,
             description=f"Grain: {table.grain}. {table.description}",
             metadata={
                 "dagster/column_schema": dg.TableSchema(
@@ -44,22 +48,22 @@ def _specs() -> list[dg.AssetSpec]:
     ]
 
 
-def _checks() -> list[dg.AssetCheckSpec]:
+def _checks(schema: str) -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec(
             "one_row_per_trust_month",
-            asset=table_key("spc_points"),
+            asset=table_key("spc_points", schema),
             description="One row per trust month of each metric in metric_values, no more, no fewer.",
         ),
         dg.AssetCheckSpec(
             "limits_enclose_the_national_value",
-            asset=table_key("funnel_points"),
+            asset=table_key("funnel_points", schema),
             description="Every compared trust's limits are in order around the national value: "
             "lcl998 <= lcl95 <= target <= ucl95 <= ucl998.",
         ),
         dg.AssetCheckSpec(
             "episodes_are_consistent",
-            asset=table_key("alerts"),
+            asset=table_key("alerts", schema),
             description="Each alert episode starts before it ends, is cleared after it ends (or is "
             "active), and episodes of one metric, organisation and kind do not overlap. Metadata counts "
             "the alerts.",
@@ -67,15 +71,33 @@ def _checks() -> list[dg.AssetCheckSpec]:
     ]
 
 
-# specs are built in functions: a module-level AssetSpec would be loaded as an asset of its own
-@dg.multi_asset(name="benchmarking", specs=_specs(), check_specs=_checks())
-def benchmarking(context: dg.AssetExecutionContext):
-    """SPC, funnel plots and alerts for every metric and trust (nqs/benchmarking)."""
+def benchmarking_asset(schema: str) -> dg.AssetsDefinition:
+    """The benchmarking step of one schema (specs are built here: a module-level AssetSpec would be
+    loaded as an asset of its own)."""
+
+    @dg.multi_asset(
+        name="benchmarking" if schema == INTERNAL_SCHEMA else f"{schema}_benchmarking",
+        specs=_specs(schema),
+        check_specs=_checks(schema),
+        op_tags=BUILD_DB_TAGS,
+    )
+    def _benchmarking(context: dg.AssetExecutionContext) -> Iterator:
+        """SPC, funnel plots and alerts for every metric and trust (nqs/benchmarking)."""
+        yield from _materialise(context, schema)
+
+    return _benchmarking
+
+
+benchmarking = benchmarking_asset(INTERNAL_SCHEMA)
+published_benchmarking = benchmarking_asset(PUBLISHED_SCHEMA)
+
+
+def _materialise(context: dg.AssetExecutionContext, schema: str) -> Iterator:
     settings = get_settings()
     with settings.connect(settings.build_db) as db:
-        values, catalogue, organisations = read_inputs(db)
+        values, catalogue, organisations = read_inputs(db, schema)
         result = build_benchmarking(values, catalogue, organisations)
-        write_tables(db, result.tables)
+        write_tables(db, result.tables, schema)
     for note in result.notes:
         context.log.warning(note)
     tables = result.tables
@@ -92,12 +114,12 @@ def benchmarking(context: dg.AssetExecutionContext):
             }
         elif name == "funnel_points":
             metadata["notes"] = "\n".join(result.notes) or "none"
-        yield dg.MaterializeResult(asset_key=table_key(name), metadata=metadata)
+        yield dg.MaterializeResult(asset_key=table_key(name, schema), metadata=metadata)
 
     points = tables["spc_points"]
     duplicates = points.height - points.select("metric_id", "org_code", "period_start").n_unique()
     yield dg.AssetCheckResult(
-        asset_key=table_key("spc_points"),
+        asset_key=table_key("spc_points", schema),
         check_name="one_row_per_trust_month",
         passed=points.height == trust_months and duplicates == 0,
         metadata={
@@ -116,7 +138,7 @@ def benchmarking(context: dg.AssetExecutionContext):
         )
     )
     yield dg.AssetCheckResult(
-        asset_key=table_key("funnel_points"),
+        asset_key=table_key("funnel_points", schema),
         check_name="limits_enclose_the_national_value",
         passed=disordered.height == 0,
         metadata={
@@ -127,7 +149,7 @@ def benchmarking(context: dg.AssetExecutionContext):
     )
     broken = inconsistent_episodes(tables["alerts"])
     yield dg.AssetCheckResult(
-        asset_key=table_key("alerts"),
+        asset_key=table_key("alerts", schema),
         check_name="episodes_are_consistent",
         passed=broken.height == 0,
         metadata={"rows_failed": broken.height, "sample": str(broken.head(5)["alert_id"].to_list())}

@@ -195,21 +195,9 @@ gap_values as (
         gap_cells.unit,
         cast(null as double) as numerator,
         cast(null as double) as denominator,
-        case
-            when gap_cells.most_deprived_denominator > 0 and gap_cells.least_deprived_denominator > 0
-                then (
-                    gap_cells.most_deprived_numerator / gap_cells.most_deprived_denominator
-                    - gap_cells.least_deprived_numerator / gap_cells.least_deprived_denominator
-                ) * gap_cells.unit_multiplier
-        end as value,
-        {{ newcombe_lower(
-            'gap_cells.most_deprived_numerator', 'gap_cells.most_deprived_denominator',
-            'gap_cells.least_deprived_numerator', 'gap_cells.least_deprived_denominator', 'normal.z'
-        ) }} * gap_cells.unit_multiplier as ci_lower,
-        {{ newcombe_upper(
-            'gap_cells.most_deprived_numerator', 'gap_cells.most_deprived_denominator',
-            'gap_cells.least_deprived_numerator', 'gap_cells.least_deprived_denominator', 'normal.z'
-        ) }} * gap_cells.unit_multiplier as ci_upper,
+        {{ gap_value('gap_cells') }} as value,
+        {{ gap_interval('gap_cells', 'lower', 'normal.z') }} as ci_lower,
+        {{ gap_interval('gap_cells', 'upper', 'normal.z') }} as ci_upper,
         least(gap_cells.most_deprived_denominator, gap_cells.least_deprived_denominator)
         >= gap_cells.min_denominator as is_published,
         gap_cells.months_reported
