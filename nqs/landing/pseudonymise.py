@@ -59,39 +59,40 @@ def hash_value(value: str, key: bytes) -> str:
 
 
 class Pseudonymiser:
-    """Hashes identifier columns, remembering the values of the last file it hashed.
+    """Hashes identifier columns, remembering the values of its last two calls per column.
 
     HMAC is the one step of landing that runs per value in Python; one person appears in many
     monthly files (a staff member in every month employed), so a table's files share one
-    pseudonymiser, which keeps each identifier column's values of the previous call and hashes only
-    the values new since then (at national scale about 1% of a month's staff). It keeps no more than
-    one file's values: remembering every value of a table's history grew with the years landed (ten
-    years of staff records took landing past 5 GiB).
+    pseudonymiser, which hashes only the values it has not seen in its last two calls on the column:
+    a file's accepted rows and then its quarantined ones, so the next file finds the previous file's
+    people (at national scale all but about 1% of a month's staff). It keeps no more than that:
+    remembering every value of a table's history grows with the years landed.
     """
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        #: identifier column -> its values and hashes in the last file hashed
-        self._known: dict[str, pl.DataFrame] = {}
+        #: identifier column -> its values and hashes in the last two calls, the latest last
+        self._known: dict[str, tuple[pl.DataFrame, ...]] = {}
 
     def series(self, values: pl.Series) -> pl.Series:
         """The hash of every value (nulls stay null), in the order given."""
         values = values.cast(pl.String)
         distinct = values.drop_nulls().unique().to_frame("value")
-        previous = self._known.get(values.name, pl.DataFrame(schema=_KNOWN_SCHEMA))
+        recent = self._known.get(values.name, ())
+        previous = pl.concat([*recent, pl.DataFrame(schema=_KNOWN_SCHEMA)]).unique("value")
         known = distinct.join(previous, on="value", how="inner")
         new = distinct.join(previous, on="value", how="anti")["value"]
         if new.len():
             key, digest = self._key, hmac.digest
             hashes = [digest(key, v.encode("utf-8"), "sha256").hex() for v in new.to_list()]
             known = pl.concat([known, pl.DataFrame({"value": new, "hash": hashes}, schema=_KNOWN_SCHEMA)])
-        self._known[values.name] = known
+        self._known[values.name] = (*recent[-1:], known)
         looked_up = values.to_frame("value").join(known, on="value", how="left", maintain_order="left")
         return looked_up["hash"].alias(values.name)
 
     def remembered(self) -> int:
-        """How many values it remembers, over every identifier column."""
-        return sum(frame.height for frame in self._known.values())
+        """How many values it remembers, over every identifier column and both calls."""
+        return sum(frame.height for frames in self._known.values() for frame in frames)
 
     def columns(self, frame: pl.DataFrame, columns: tuple[str, ...], *, rename: bool) -> pl.DataFrame:
         """Hash the identifier `columns` present in `frame`, renamed `<column>_hash` in place if `rename`."""
