@@ -18,7 +18,7 @@ SCHEMAS = (INTERNAL_SCHEMA, PUBLISHED_SCHEMA)
 #: numerator and denominator of each schema's metric_values as the benchmarking reads them: published
 #: counts are BIGINT columns and the figures that count no one (full-time equivalents, expected deaths,
 #: bed days) are in *_amount columns beside them (published.metric_catalogue.is_numerator_count)
-_FIGURES = {
+FIGURES = {
     INTERNAL_SCHEMA: ("numerator", "denominator"),
     PUBLISHED_SCHEMA: ("coalesce(numerator, numerator_amount)", "coalesce(denominator, denominator_amount)"),
 }
@@ -33,7 +33,7 @@ def read_inputs(
     current view), the metric catalogue, organisation names), from `schema`. The values come in a
     fixed order, so the funnels' totals (summed in row order) do not depend on how the table was
     written."""
-    numerator, denominator = _FIGURES[schema]
+    numerator, denominator = FIGURES[schema]
     values = db.sql(
         f"""
         select metric_id, org_code, org_level, period_type, period_start,

@@ -24,10 +24,13 @@ import polars as pl
 
 from nqs.benchmarking.build import MetricDefinition, spc_points, spc_summary
 from nqs.benchmarking.text import financial_year_label
+from nqs.benchmarking.warehouse import FIGURES, PUBLISHED_SCHEMA
 from nqs.catalogue import load_strategy
 from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries, funnel_period, missing_tables
 
-SCHEMA = "published"
+SCHEMA = PUBLISHED_SCHEMA
+#: the published figures of a metric_values row, counts and amounts alike (the benchmarking's own rule)
+_NUMERATOR, _DENOMINATOR = FIGURES[SCHEMA]
 #: Tables the report cannot do without; `release` and `release_sources` are read when present.
 REQUIRED_TABLES = (
     "metric_values",
@@ -252,8 +255,8 @@ def _month_figures(
         db,
         f"""
         select org_code, org_name, org_level,
-            coalesce(numerator, numerator_amount) as numerator,
-            coalesce(denominator, denominator_amount) as denominator,
+            {_NUMERATOR} as numerator,
+            {_DENOMINATOR} as denominator,
             value, ci_lower, ci_upper, is_suppressed, value_display
         from {_table("metric_values")}
         where metric_id = ? and period_type = 'month' and period_start = ? and org_view = 'current'
@@ -275,8 +278,8 @@ def _england_spc(
         db,
         f"""
         select metric_id, org_code, org_name, period_type, period_start,
-            coalesce(numerator, numerator_amount) as numerator,
-            coalesce(denominator, denominator_amount) as denominator,
+            {_NUMERATOR} as numerator,
+            {_DENOMINATOR} as denominator,
             value
         from {_table("metric_values")}
         where metric_id = ? and org_level = 'england' and org_view = 'current' and period_type = 'month'
