@@ -17,12 +17,16 @@ The DuckDB settings come from the environment as for any build (NQS_DUCKDB_MEMOR
 NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY; see README.md).
 
     .venv/bin/python benchmarks/build_benchmark.py --scales 0.1 1.0 --months 24
-    .venv/bin/python benchmarks/build_benchmark.py --scales 1.0 --months 120 --no-new-month
+    .venv/bin/python benchmarks/build_benchmark.py --scales 1.0 --months 120 --no-new-month \
+        --work-dir /var/tmp/nqs
+
+`--work-dir` keeps each scale's data folder (a failed ten-year run's Dagster logs among it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,11 +227,28 @@ def _build(data_dir: Path, env: dict[str, str], interval: float, scale: float, *
     return build
 
 
+@contextlib.contextmanager
+def _data_folder(scale: float, work_dir: Path | None) -> Iterator[Path]:
+    """A temporary folder, removed afterwards; or, given `work_dir`, a new folder in it that is kept
+    (its generated sources, landed data and Dagster run logs), so a long run that fails can be read."""
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix=f"nqs-bench-{scale}-") as tmp:
+            yield Path(tmp)
+        return
+    work_dir.mkdir(parents=True, exist_ok=True)
+    yield Path(tempfile.mkdtemp(prefix=f"nqs-bench-{scale}-", dir=work_dir))
+
+
 def bench(
-    scale: float, months: int, repeat: int, seed: int, interval: float = 0.5, new_month: bool = True
+    scale: float,
+    months: int,
+    repeat: int,
+    seed: int,
+    interval: float = 0.5,
+    new_month: bool = True,
+    work_dir: Path | None = None,
 ) -> dict:
-    with tempfile.TemporaryDirectory(prefix=f"nqs-bench-{scale}-") as tmp:
-        data_dir = Path(tmp)
+    with _data_folder(scale, work_dir) as data_dir:
         env = {**os.environ, "NQS_DATA_DIR": str(data_dir)}
         generated_dir, sources = data_dir / "generated", data_dir / "sources"
         generated = _generate(scale, months + new_month, seed, generated_dir, env)
@@ -310,11 +332,19 @@ def main() -> None:
         action="store_true",
         help="do not deliver and build one more month after the full builds",
     )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep each scale's data folder (sources, landed data, Dagster logs) in this folder "
+        "instead of removing it",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per scale")
     args = parser.parse_args()
     for scale in args.scales:
         repeat = 1 if scale >= 1 else args.repeat
-        result = bench(scale, args.months, repeat, args.seed, args.sample_interval, not args.no_new_month)
+        result = bench(
+            scale, args.months, repeat, args.seed, args.sample_interval, not args.no_new_month, args.work_dir
+        )
         if args.json:
             print(json.dumps(result))
             continue
