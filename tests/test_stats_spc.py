@@ -14,7 +14,7 @@ import pytest
 
 from nqs.cli import main
 from nqs.stats import SPC_COLUMNS, StatsInputError, spc
-from nqs.stats.spc import LIMIT, LIMIT_CLOSE
+from nqs.stats.spc import LIMIT, LIMIT_CLOSE, SIGNAL_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
 TOLERANCE = 1e-9
@@ -169,17 +169,7 @@ def compare_with_reference(name: str) -> dict[str, float]:
         gap = (expected - joined[column]).abs().max()
         differences[column] = 0.0 if gap is None else float(gap)
         assert differences[column] <= TOLERANCE
-    for column in (
-        "rebase_group",
-        "relative_to_mean",
-        "outside_limits",
-        "close_to_limits",
-        "special_cause_label",
-        "point_type",
-        "variation_icon",
-        "assurance_type",
-        "short_group_warning",
-    ):
+    for column in ("rebase_group", *SIGNAL_COLUMNS, "short_group_warning"):
         mismatched = joined.filter(~pl.col(column).eq_missing(pl.col(f"{column}_ours")))
         assert mismatched.height == 0, (
             f"{name}: {column} differs:\n{mismatched.select('facet', 'date', column, f'{column}_ours')}"
@@ -435,16 +425,6 @@ def test_bad_input() -> None:
 
 # ---- bounds: no limit where no value can be -------------------------------------------------------------
 
-SIGNALS = (
-    "relative_to_mean",
-    "outside_limits",
-    "close_to_limits",
-    "special_cause_label",
-    "point_type",
-    "variation_icon",
-    "assurance_type",
-)
-
 
 def test_a_proportions_limits_are_clamped_to_0_and_1_and_no_signal_changes() -> None:
     """A&E 4-hour performance of every trust (a proportion): R's limits, cut at 0 and 1, and R's signals."""
@@ -458,7 +438,7 @@ def test_a_proportions_limits_are_clamped_to_0_and_1_and_no_signal_changes() -> 
         assert bounded[column].to_list() == unbounded[column].clip(upper_bound=bound).to_list()
     for column, bound in (("lpl", 0.0), ("lower_2sigma", 0.0)):
         assert bounded[column].to_list() == unbounded[column].clip(lower_bound=bound).to_list()
-    assert bounded.select(SIGNALS).equals(unbounded.select(SIGNALS))
+    assert bounded.select(SIGNAL_COLUMNS).equals(unbounded.select(SIGNAL_COLUMNS))
     assert bounded.select("mean", "value").equals(unbounded.select("mean", "value"))
 
 
@@ -473,7 +453,7 @@ def test_a_counts_lower_limit_is_clamped_at_0_and_no_signal_changes() -> None:
     assert bounded.filter(below)["lpl"].unique().to_list() == [0.0]
     assert bounded.filter(~below)["lpl"].to_list() == unbounded.filter(~below)["lpl"].to_list()
     assert bounded["upl"].to_list() == unbounded["upl"].to_list()  # no upper bound
-    assert bounded.select(SIGNALS).equals(unbounded.select(SIGNALS))
+    assert bounded.select(SIGNAL_COLUMNS).equals(unbounded.select(SIGNAL_COLUMNS))
 
 
 def test_bounds_refuse_a_value_out_of_range() -> None:

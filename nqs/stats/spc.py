@@ -35,6 +35,16 @@ POINT_TYPES = (
     "special_cause_neutral_low",
 )
 
+#: What each point is judged to be, and its series' icons: what clamping the limits to `bounds` never changes.
+SIGNAL_COLUMNS = (
+    "relative_to_mean",
+    "outside_limits",
+    "close_to_limits",
+    "special_cause_label",
+    "point_type",
+    "variation_icon",
+    "assurance_type",
+)
 SPC_COLUMNS = (
     "facet",
     "date",
@@ -45,13 +55,7 @@ SPC_COLUMNS = (
     "upl",
     "lower_2sigma",
     "upper_2sigma",
-    "relative_to_mean",
-    "outside_limits",
-    "close_to_limits",
-    "special_cause_label",
-    "point_type",
-    "variation_icon",
-    "assurance_type",
+    *SIGNAL_COLUMNS,
     "short_group_warning",
     "target",
 )
