@@ -113,11 +113,18 @@ class SourceTable:
         """The table under the version whose columns a file's header names.
 
         The version whose columns differ least from the header wins, the newest on a tie, so a file
-        that matches no version exactly is reported against the one it was most likely meant for.
+        that matches no version exactly is reported against the one it was most likely meant for. A
+        file with no header (its first line names no column of any version) is judged under the
+        newest version with as many columns as its first line has fields.
         """
         if len(self.versions) == 1:
             return self
         given = set(header)
+        if not given & {c for v in self.versions for c in v.columns}:
+            # no header: the first line is a row, of the version with as many columns as it has fields
+            fitting = [v for v in self.versions if len(v.columns) == len(header)]
+            if fitting:
+                return self.at_version(fitting[-1].version)
         best = min(reversed(self.versions), key=lambda v: len(set(v.columns) ^ given))
         return self.at_version(best.version)
 

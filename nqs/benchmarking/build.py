@@ -27,6 +27,16 @@ from nqs.stats import FUNNEL_COLUMNS, StatsInputError, funnel, orient_outliers, 
 BASELINE_MONTHS = 12
 #: A funnel needs a few trusts to estimate a national value and its dispersion.
 MIN_FUNNEL_UNITS = 5
+#: The values a metric can take, by its catalogue `unit`: SPC limits are clamped to them (`spc(bounds=)`),
+#: so no process limit is drawn below 0 for a share, a rate or a count, nor above 1 for a share. A mean,
+#: a median or a gap can be negative (an Oxford score lost, a gap in the other direction): no bound.
+UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "proportion": (0.0, 1.0),
+    "rate_per_1000": (0.0, None),
+    "ratio": (0.0, None),
+    "standardised_ratio": (0.0, None),
+    "count": (0.0, None),
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,11 @@ class MetricDefinition:
     min_denominator: float
     funnel_type: str
     overdispersion_method: str
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The range of values the metric can take (`UNIT_BOUNDS`), (None, None) for no bound."""
+        return UNIT_BOUNDS.get(self.unit, (None, None))
 
     @classmethod
     def from_row(cls, row: dict) -> MetricDefinition:
@@ -125,15 +140,19 @@ def spc_points(trust_values: pl.DataFrame, metrics: list[MetricDefinition]) -> p
         if rows.height == 0:
             continue
         compared = rows.filter("is_compared")
-        chart = spc(
-            compared,
-            date="period_start",
-            value="value",
-            facet="org_code",
-            improvement=metric.improvement_direction,
-            target=metric.target,
-            fix_after=BASELINE_MONTHS,
-        ).rename({"facet": "org_code", "date": "period_start"})
+        try:
+            chart = spc(
+                compared,
+                date="period_start",
+                value="value",
+                facet="org_code",
+                improvement=metric.improvement_direction,
+                target=metric.target,
+                fix_after=BASELINE_MONTHS,
+                bounds=metric.bounds,
+            ).rename({"facet": "org_code", "date": "period_start"})
+        except StatsInputError as error:  # a value its unit cannot take: the metric's definition is wrong
+            raise StatsInputError(f"metric {metric.metric_id} ({metric.unit}): {error}") from error
         frames.append(rows.join(chart.drop("value"), on=["org_code", "period_start"], how="left"))
     table = benchmarking_tables()["spc_points"]
     if not frames:

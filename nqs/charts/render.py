@@ -22,6 +22,7 @@ from matplotlib.ticker import FuncFormatter
 
 from nqs.benchmarking.text import format_value
 from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries
+from nqs.charts.labels import PointLabel, place_labels
 from nqs.charts.style import (
     ASSURANCE_ICONS,
     BLUE,
@@ -184,6 +185,31 @@ def spc_figure(series: SpcSeries) -> Figure:
         return figure
 
 
+def _outlier_labels(units: pl.DataFrame) -> list[PointLabel]:
+    """Every unit worse than expected, and better ones beyond the 99.8% limit: alarms first, the worse
+    first, then the furthest from the national value, so a crowded chart names the most important."""
+    labelled = units.filter(
+        pl.col("outlier_judgement").str.ends_with("worse")
+        | pl.col("outlier_judgement").str.starts_with("alarm")
+    ).sort(
+        pl.col("outlier_judgement").str.starts_with("alarm"),
+        pl.col("outlier_judgement").str.ends_with("worse"),
+        pl.col("z_adjusted").abs(),
+        descending=True,
+        nulls_last=True,
+    )
+    return [
+        PointLabel(
+            row["org_code"],
+            row["denominator"],
+            row["value"],
+            gid=f"outlier-{row['org_code']}",
+            bold=row["outlier_judgement"].startswith("alarm"),
+        )
+        for row in labelled.iter_rows(named=True)
+    ]
+
+
 def funnel_figure(period: FunnelPeriod) -> Figure:
     """A funnel plot: the national value, 95% and 99.8% limits, and the outliers labelled."""
     metric = period.metric
@@ -242,23 +268,6 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             linewidths=0.5,
             gid="units",
         )
-        # every unit worse than expected is labelled; better ones only beyond the 99.8% limit
-        labelled = units.filter(
-            pl.col("outlier_judgement").str.ends_with("worse")
-            | (pl.col("outlier_judgement").str.starts_with("alarm"))
-        )
-        for row in labelled.iter_rows(named=True):
-            level = "alarm" if row["outlier_judgement"].startswith("alarm") else "alert"
-            axes.annotate(
-                row["org_code"],
-                (row["denominator"], row["value"]),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=8,
-                color=DARK,
-                fontweight="bold" if level == "alarm" else "normal",
-                gid=f"outlier-{row['org_code']}",
-            )
         for colour, name in (
             (ORANGE, "Worse than expected"),
             (BLUE, "Better than expected"),
@@ -282,6 +291,22 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             max(high, float(np.nanmax(ucl998[grid >= units["denominator"].min()] * scale))) + pad,
         )
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), fontsize=8, frameon=False, ncol=3)
+        left_out = place_labels(
+            axes,
+            _outlier_labels(units),
+            fontsize=8,
+            color=DARK,
+            points=list(zip(units["denominator"].to_list(), units["value"].to_list(), strict=True)),
+        )
+        if left_out:
+            figure.text(
+                0.09,
+                0.035,
+                f"Also outside the limits, not labelled for lack of room: {', '.join(left_out)}",
+                fontsize=8,
+                color=DARK,
+                gid="outliers-not-labelled",
+            )
         figure.text(
             0.09,
             0.94,
@@ -305,12 +330,12 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             color=DARK,
             gid="subtitle",
         )
-        left_out = period.units.height - units.height
-        if left_out:
+        too_small = period.units.height - units.height
+        if too_small:
             figure.text(
                 0.09,
                 0.86,
-                f"{left_out} trust(s) below the minimum denominator of {metric.min_denominator:g} not shown",
+                f"{too_small} trust(s) below the minimum denominator of {metric.min_denominator:g} not shown",
                 fontsize=8,
                 color=GREY,
             )

@@ -49,6 +49,12 @@ def add_spc_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         action="store_false",
         help="keep large moving ranges in the limits",
     )
+    spc.add_argument(
+        "--lower-bound", type=float, metavar="X", help="lowest value the measure can take (0 for a rate)"
+    )
+    spc.add_argument(
+        "--upper-bound", type=float, metavar="X", help="highest value the measure can take (1 for a share)"
+    )
     spc.add_argument("--output", required=True, metavar="OUT.csv", help="CSV file to write")
     spc.set_defaults(run=run_spc)
     return spc
@@ -139,6 +145,7 @@ def run_spc(args: argparse.Namespace) -> int:
                 rebase=args.rebase,
                 fix_after=args.fix_after,
                 screen_outliers=args.screen_outliers,
+                bounds=(args.lower_bound, args.upper_bound),
             )
         _write(result, args.output)
     except StatsInputError as error:
