@@ -24,7 +24,7 @@ COMPLAINT_OUTCOMES = ("upheld", "partially_upheld", "not_upheld")
 
 
 def _answer(label: str) -> int:
-    return pa.Field(ge=0, description=f"Responses answering \"{label}\".")
+    return pa.Field(ge=0, description=f'Responses answering "{label}".')
 
 
 class FriendsAndFamilyV1(ContractModel):
@@ -81,10 +81,12 @@ class WrittenComplaintsV1(ContractModel):
     complaints_received: int = pa.Field(ge=0, description="New written complaints received in the quarter.")
     complaints_resolved: int = pa.Field(
         ge=0,
-        description="Written complaints resolved in the quarter, whenever received (the sum of the outcomes).",
+        description="Written complaints resolved in the quarter, whenever received: the sum of the outcomes.",
     )
     upheld: int = pa.Field(ge=0, description="Complaints resolved in the quarter and upheld in full.")
-    partially_upheld: int = pa.Field(ge=0, description="Complaints resolved in the quarter and upheld in part.")
+    partially_upheld: int = pa.Field(
+        ge=0, description="Complaints resolved in the quarter and upheld in part."
+    )
     not_upheld: int = pa.Field(ge=0, description="Complaints resolved in the quarter and not upheld.")
 
     class Config:
