@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from contracts.domains import DOMAINS
+from contracts.patient_experience import COMPLAINT_OUTCOMES, FFT_ANSWERS
 from contracts.sources import SOURCE_TABLES
 from nqs.generate import generate_sources
 from nqs.generate.nhs_number import check_digits, is_valid, valid_numbers
@@ -109,27 +110,10 @@ RANGES = {
     },
     "bed_availability/occupancy": {"available_bed_days": (0, 1e9), "occupied_bed_days": (0, 1e9)},
     "patient_experience/friends_and_family": {
-        column: (0, 1e9)
-        for column in (
-            "eligible",
-            "responses",
-            "very_good",
-            "good",
-            "neither_good_nor_poor",
-            "poor",
-            "very_poor",
-            "dont_know",
-        )
+        column: (0, 1e9) for column in ("eligible", "responses", *FFT_ANSWERS)
     },
     "patient_experience/complaints": {
-        column: (0, 1e9)
-        for column in (
-            "complaints_received",
-            "complaints_resolved",
-            "upheld",
-            "partially_upheld",
-            "not_upheld",
-        )
+        column: (0, 1e9) for column in ("complaints_received", "complaints_resolved", *COMPLAINT_OUTCOMES)
     },
 }
 DATES = {

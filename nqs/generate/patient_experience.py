@@ -61,8 +61,26 @@ PLANTED_METRIC = "fft_ae_positive"
 # order: clinical treatment, communications, patient care and values and behaviours lead.
 SUBJECT_SHARES = np.array(
     [
-        0.04, 0.06, 0.08, 0.27, 0.005, 0.14, 0.005, 0.01, 0.02, 0.005,
-        0.001, 0.11, 0.02, 0.02, 0.005, 0.01, 0.03, 0.10, 0.05, 0.064,
+        0.04,
+        0.06,
+        0.08,
+        0.27,
+        0.005,
+        0.14,
+        0.005,
+        0.01,
+        0.02,
+        0.005,
+        0.001,
+        0.11,
+        0.02,
+        0.02,
+        0.005,
+        0.01,
+        0.03,
+        0.10,
+        0.05,
+        0.064,
     ]  # fmt: skip
 )
 OUTCOME_SHARES = np.array([0.26, 0.31, 0.43])  # upheld, partially upheld, not upheld
@@ -122,28 +140,16 @@ class PatientExperienceGenerator:
         lines = pl.DataFrame(
             {
                 "trust_code": lookup(ctx.orgs.reporting_trust_codes(month), trust),
-                "setting": lookup(SETTINGS, setting),
-                "setting_order": setting,
+                "setting": setting,
                 "eligible": eligible,
                 "responses": responses,
                 **{answer: answers[:, i] for i, answer in enumerate(FFT_ANSWERS)},
             }
         )
-        counts = ["eligible", "responses", *FFT_ANSWERS]
-        counted_settings = [SETTINGS[s] for s in np.flatnonzero(~np.isnan(RESPONSE_RATE))]
-        return (
-            lines.group_by("trust_code", "setting", "setting_order")
-            .agg(pl.col(counts).sum().cast(pl.Int64))
-            .filter((pl.col("responses") > 0) | (pl.col("eligible") > 0))
-            .sort("trust_code", "setting_order")
-            .select(
-                "trust_code",
-                pl.lit(dates(np.array([month.first_day]))[0]).alias("reporting_month"),
-                "setting",
-                pl.when(pl.col("setting").is_in(counted_settings)).then(pl.col("eligible")).alias("eligible"),
-                "responses",
-                *FFT_ANSWERS,
-            )
+        counted = [s for s in range(len(SETTINGS)) if not np.isnan(RESPONSE_RATE[s])]
+        summed = _returns(lines, "setting", SETTINGS, month, "reporting_month")
+        return summed.with_columns(
+            pl.when(pl.col("setting").is_in([SETTINGS[s] for s in counted])).then(pl.col("eligible"))
         )
 
     def quarter(self, first: Month, last: Month) -> pl.DataFrame:
@@ -162,23 +168,31 @@ class PatientExperienceGenerator:
         lines = pl.DataFrame(
             {
                 "trust_code": lookup(ctx.orgs.reporting_trust_codes(last), trust),
-                "subject_area": lookup(SUBJECTS, np.tile(np.arange(n_subjects), n_trusts)),
-                "subject_order": np.tile(np.arange(n_subjects), n_trusts),
+                "subject_area": np.tile(np.arange(n_subjects), n_trusts),
                 "complaints_received": received.ravel(),
                 "complaints_resolved": resolved.ravel(),
                 **{outcome: outcomes[:, i] for i, outcome in enumerate(COMPLAINT_OUTCOMES)},
             }
         )
-        counts = ["complaints_received", "complaints_resolved", *COMPLAINT_OUTCOMES]
-        return (
-            lines.group_by("trust_code", "subject_area", "subject_order")
-            .agg(pl.col(counts).sum().cast(pl.Int64))
-            .filter((pl.col("complaints_received") > 0) | (pl.col("complaints_resolved") > 0))
-            .sort("trust_code", "subject_order")
-            .select(
-                "trust_code",
-                pl.lit(dates(np.array([first.first_day]))[0]).alias("quarter_start"),
-                "subject_area",
-                *counts,
-            )
+        return _returns(lines, "subject_area", SUBJECTS, first, "quarter_start")
+
+
+def _returns(
+    lines: pl.DataFrame, category: str, labels: tuple[str, ...], period: Month, period_column: str
+) -> pl.DataFrame:
+    """One return row per reporting trust and category (a merged trust's lines summed into its
+    successor's), rows counting nothing left out, in trust and code-list order, the period's first
+    day after the trust code."""
+    counts = [c for c in lines.columns if c not in ("trust_code", category)]
+    return (
+        lines.group_by("trust_code", category)
+        .agg(pl.col(counts).sum().cast(pl.Int64))
+        .filter(pl.any_horizontal(pl.col(counts) > 0))
+        .sort("trust_code", category)
+        .select(
+            "trust_code",
+            pl.lit(dates(np.array([period.first_day]))[0]).alias(period_column),
+            pl.col(category).replace_strict(range(len(labels)), labels, return_dtype=pl.String),
+            *counts,
         )
+    )
