@@ -87,4 +87,36 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     # bed availability and occupancy (KH03): the sectors beds are counted in
     "ward_type": ("general_acute", "maternity", "mental_illness", "learning_disabilities"),
+    # patient experience: the Friends and Family Test's settings and answers (NHS England, from April
+    # 2020) and the subject areas of written complaints (KO41a, hospital and community health services)
+    "fft_setting": (
+        "inpatient",
+        "emergency_department",
+        "outpatient",
+        "maternity_birth",
+        "community",
+        "mental_health",
+    ),
+    "complaint_subject": (
+        "access_to_treatment_or_drugs",
+        "admissions_discharge_transfers",
+        "appointments",
+        "clinical_treatment",
+        "commissioning",
+        "communications",
+        "consent",
+        "end_of_life_care",
+        "facilities",
+        "integrated_care",
+        "mortuary",
+        "patient_care",
+        "prescribing",
+        "privacy_dignity_wellbeing",
+        "staff_numbers",
+        "transport",
+        "trust_administration",
+        "values_and_behaviours",
+        "waiting_times",
+        "other",
+    ),
 }

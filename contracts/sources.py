@@ -23,6 +23,7 @@ from contracts.base import ContractModel
 from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
+from contracts.patient_experience import FriendsAndFamilyV1, WrittenComplaintsV1
 from contracts.reference import OrganisationV1
 from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
@@ -68,11 +69,20 @@ class SourceTable:
     #: months after the end of the month a file covers by which the collection delivers it (March's
     #: file with a lag of 1 is due by the end of April); None: the table's files cover no month
     delivery_lag_months: int | None = None
+    #: months one file covers, counted from the month in its name: 1 for a monthly return, 3 for a
+    #: quarterly one (named and partitioned by the quarter's first month: `complaints_2025-04.csv`
+    #: holds April to June, due `delivery_lag_months` after June ends)
+    months_per_file: int = 1
     versions: tuple[ContractVersion, ...] = ()
     model: type[ContractModel] | None = None  #: the newest version's model
     version: str | None = None  #: the newest version's label
 
     def __post_init__(self) -> None:
+        if self.months_per_file < 1 or 12 % self.months_per_file:
+            raise ValueError(
+                f"source table {self.source}/{self.table}: months_per_file must divide a year "
+                f"(1, 2, 3, 4, 6 or 12), got {self.months_per_file}"
+            )
         versions = tuple(self.versions)
         if not versions:
             if self.model is None:
@@ -168,6 +178,10 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "bed_availability": "Bed availability and occupancy shaped like the KH03 return: overnight bed days "
     "available and occupied per trust, month and ward type, the exposure of rates per occupied bed day. "
     "One file per reporting month.",
+    "patient_experience": "Patient experience returns: Friends and Family Test responses by trust, month "
+    "and setting (NHS England's FFT data), and written complaints about hospital and community health "
+    "services by trust, financial quarter and subject area (KO41a). Aggregate counts, no patient-level "
+    "data. One FFT file per month; one complaints file per quarter, named after its first month.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -338,6 +352,44 @@ SOURCE_TABLES: list[SourceTable] = [
         description="Overnight bed days available and occupied by trust, month and ward type (KH03-like); "
         "the exposure of rates per 1,000 occupied bed days.",
         activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="patient_experience",
+        table="friends_and_family",
+        delivery_lag_months=1,
+        family="experience",
+        file_glob="friends_and_family_*.csv",
+        key_columns=("trust_code", "reporting_month", "setting"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                FriendsAndFamilyV1,
+                "FFT return: eligible patients and responses by answer, by trust, month and setting.",
+            ),
+        ),
+        description="Friends and Family Test responses by trust, month and setting, with eligible patients "
+        "where the setting counts them; one file per reporting month.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="patient_experience",
+        table="complaints",
+        delivery_lag_months=2,
+        months_per_file=3,
+        family="experience",
+        file_glob="complaints_*.csv",
+        key_columns=("trust_code", "quarter_start", "subject_area"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                WrittenComplaintsV1,
+                "KO41a-like return: written complaints received and resolved by outcome, by trust, quarter "
+                "and subject area.",
+            ),
+        ),
+        description="Written complaints about hospital and community health services (KO41a-like) by "
+        "trust, financial quarter and subject area; one file per quarter, named after its first month.",
+        activity_date_column="quarter_start",
     ),
 ]
 

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from contracts.domains import DOMAINS
+from contracts.patient_experience import COMPLAINT_OUTCOMES, FFT_ANSWERS
 from contracts.sources import SOURCE_TABLES
 from nqs.generate import generate_sources
 from nqs.generate.nhs_number import check_digits, is_valid, valid_numbers
@@ -51,6 +52,8 @@ ENUMS = {
     "is_never_event": ("Y", "N"),
     "thrombolysed": ("Y", "N"),
     "post_op_satisfaction": DOMAINS["proms_satisfaction"],
+    "setting": DOMAINS["fft_setting"],
+    "subject_area": DOMAINS["complaint_subject"],
 }
 KEYS = {
     "incidents/events": ["event_id"],
@@ -62,6 +65,8 @@ KEYS = {
     "workforce/staff_months": ["staff_id", "reporting_month"],
     "workforce/vacancies": ["trust_code", "reporting_month", "staff_group"],
     "bed_availability/occupancy": ["trust_code", "reporting_month", "ward_type"],
+    "patient_experience/friends_and_family": ["trust_code", "reporting_month", "setting"],
+    "patient_experience/complaints": ["trust_code", "quarter_start", "subject_area"],
 }
 # Column holding the date that decides the file month.
 MONTH_COLUMN = {
@@ -74,9 +79,18 @@ MONTH_COLUMN = {
     "workforce/staff_months": "reporting_month",
     "workforce/vacancies": "reporting_month",
     "bed_availability/occupancy": "reporting_month",
+    "patient_experience/friends_and_family": "reporting_month",
+    "patient_experience/complaints": "quarter_start",  # a quarter's file is named after its first month
 }
 # Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving).
-OPTIONAL = {"surgery_at", "death_date", "stroke_unit_arrival_at", "leaving_date", "post_op_satisfaction"}
+OPTIONAL = {
+    "surgery_at",
+    "death_date",
+    "stroke_unit_arrival_at",
+    "leaving_date",
+    "post_op_satisfaction",
+    "eligible",  # the FFT counts eligible patients for inpatients and A&E only
+}
 OPTIONAL_IN = {"incidents/events": {"nhs_number"}}
 RANGES = {
     "hip_fracture_audit/episodes": {"age": (60, 105), "imd_quintile": (1, 5), "asa_grade": (1, 5)},
@@ -95,6 +109,12 @@ RANGES = {
         "agency_fte": (0.0, 1e9),
     },
     "bed_availability/occupancy": {"available_bed_days": (0, 1e9), "occupied_bed_days": (0, 1e9)},
+    "patient_experience/friends_and_family": {
+        column: (0, 1e9) for column in ("eligible", "responses", *FFT_ANSWERS)
+    },
+    "patient_experience/complaints": {
+        column: (0, 1e9) for column in ("complaints_received", "complaints_resolved", *COMPLAINT_OUTCOMES)
+    },
 }
 DATES = {
     "incidents/events": ["event_date", "reported_date"],
@@ -106,6 +126,8 @@ DATES = {
     "workforce/staff_months": ["reporting_month", "start_date", "leaving_date"],
     "workforce/vacancies": ["reporting_month"],
     "bed_availability/occupancy": ["reporting_month"],
+    "patient_experience/friends_and_family": ["reporting_month"],
+    "patient_experience/complaints": ["quarter_start"],
 }
 # (later column, earlier column): the later one must not precede the earlier one.
 ORDER = {
@@ -295,12 +317,23 @@ def test_rerun_replaces_previous_output_only_in_source_folders(tmp_path: Path) -
 # --- layout and manifest -------------------------------------------------------------------------
 
 
+def file_months(table: str, span: list[str] = SPAN) -> list[str]:
+    """The months naming a table's files: every month, or for a quarterly table (`months_per_file`)
+    the first month of each quarter the span holds whole."""
+    per_file = next(t.months_per_file for t in SOURCE_TABLES if f"{t.source}/{t.table}" == table)
+    return [
+        month
+        for i, month in enumerate(span)
+        if (int(month[5:]) - 1) % per_file == 0 and i + per_file <= len(span)
+    ]
+
+
 def test_folders_files_and_columns_match_the_spec(small: tuple[Path, dict]) -> None:
     out, _ = small
     expected = {"organisations/organisations.csv", "_manifest.json"}
     for table in SPEC_COLUMNS:
         if table != "organisations/organisations":
-            expected.update(f"{table}_{month}.csv" for month in SPAN)
+            expected.update(f"{table}_{month}.csv" for month in file_months(table))
     present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert present == expected
     for name in sorted(expected - {"_manifest.json"}):
@@ -371,6 +404,53 @@ def test_beds_follow_the_national_shape(small: tuple[Path, dict]) -> None:
     orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
     ambulance = orgs.filter(pl.col("org_type") == "ambulance")["org_code"]
     assert not beds["trust_code"].is_in(ambulance.implode()).any()
+
+
+def test_patient_experience_follows_the_national_shape(small: tuple[Path, dict]) -> None:
+    """About 94% of inpatients and 80% of A&E patients answer good or very good; about 230,000
+    written complaints a year, a little over half of those resolved upheld in full or in part; one
+    complaints file per quarter, holding only that quarter."""
+    out, manifest = small
+    counts = ["eligible", "responses", "very_good", "good"]
+    fft = without_bad_rows(read_table(out, "patient_experience/friends_and_family"), manifest).with_columns(
+        pl.col(counts).cast(pl.Float64)
+    )
+    by_setting = {
+        row["setting"]: row
+        for row in fft.group_by("setting")
+        .agg(pl.col(counts).sum(), pl.col("eligible").is_not_null().any().alias("counts_eligible"))
+        .iter_rows(named=True)
+    }
+    positive = {s: (r["very_good"] + r["good"]) / r["responses"] for s, r in by_setting.items()}
+    assert 0.92 < positive["inpatient"] < 0.96
+    assert 0.74 < positive["emergency_department"] < 0.84
+    assert positive["emergency_department"] < min(
+        v for s, v in positive.items() if s != "emergency_department"
+    )
+    assert {s for s, r in by_setting.items() if r["counts_eligible"]} == {"inpatient", "emergency_department"}
+    responses_per_year = sum(r["responses"] for r in by_setting.values()) / (MONTHS / 12) / manifest["scale"]
+    assert 12e6 < responses_per_year < 20e6
+
+    complaints = without_bad_rows(read_table(out, "patient_experience/complaints"), manifest)
+    outcomes = ["complaints_received", "complaints_resolved", "upheld", "partially_upheld"]
+    complaints = complaints.with_columns(pl.col(outcomes).cast(pl.Float64))
+    per_year = complaints["complaints_received"].sum() / (MONTHS / 12) / manifest["scale"]
+    assert 190e3 < per_year < 270e3
+    upheld = (complaints["upheld"].sum() + complaints["partially_upheld"].sum()) / complaints[
+        "complaints_resolved"
+    ].sum()
+    assert 0.45 < upheld < 0.7
+    files = set(complaints["_file"])
+    assert files == {
+        f"patient_experience/complaints_{m}.csv" for m in file_months("patient_experience/complaints")
+    }
+    assert len(files) == MONTHS // 3
+
+
+def test_a_quarter_is_written_only_when_the_span_holds_all_of_it(tmp_path: Path) -> None:
+    _, manifest = _generate(tmp_path, scale=0.002, months=5, end="2025-08", seed=3)
+    quarterly = sorted(name for name in manifest["files"] if name.startswith("patient_experience/complaints"))
+    assert quarterly == ["patient_experience/complaints_2025-04.csv"]  # not 2025-07: August ends the span
 
 
 # --- identifiers, organisations, merger ----------------------------------------------------------
@@ -631,6 +711,12 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
     satisfaction = gains.filter(pl.col("post_op_satisfaction").is_not_null()).with_columns(
         pl.col("post_op_satisfaction").is_in(["excellent", "very_good", "good"]).cast(pl.Float64).alias("num")
     )
+    fft = without_bad_rows(read_table(out, "patient_experience/friends_and_family"), manifest)
+    fft_ae = fft.filter(pl.col("setting") == "emergency_department").with_columns(
+        month,
+        (pl.col("very_good").cast(pl.Float64) + pl.col("good").cast(pl.Float64)).alias("num"),
+        pl.col("responses").cast(pl.Float64).alias("den"),
+    )
     stroke_minutes = strokes.filter(pl.col("stroke_unit_arrival_at").is_not_null()).with_columns(
         (_parse("stroke_unit_arrival_at") - _parse("arrival_at"))
         .dt.total_minutes()
@@ -651,6 +737,7 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         "proms_oxford_gain_mean": (gains, "lower", "ratio"),
         "proms_satisfaction": (satisfaction, "lower", "binomial"),
         "stroke_unit_minutes_median": (stroke_minutes, "higher", "ratio"),
+        "fft_ae_positive": (fft_ae, "lower", "binomial"),
     }
 
 
@@ -681,7 +768,8 @@ def test_worse_trusts_are_clearly_worse_by_pooled_rate(sample: tuple[Path, dict]
             rate = mine["num"].sum() / mine["den"].sum()
             sign = 1 if worse_when == "higher" else -1
             if kind == "binomial":
-                z = (rate - national) / np.sqrt(national * (1 - national) / mine.height)
+                # records count 1 each; an aggregate return's rows count their responses
+                z = (rate - national) / np.sqrt(national * (1 - national) / mine["den"].sum())
                 assert sign * z > 2.0, (metric, trust, rate, national, z)
             else:
                 assert sign * (rate / national - 1) > 0.25, (metric, trust, rate, national)

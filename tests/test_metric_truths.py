@@ -16,13 +16,10 @@ import duckdb
 import pytest
 from conftest import Build
 
-ADDITIVE_MODELS = (
-    "int_metrics__incidents",
-    "int_metrics__hip_fracture_audit",
-    "int_metrics__stroke_audit",
-    "int_metrics__joint_registry",
-    "int_metrics__workforce",
-)
+from nqs.codegen.catalogue_docs import METRIC_MODELS_DIR
+
+#: Every model of additive metric rows (`int_metrics__<source>`), as the dbt project defines them.
+ADDITIVE_MODELS = tuple(sorted(p.stem for p in METRIC_MODELS_DIR.glob("int_metrics__*.sql")))
 ADDITIVE_ROWS = " union all ".join(f"select * from intermediate.{m}" for m in ADDITIVE_MODELS)
 OBSERVATIONS = "intermediate.int_metric_observations"
 RISK_ADJUSTED = "intermediate.int_hip_fracture_episodes_risk_adjusted"

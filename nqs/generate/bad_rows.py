@@ -257,6 +257,22 @@ DEFECTS: dict[TableSpec, list[Defect]] = {
         Defect("bad_enum", "ward_type", constant("critical_care")),
         *_blank("ward_type", "occupied_bed_days"),
     ],
+    tables.FRIENDS_AND_FAMILY: [
+        *_TRUST,
+        Defect("future_date", "reporting_month", future("month")),
+        Defect("out_of_range", "very_poor", constant("-1")),
+        Defect("not_a_number", "good", constant("n/a")),
+        Defect("bad_enum", "setting", constant("ambulance")),
+        *_blank("setting", "responses"),
+    ],
+    tables.COMPLAINTS: [
+        *_TRUST,
+        Defect("future_date", "quarter_start", future("month")),
+        Defect("out_of_range", "complaints_received", constant("-2")),
+        Defect("not_a_number", "upheld", constant("n/a")),
+        Defect("bad_enum", "subject_area", constant("parking")),
+        *_blank("subject_area", "complaints_received"),
+    ],
 }
 for _defects in DEFECTS.values():
     _defects.append(Defect("duplicate_key", "", constant(None)))

@@ -12,10 +12,13 @@ from nqs.generate.context import Context
 from nqs.generate.incidents import IncidentGenerator
 from nqs.generate.joint_registry import JointRegistryGenerator
 from nqs.generate.organisations import build_organisations
-from nqs.generate.periods import month_span, parse_end
+from nqs.generate.patient_experience import PatientExperienceGenerator
+from nqs.generate.periods import month_span, parse_end, quarter_ended
 from nqs.generate.tables import (
     ADMISSIONS,
+    COMPLAINTS,
     EPISODES,
+    FRIENDS_AND_FAMILY,
     OCCUPANCY,
     ORGANISATIONS,
     PROCEDURES,
@@ -71,6 +74,7 @@ def generate_sources(
     incidents, hips, strokes = IncidentGenerator(ctx), HipFractureGenerator(ctx), StrokeGenerator(ctx)
     registry, workforce = JointRegistryGenerator(ctx), WorkforceGenerator(ctx)
     beds = BedAvailabilityGenerator(ctx)
+    experience = PatientExperienceGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -85,10 +89,14 @@ def generate_sources(
             STAFF_MONTHS: staff["staff_months"],
             VACANCIES: staff["vacancies"],
             OCCUPANCY: beds.month(month),
+            FRIENDS_AND_FAMILY: experience.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)
         del frames, joint, staff
+        if first := quarter_ended(span, month):  # quarterly: the file of a quarter the span holds whole
+            quarters_left = (len(span) - 1 - month.index) // 3 + 1
+            writer.write(COMPLAINTS, experience.quarter(first, month), first, quarters_left)
 
     worse, deteriorating = truths.manifest(orgs, span)
     manifest = manifest_ready(

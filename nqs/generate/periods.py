@@ -91,3 +91,11 @@ def weekday_weights(days: np.ndarray, weekend_weight: float) -> np.ndarray:
     """Normalised weights over days, damping weekends (fewer staff report and operate then)."""
     weights = np.where((days + 3) % 7 < 5, 1.0, weekend_weight)
     return weights / weights.sum()
+
+
+def quarter_ended(span: list[Month], month: Month) -> Month | None:
+    """The first month of the quarter (January, April, July, October) `month` ends, if the span holds
+    all of that quarter; otherwise None."""
+    if month.month % 3 != 0 or month.index < 2:
+        return None
+    return span[month.index - 2]

@@ -22,6 +22,8 @@ _STREAM_IDS: dict[str, int] = {
     "ids": 15,
     "bed_availability": 16,
     "bad_rows": 20,
+    "patient_experience": 40,
+    "patient_experience_complaints": 41,
 }
 
 

@@ -202,6 +202,41 @@ EVENTS_V2 = TableSpec(
     key=("event_id",),
 )
 
+FRIENDS_AND_FAMILY = TableSpec(
+    "patient_experience",
+    "friends_and_family",
+    (
+        "trust_code",
+        "reporting_month",
+        "setting",
+        "eligible",
+        "responses",
+        "very_good",
+        "good",
+        "neither_good_nor_poor",
+        "poor",
+        "very_poor",
+        "dont_know",
+    ),
+    key=("trust_code", "reporting_month", "setting"),
+)
+#: Quarterly: one file per financial quarter, named after the quarter's first month.
+COMPLAINTS = TableSpec(
+    "patient_experience",
+    "complaints",
+    (
+        "trust_code",
+        "quarter_start",
+        "subject_area",
+        "complaints_received",
+        "complaints_resolved",
+        "upheld",
+        "partially_upheld",
+        "not_upheld",
+    ),
+    key=("trust_code", "quarter_start", "subject_area"),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     ORGANISATIONS,
     EVENTS,
@@ -214,5 +249,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     VACANCIES,
     EVENTS_V2,
     OCCUPANCY,
+    FRIENDS_AND_FAMILY,
+    COMPLAINTS,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

@@ -79,6 +79,8 @@ CATEGORIES: dict[str, str] = {
     "known_site_code": "plausibility",
     "open_site_code": "plausibility",
     "site_of_trust": "plausibility",
+    "first_of_quarter": "conformance",
+    "sums_to": "plausibility",
 }
 #: Checks written as contract methods (dates in order and the like) are plausibility checks.
 DEFAULT_CATEGORY = "plausibility"

@@ -1,7 +1,8 @@
 """Freshness: whether each monthly source has delivered the months it should have by now.
 
 Each source table in the registry declares its delivery lag (`SourceTable.delivery_lag_months`): a
-month's file is due by the end of the month that many months after it. On a given date (the
+month's file is due by the end of the month that many months after it (a quarterly file's, after the
+last month of its quarter). On a given date (the
 setting `NQS_FRESHNESS_AS_OF`, default today) the expected latest month is therefore the last one
 whose due date has passed, and a table whose latest landed month is older is overdue: its
 `freshness` check warns in the Dagster UI with both months as metadata. The check never blocks a
@@ -40,8 +41,17 @@ def _shift(month: date, months: int) -> date:
 
 
 def expected_month(table: SourceTable, on: date) -> date:
-    """The latest month whose file is due by `on`: due by the end of the month `lag` months after it."""
-    return _shift(on.replace(day=1), -(table.delivery_lag_months or 0) - 1)
+    """The month naming the latest file due by `on`.
+
+    A file is due by the end of the month `lag` months after the last month it covers. A monthly
+    file covers the month in its name; a quarterly one (`months_per_file` 3) the quarter starting
+    with it, so it is due only once its quarter's third month is `lag` months past.
+    """
+    last_due = _shift(on.replace(day=1), -(table.delivery_lag_months or 0) - 1)
+    span = table.months_per_file
+    after = _shift(last_due, 1)
+    period_start = _shift(after, -((after.month - 1) % span))  # the period holding the month after
+    return _shift(period_start, -span)
 
 
 def file_month(path: Path) -> date | None:
