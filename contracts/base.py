@@ -254,6 +254,15 @@ def plausible_range(
     return data.lazyframe.select(passed.fill_null(True).alias("plausible_range"))
 
 
+@registered_check("column", "parts")
+def sums_to(data: pa.PolarsData, *, column: str, parts: list[str]) -> pl.LazyFrame:
+    """A total equal to the sum of its parts in the same row (an aggregate return's total column)."""
+    total = pl.sum_horizontal([pl.col(p) for p in parts])
+    any_missing = pl.any_horizontal([pl.col(p).is_null() for p in [column, *parts]])
+    passed = pl.when(any_missing).then(True).otherwise(pl.col(column) == total)
+    return data.lazyframe.select(passed.alias("sums_to"))
+
+
 @registered_check("column", "since", "min_days", "max_days", "severity")
 def plausible_delay(
     data: pa.PolarsData,

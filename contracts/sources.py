@@ -24,10 +24,13 @@ from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
 from contracts.reference import OrganisationV1
+from contracts.referral_to_treatment import RttPathwayV1
 from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
 
-Family = Literal["reference", "incident", "audit", "registry", "workforce", "experience", "capacity"]
+Family = Literal[
+    "reference", "incident", "audit", "registry", "workforce", "experience", "capacity", "access"
+]
 
 #: The first month of the national extracts these contracts describe.
 FIRST_EXTRACT = date(2023, 4, 1)
@@ -161,6 +164,9 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "bed_availability": "Bed availability and occupancy shaped like the KH03 return: overnight bed days "
     "available and occupied per trust, month and ward type, the exposure of rates per occupied bed day. "
     "One file per reporting month.",
+    "referral_to_treatment": "Consultant-led referral to treatment (RTT) waiting times shaped like NHS "
+    "England's monthly RTT returns: pathways per trust, treatment function and pathway type in weekly "
+    "bands of weeks waited. Aggregate, no patient-level data. One file per reporting month.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -330,6 +336,25 @@ SOURCE_TABLES: list[SourceTable] = [
         ),
         description="Overnight bed days available and occupied by trust, month and ward type (KH03-like); "
         "the exposure of rates per 1,000 occupied bed days.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="referral_to_treatment",
+        table="pathways",
+        delivery_lag_months=2,
+        family="access",
+        file_glob="pathways_*.csv",
+        key_columns=("trust_code", "reporting_month", "treatment_function_code", "pathway_type"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                RttPathwayV1,
+                "RTT return: pathways by trust, month, treatment function and pathway type in weekly "
+                "bands to 52 weeks and 52+.",
+            ),
+        ),
+        description="Consultant-led RTT pathways (incomplete at the end of the month, completed in it) by "
+        "trust, treatment function and pathway type, in weekly bands of weeks waited.",
         activity_date_column="reporting_month",
     ),
 ]

@@ -79,6 +79,7 @@ CATEGORIES: dict[str, str] = {
     "known_site_code": "plausibility",
     "open_site_code": "plausibility",
     "site_of_trust": "plausibility",
+    "sums_to": "plausibility",
 }
 #: Checks written as contract methods (dates in order and the like) are plausibility checks.
 DEFAULT_CATEGORY = "plausibility"
