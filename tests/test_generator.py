@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from contracts.domains import DOMAINS
+from contracts.referral_to_treatment import BAND_COLUMNS
 from contracts.sources import SOURCE_TABLES
 from nqs.generate import generate_sources
 from nqs.generate.nhs_number import check_digits, is_valid, valid_numbers
@@ -51,6 +52,8 @@ ENUMS = {
     "is_never_event": ("Y", "N"),
     "thrombolysed": ("Y", "N"),
     "post_op_satisfaction": DOMAINS["proms_satisfaction"],
+    "treatment_function_code": DOMAINS["treatment_function"],
+    "pathway_type": DOMAINS["rtt_pathway_type"],
 }
 KEYS = {
     "incidents/events": ["event_id"],
@@ -62,6 +65,12 @@ KEYS = {
     "workforce/staff_months": ["staff_id", "reporting_month"],
     "workforce/vacancies": ["trust_code", "reporting_month", "staff_group"],
     "bed_availability/occupancy": ["trust_code", "reporting_month", "ward_type"],
+    "referral_to_treatment/pathways": [
+        "trust_code",
+        "reporting_month",
+        "treatment_function_code",
+        "pathway_type",
+    ],
 }
 # Column holding the date that decides the file month.
 MONTH_COLUMN = {
@@ -74,10 +83,14 @@ MONTH_COLUMN = {
     "workforce/staff_months": "reporting_month",
     "workforce/vacancies": "reporting_month",
     "bed_availability/occupancy": "reporting_month",
+    "referral_to_treatment/pathways": "reporting_month",
 }
 # Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving).
 OPTIONAL = {"surgery_at", "death_date", "stroke_unit_arrival_at", "leaving_date", "post_op_satisfaction"}
-OPTIONAL_IN = {"incidents/events": {"nhs_number"}}
+OPTIONAL_IN = {
+    "incidents/events": {"nhs_number"},
+    "referral_to_treatment/pathways": {"unknown_clock_start_pathways"},
+}
 RANGES = {
     "hip_fracture_audit/episodes": {"age": (60, 105), "imd_quintile": (1, 5), "asa_grade": (1, 5)},
     "stroke_audit/admissions": {"age": (18, 105), "imd_quintile": (1, 5), "nihss_on_arrival": (0, 42)},
@@ -95,6 +108,9 @@ RANGES = {
         "agency_fte": (0.0, 1e9),
     },
     "bed_availability/occupancy": {"available_bed_days": (0, 1e9), "occupied_bed_days": (0, 1e9)},
+    "referral_to_treatment/pathways": {
+        column: (0, 1e9) for column in (*BAND_COLUMNS, "total_pathways", "unknown_clock_start_pathways")
+    },
 }
 DATES = {
     "incidents/events": ["event_date", "reported_date"],
@@ -106,6 +122,7 @@ DATES = {
     "workforce/staff_months": ["reporting_month", "start_date", "leaving_date"],
     "workforce/vacancies": ["reporting_month"],
     "bed_availability/occupancy": ["reporting_month"],
+    "referral_to_treatment/pathways": ["reporting_month"],
 }
 # (later column, earlier column): the later one must not precede the earlier one.
 ORDER = {
@@ -373,6 +390,34 @@ def test_beds_follow_the_national_shape(small: tuple[Path, dict]) -> None:
     assert not beds["trust_code"].is_in(ambulance.implode()).any()
 
 
+def _rtt_pathways(out: Path, manifest: dict) -> pl.DataFrame:
+    """The RTT rows without the planted bad ones, counts as numbers."""
+    counts = [*BAND_COLUMNS, "total_pathways", "unknown_clock_start_pathways"]
+    return without_bad_rows(read_table(out, "referral_to_treatment/pathways"), manifest).with_columns(
+        pl.col(counts).cast(pl.Int64)
+    )
+
+
+def test_waiting_lists_follow_the_national_shape(small: tuple[Path, dict]) -> None:
+    """About 7.5 million incomplete pathways, near 60% within 18 weeks, 1 to 3% beyond 52 (2024-25)."""
+    out, manifest = small
+    rtt = _rtt_pathways(out, manifest)
+    assert (rtt["total_pathways"] == rtt.select(pl.sum_horizontal(BAND_COLUMNS)).to_series()).all()
+    incomplete = rtt.filter(pl.col("pathway_type") == "incomplete")
+    completed = rtt.filter(pl.col("pathway_type") != "incomplete")
+    assert incomplete["unknown_clock_start_pathways"].null_count() == 0
+    assert completed["unknown_clock_start_pathways"].null_count() == completed.height
+    months = incomplete["reporting_month"].n_unique()
+    assert 6.8e6 < incomplete["total_pathways"].sum() / months / manifest["scale"] < 8.2e6
+    bands = incomplete.select(BAND_COLUMNS).sum().row(0)
+    assert 0.55 < sum(bands[:18]) / sum(bands) < 0.65
+    assert 0.01 < sum(bands[52:]) / sum(bands) < 0.03
+    assert set(rtt["treatment_function_code"]) <= set(DOMAINS["treatment_function"])
+    orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
+    acute = orgs.filter(pl.col("org_type") == "acute")["org_code"]
+    assert rtt["trust_code"].is_in(acute.implode()).mean() > 0.9
+
+
 # --- identifiers, organisations, merger ----------------------------------------------------------
 
 
@@ -637,7 +682,21 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         .cast(pl.Float64)
         .alias("num")
     )
+    # Waiting times of incomplete pathways: the share within 18 weeks, beyond 52, and the mean wait at
+    # band midpoints, which the planted longer waits move as they move the median.
+    incomplete = _rtt_pathways(out, manifest).filter(pl.col("pathway_type") == "incomplete")
+    waits = incomplete.with_columns(month, pl.col("total_pathways").cast(pl.Float64).alias("den"))
+    within_18 = waits.with_columns(pl.sum_horizontal(BAND_COLUMNS[:18]).cast(pl.Float64).alias("num"))
+    beyond_52 = waits.with_columns(pl.sum_horizontal(BAND_COLUMNS[52:]).cast(pl.Float64).alias("num"))
+    weeks = waits.with_columns(
+        pl.sum_horizontal(pl.col(c) * (i + 0.5) for i, c in enumerate(BAND_COLUMNS)).alias("num")
+    )
+    medication = events.filter(pl.col("event_category") == "medication")
     return {
+        "rtt_within_18_weeks": (within_18, "lower", "ratio"),
+        "rtt_52_week_waiters_per_1000": (beyond_52, "higher", "ratio"),
+        "rtt_median_weeks_waited": (weeks, "higher", "ratio"),
+        "medication_incident_harm_share": (medication, "higher", "ratio"),
         "incident_moderate_harm_share": (events, "higher", "binomial"),
         "hip_surgery_within_36h": (hip36, "lower", "binomial"),
         "hip_30day_mortality": (hip30, "higher", "binomial"),

@@ -13,6 +13,7 @@ from nqs.generate.incidents import IncidentGenerator
 from nqs.generate.joint_registry import JointRegistryGenerator
 from nqs.generate.organisations import build_organisations
 from nqs.generate.periods import month_span, parse_end
+from nqs.generate.referral_to_treatment import ReferralToTreatmentGenerator
 from nqs.generate.tables import (
     ADMISSIONS,
     EPISODES,
@@ -21,6 +22,7 @@ from nqs.generate.tables import (
     PROCEDURES,
     PROMS,
     REVISIONS,
+    RTT_PATHWAYS,
     STAFF_MONTHS,
     VACANCIES,
 )
@@ -71,6 +73,7 @@ def generate_sources(
     incidents, hips, strokes = IncidentGenerator(ctx), HipFractureGenerator(ctx), StrokeGenerator(ctx)
     registry, workforce = JointRegistryGenerator(ctx), WorkforceGenerator(ctx)
     beds = BedAvailabilityGenerator(ctx)
+    waits = ReferralToTreatmentGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -85,6 +88,7 @@ def generate_sources(
             STAFF_MONTHS: staff["staff_months"],
             VACANCIES: staff["vacancies"],
             OCCUPANCY: beds.month(month),
+            RTT_PATHWAYS: waits.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)

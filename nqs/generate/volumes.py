@@ -33,6 +33,8 @@ TYPE_FACTOR: dict[str, tuple[float, ...]] = {
     "stroke_audit": (1.0, 0.0, 0.0, 0.0, 0.0),
     "joint_registry": (1.0, 0.0, 0.0, 0.0, 0.0),
     "workforce": (1.0, 1.0, 1.0, 1.0, 1.0),
+    # consultant-led waiting lists: acute trusts, and specialist trusts' single specialties
+    "referral_to_treatment": (1.0, 0.0, 0.0, 0.0, 0.5),
 }
 NOISE: dict[str, float] = {
     "incidents": 0.35,
@@ -40,6 +42,7 @@ NOISE: dict[str, float] = {
     "stroke_audit": 0.3,
     "joint_registry": 0.4,
     "workforce": 0.1,
+    "referral_to_treatment": 0.3,
 }
 # Amplitude of a yearly cosine peaking in January: winter brings more falls, fractures and strokes
 # and cancels elective joint replacements. A full cosine averages to one over a year, so yearly
