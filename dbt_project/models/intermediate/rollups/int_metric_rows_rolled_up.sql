@@ -49,6 +49,12 @@ metrics_workforce as (
 
 ),
 
+metrics_referral_to_treatment as (
+
+    select * from {{ ref('int_metrics__referral_to_treatment') }}
+
+),
+
 organisation_bridge as (
 
     select * from {{ ref('int_organisation_rollup_bridge') }}
@@ -72,6 +78,8 @@ metric_rows as (
     select * from metrics_joint_registry
     union all
     select * from metrics_workforce
+    union all
+    select * from metrics_referral_to_treatment
 
 ),
 
