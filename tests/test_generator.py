@@ -760,3 +760,76 @@ def test_deteriorating_series_turn_worse_from_their_month(sample: tuple[Path, di
         rate_after = after["num"].sum() / after["den"].sum()
         change = rate_after - rate_before if worse_when == "higher" else rate_before - rate_after
         assert change > 0.2 * rate_before, (item, rate_before, rate_after)
+
+
+def test_planted_waits_and_medication_harm_are_funnel_outliers_at_national_scale() -> None:
+    """At national volume (scale 1.0, 24 months), the planted long-waiting and medication-unsafe trusts
+    are worse than expected beyond the 99.8% limits of the latest financial year's funnel, as the
+    warehouse draws it (the catalogue's funnel type and overdispersion, its minimum denominator)."""
+    import csv
+
+    from nqs.generate.context import Context
+    from nqs.generate.incidents import IncidentGenerator
+    from nqs.generate.organisations import build_organisations
+    from nqs.generate.periods import month_span
+    from nqs.generate.referral_to_treatment import ReferralToTreatmentGenerator
+    from nqs.generate.truths import plant_truths
+    from nqs.generate.volumes import build_volumes
+    from nqs.settings import SEEDS_DIR
+    from nqs.stats.funnel import funnel
+
+    span = month_span(END, MONTHS)
+    orgs = build_organisations(42, span)
+    volumes = build_volumes(42, orgs, 1.0)
+    truths = plant_truths(orgs, volumes, span)
+    ctx = Context(seed=42, scale=1.0, span=span, orgs=orgs, volumes=volumes, truths=truths)
+    latest_year = span[-12:]  # April to March: the latest complete financial year
+    waits, incidents = ReferralToTreatmentGenerator(ctx), IncidentGenerator(ctx)
+    rtt = pl.concat([waits.month(m) for m in latest_year]).filter(pl.col("pathway_type") == "incomplete")
+    events = pl.concat(
+        [
+            incidents.month(m)
+            .filter(pl.col("event_category") == "medication")
+            .select("trust_code", pl.coalesce(pl.col("^(degree_of|physical)_harm$")).alias("harm"))
+            for m in latest_year
+        ]
+    )
+    counts = {
+        "rtt_within_18_weeks": rtt.select(
+            "trust_code",
+            pl.sum_horizontal(BAND_COLUMNS[:18]).alias("numerator"),
+            pl.col("total_pathways").alias("denominator"),
+        ),
+        "rtt_52_week_waiters_per_1000": rtt.select(
+            "trust_code",
+            pl.sum_horizontal(BAND_COLUMNS[52:]).alias("numerator"),
+            pl.col("total_pathways").alias("denominator"),
+        ),
+        "medication_incident_harm_share": events.select(
+            "trust_code",
+            pl.col("harm").is_in(["moderate", "severe", "fatal"]).cast(pl.Int64).alias("numerator"),
+            pl.lit(1).alias("denominator"),
+        ),
+    }
+    with (SEEDS_DIR / "metric_catalogue.csv").open(newline="") as handle:
+        catalogue = {row["metric_id"]: row for row in csv.DictReader(handle)}
+    planted = {
+        metric: [orgs.trust_codes[t] for t in trusts]
+        for metric, trusts in truths.worse.items()
+        if metric in ("rtt_within_18_weeks", "medication_incident_harm_share")
+    }
+    planted["rtt_52_week_waiters_per_1000"] = planted["rtt_within_18_weeks"]
+    for metric, rows in counts.items():
+        definition = catalogue[metric]
+        totals = rows.group_by("trust_code").agg(pl.col("numerator", "denominator").sum().cast(pl.Float64))
+        result = funnel(
+            totals.filter(pl.col("denominator") >= float(definition["min_denominator"])),
+            numerator="numerator",
+            denominator="denominator",
+            group="trust_code",
+            data_type=definition["funnel_type"],
+            method=definition["overdispersion_method"],
+        )
+        worse = "alarm_low" if definition["improvement_direction"] == "increase" else "alarm_high"
+        status = dict(result.select("group", "outlier_status").iter_rows())
+        assert all(status[trust] == worse for trust in planted[metric]), (metric, planted[metric], status)
