@@ -25,10 +25,13 @@ from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
 from contracts.patient_experience import FriendsAndFamilyV1, WrittenComplaintsV1
 from contracts.reference import OrganisationV1
+from contracts.referral_to_treatment import RttPathwayV1
 from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
 
-Family = Literal["reference", "incident", "audit", "registry", "workforce", "experience", "capacity"]
+Family = Literal[
+    "reference", "incident", "audit", "registry", "workforce", "experience", "capacity", "access"
+]
 
 #: The first month of the national extracts these contracts describe.
 FIRST_EXTRACT = date(2023, 4, 1)
@@ -182,6 +185,9 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "and setting (NHS England's FFT data), and written complaints about hospital and community health "
     "services by trust, financial quarter and subject area (KO41a). Aggregate counts, no patient-level "
     "data. One FFT file per month; one complaints file per quarter, named after its first month.",
+    "referral_to_treatment": "Consultant-led referral to treatment (RTT) waiting times shaped like NHS "
+    "England's monthly RTT returns: pathways per trust, treatment function and pathway type in weekly "
+    "bands of weeks waited. Aggregate, no patient-level data. One file per reporting month.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -390,6 +396,25 @@ SOURCE_TABLES: list[SourceTable] = [
         description="Written complaints about hospital and community health services (KO41a-like) by "
         "trust, financial quarter and subject area; one file per quarter, named after its first month.",
         activity_date_column="quarter_start",
+    ),
+    SourceTable(
+        source="referral_to_treatment",
+        table="pathways",
+        delivery_lag_months=2,
+        family="access",
+        file_glob="pathways_*.csv",
+        key_columns=("trust_code", "reporting_month", "treatment_function_code", "pathway_type"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                RttPathwayV1,
+                "RTT return: pathways by trust, month, treatment function and pathway type in weekly "
+                "bands to 52 weeks and 52+.",
+            ),
+        ),
+        description="Consultant-led RTT pathways (incomplete at the end of the month, completed in it) by "
+        "trust, treatment function and pathway type, in weekly bands of weeks waited.",
+        activity_date_column="reporting_month",
     ),
 ]
 

@@ -19,6 +19,7 @@ import pytest
 
 from contracts.base import REGISTERED_CHECKS, Severity
 from contracts.patient_experience import COMPLAINT_OUTCOMES, FFT_ANSWERS
+from contracts.referral_to_treatment import BAND_COLUMNS
 from contracts.sources import SOURCE_TABLES, SourceTable
 from contracts.versions import ContractCheck, column_dtype, contract_checks
 from nqs.landing.check_results import CODE_CASE_CHECK, READING_CHECKS, code_columns
@@ -182,6 +183,15 @@ SPECIFIC: dict[tuple[str, str, str | None], Case] = {
     ("organisations/organisations", "successor_only_when_closed", "successor_code"): Case(
         3, {"successor_code": "RCC"}
     ),
+    # referral to treatment: a negative band also breaks its row's total, which the case allows
+    **{
+        ("referral_to_treatment/pathways", "greater_than_or_equal_to", column): Case(2, {column: "-1"})
+        for column in (*BAND_COLUMNS, "total_pathways", "unknown_clock_start_pathways")
+    },
+    ("referral_to_treatment/pathways", "unique_key", "trust_code"): Case(
+        3, {"treatment_function_code": "110"}
+    ),
+    ("referral_to_treatment/pathways", "sums_to", "total_pathways"): Case(1, {"total_pathways": "1438"}),
 }
 
 

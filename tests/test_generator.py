@@ -17,6 +17,7 @@ import pytest
 
 from contracts.domains import DOMAINS
 from contracts.patient_experience import COMPLAINT_OUTCOMES, FFT_ANSWERS
+from contracts.referral_to_treatment import BAND_COLUMNS
 from contracts.sources import SOURCE_TABLES
 from nqs.generate import generate_sources
 from nqs.generate.nhs_number import check_digits, is_valid, valid_numbers
@@ -54,6 +55,8 @@ ENUMS = {
     "post_op_satisfaction": DOMAINS["proms_satisfaction"],
     "setting": DOMAINS["fft_setting"],
     "subject_area": DOMAINS["complaint_subject"],
+    "treatment_function_code": DOMAINS["treatment_function"],
+    "pathway_type": DOMAINS["rtt_pathway_type"],
 }
 KEYS = {
     "incidents/events": ["event_id"],
@@ -67,6 +70,12 @@ KEYS = {
     "bed_availability/occupancy": ["trust_code", "reporting_month", "ward_type"],
     "patient_experience/friends_and_family": ["trust_code", "reporting_month", "setting"],
     "patient_experience/complaints": ["trust_code", "quarter_start", "subject_area"],
+    "referral_to_treatment/pathways": [
+        "trust_code",
+        "reporting_month",
+        "treatment_function_code",
+        "pathway_type",
+    ],
 }
 # Column holding the date that decides the file month.
 MONTH_COLUMN = {
@@ -81,6 +90,7 @@ MONTH_COLUMN = {
     "bed_availability/occupancy": "reporting_month",
     "patient_experience/friends_and_family": "reporting_month",
     "patient_experience/complaints": "quarter_start",  # a quarter's file is named after its first month
+    "referral_to_treatment/pathways": "reporting_month",
 }
 # Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving).
 OPTIONAL = {
@@ -91,7 +101,10 @@ OPTIONAL = {
     "post_op_satisfaction",
     "eligible",  # the FFT counts eligible patients for inpatients and A&E only
 }
-OPTIONAL_IN = {"incidents/events": {"nhs_number"}}
+OPTIONAL_IN = {
+    "incidents/events": {"nhs_number"},
+    "referral_to_treatment/pathways": {"unknown_clock_start_pathways"},
+}
 RANGES = {
     "hip_fracture_audit/episodes": {"age": (60, 105), "imd_quintile": (1, 5), "asa_grade": (1, 5)},
     "stroke_audit/admissions": {"age": (18, 105), "imd_quintile": (1, 5), "nihss_on_arrival": (0, 42)},
@@ -115,6 +128,9 @@ RANGES = {
     "patient_experience/complaints": {
         column: (0, 1e9) for column in ("complaints_received", "complaints_resolved", *COMPLAINT_OUTCOMES)
     },
+    "referral_to_treatment/pathways": {
+        column: (0, 1e9) for column in (*BAND_COLUMNS, "total_pathways", "unknown_clock_start_pathways")
+    },
 }
 DATES = {
     "incidents/events": ["event_date", "reported_date"],
@@ -128,6 +144,7 @@ DATES = {
     "bed_availability/occupancy": ["reporting_month"],
     "patient_experience/friends_and_family": ["reporting_month"],
     "patient_experience/complaints": ["quarter_start"],
+    "referral_to_treatment/pathways": ["reporting_month"],
 }
 # (later column, earlier column): the later one must not precede the earlier one.
 ORDER = {
@@ -453,6 +470,34 @@ def test_a_quarter_is_written_only_when_the_span_holds_all_of_it(tmp_path: Path)
     assert quarterly == ["patient_experience/complaints_2025-04.csv"]  # not 2025-07: August ends the span
 
 
+def _rtt_pathways(out: Path, manifest: dict) -> pl.DataFrame:
+    """The RTT rows without the planted bad ones, counts as numbers."""
+    counts = [*BAND_COLUMNS, "total_pathways", "unknown_clock_start_pathways"]
+    return without_bad_rows(read_table(out, "referral_to_treatment/pathways"), manifest).with_columns(
+        pl.col(counts).cast(pl.Int64)
+    )
+
+
+def test_waiting_lists_follow_the_national_shape(small: tuple[Path, dict]) -> None:
+    """About 7.5 million incomplete pathways, near 60% within 18 weeks, 1 to 3% beyond 52 (2024-25)."""
+    out, manifest = small
+    rtt = _rtt_pathways(out, manifest)
+    assert (rtt["total_pathways"] == rtt.select(pl.sum_horizontal(BAND_COLUMNS)).to_series()).all()
+    incomplete = rtt.filter(pl.col("pathway_type") == "incomplete")
+    completed = rtt.filter(pl.col("pathway_type") != "incomplete")
+    assert incomplete["unknown_clock_start_pathways"].null_count() == 0
+    assert completed["unknown_clock_start_pathways"].null_count() == completed.height
+    months = incomplete["reporting_month"].n_unique()
+    assert 6.8e6 < incomplete["total_pathways"].sum() / months / manifest["scale"] < 8.2e6
+    bands = incomplete.select(BAND_COLUMNS).sum().row(0)
+    assert 0.55 < sum(bands[:18]) / sum(bands) < 0.65
+    assert 0.01 < sum(bands[52:]) / sum(bands) < 0.03
+    assert set(rtt["treatment_function_code"]) <= set(DOMAINS["treatment_function"])
+    orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
+    acute = orgs.filter(pl.col("org_type") == "acute")["org_code"]
+    assert rtt["trust_code"].is_in(acute.implode()).mean() > 0.9
+
+
 # --- identifiers, organisations, merger ----------------------------------------------------------
 
 
@@ -723,7 +768,21 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         .cast(pl.Float64)
         .alias("num")
     )
+    # Waiting times of incomplete pathways: the share within 18 weeks, beyond 52, and the mean wait at
+    # band midpoints, which the planted longer waits move as they move the median.
+    incomplete = _rtt_pathways(out, manifest).filter(pl.col("pathway_type") == "incomplete")
+    waits = incomplete.with_columns(month, pl.col("total_pathways").cast(pl.Float64).alias("den"))
+    within_18 = waits.with_columns(pl.sum_horizontal(BAND_COLUMNS[:18]).cast(pl.Float64).alias("num"))
+    beyond_52 = waits.with_columns(pl.sum_horizontal(BAND_COLUMNS[52:]).cast(pl.Float64).alias("num"))
+    weeks = waits.with_columns(
+        pl.sum_horizontal(pl.col(c) * (i + 0.5) for i, c in enumerate(BAND_COLUMNS)).alias("num")
+    )
+    medication = events.filter(pl.col("event_category") == "medication")
     return {
+        "rtt_within_18_weeks": (within_18, "lower", "ratio"),
+        "rtt_52_week_waiters_per_1000": (beyond_52, "higher", "ratio"),
+        "rtt_median_weeks_waited": (weeks, "higher", "ratio"),
+        "medication_incident_harm_share": (medication, "higher", "ratio"),
         "incident_moderate_harm_share": (events, "higher", "binomial"),
         "hip_surgery_within_36h": (hip36, "lower", "binomial"),
         "hip_30day_mortality": (hip30, "higher", "binomial"),
@@ -789,3 +848,76 @@ def test_deteriorating_series_turn_worse_from_their_month(sample: tuple[Path, di
         rate_after = after["num"].sum() / after["den"].sum()
         change = rate_after - rate_before if worse_when == "higher" else rate_before - rate_after
         assert change > 0.2 * rate_before, (item, rate_before, rate_after)
+
+
+def test_planted_waits_and_medication_harm_are_funnel_outliers_at_national_scale() -> None:
+    """At national volume (scale 1.0, 24 months), the planted long-waiting and medication-unsafe trusts
+    are worse than expected beyond the 99.8% limits of the latest financial year's funnel, as the
+    warehouse draws it (the catalogue's funnel type and overdispersion, its minimum denominator)."""
+    import csv
+
+    from nqs.generate.context import Context
+    from nqs.generate.incidents import IncidentGenerator
+    from nqs.generate.organisations import build_organisations
+    from nqs.generate.periods import month_span
+    from nqs.generate.referral_to_treatment import ReferralToTreatmentGenerator
+    from nqs.generate.truths import plant_truths
+    from nqs.generate.volumes import build_volumes
+    from nqs.settings import SEEDS_DIR
+    from nqs.stats.funnel import funnel
+
+    span = month_span(END, MONTHS)
+    orgs = build_organisations(42, span)
+    volumes = build_volumes(42, orgs, 1.0)
+    truths = plant_truths(orgs, volumes, span)
+    ctx = Context(seed=42, scale=1.0, span=span, orgs=orgs, volumes=volumes, truths=truths)
+    latest_year = span[-12:]  # April to March: the latest complete financial year
+    waits, incidents = ReferralToTreatmentGenerator(ctx), IncidentGenerator(ctx)
+    rtt = pl.concat([waits.month(m) for m in latest_year]).filter(pl.col("pathway_type") == "incomplete")
+    events = pl.concat(
+        [
+            incidents.month(m)
+            .filter(pl.col("event_category") == "medication")
+            .select("trust_code", pl.coalesce(pl.col("^(degree_of|physical)_harm$")).alias("harm"))
+            for m in latest_year
+        ]
+    )
+    counts = {
+        "rtt_within_18_weeks": rtt.select(
+            "trust_code",
+            pl.sum_horizontal(BAND_COLUMNS[:18]).alias("numerator"),
+            pl.col("total_pathways").alias("denominator"),
+        ),
+        "rtt_52_week_waiters_per_1000": rtt.select(
+            "trust_code",
+            pl.sum_horizontal(BAND_COLUMNS[52:]).alias("numerator"),
+            pl.col("total_pathways").alias("denominator"),
+        ),
+        "medication_incident_harm_share": events.select(
+            "trust_code",
+            pl.col("harm").is_in(["moderate", "severe", "fatal"]).cast(pl.Int64).alias("numerator"),
+            pl.lit(1).alias("denominator"),
+        ),
+    }
+    with (SEEDS_DIR / "metric_catalogue.csv").open(newline="") as handle:
+        catalogue = {row["metric_id"]: row for row in csv.DictReader(handle)}
+    planted = {
+        metric: [orgs.trust_codes[t] for t in trusts]
+        for metric, trusts in truths.worse.items()
+        if metric in ("rtt_within_18_weeks", "medication_incident_harm_share")
+    }
+    planted["rtt_52_week_waiters_per_1000"] = planted["rtt_within_18_weeks"]
+    for metric, rows in counts.items():
+        definition = catalogue[metric]
+        totals = rows.group_by("trust_code").agg(pl.col("numerator", "denominator").sum().cast(pl.Float64))
+        result = funnel(
+            totals.filter(pl.col("denominator") >= float(definition["min_denominator"])),
+            numerator="numerator",
+            denominator="denominator",
+            group="trust_code",
+            data_type=definition["funnel_type"],
+            method=definition["overdispersion_method"],
+        )
+        worse = "alarm_low" if definition["improvement_direction"] == "increase" else "alarm_high"
+        status = dict(result.select("group", "outlier_status").iter_rows())
+        assert all(status[trust] == worse for trust in planted[metric]), (metric, planted[metric], status)

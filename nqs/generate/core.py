@@ -14,6 +14,7 @@ from nqs.generate.joint_registry import JointRegistryGenerator
 from nqs.generate.organisations import build_organisations
 from nqs.generate.patient_experience import PatientExperienceGenerator
 from nqs.generate.periods import month_span, parse_end, quarter_ended
+from nqs.generate.referral_to_treatment import ReferralToTreatmentGenerator
 from nqs.generate.tables import (
     ADMISSIONS,
     COMPLAINTS,
@@ -24,6 +25,7 @@ from nqs.generate.tables import (
     PROCEDURES,
     PROMS,
     REVISIONS,
+    RTT_PATHWAYS,
     STAFF_MONTHS,
     VACANCIES,
 )
@@ -75,6 +77,7 @@ def generate_sources(
     registry, workforce = JointRegistryGenerator(ctx), WorkforceGenerator(ctx)
     beds = BedAvailabilityGenerator(ctx)
     experience = PatientExperienceGenerator(ctx)
+    waits = ReferralToTreatmentGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -90,6 +93,7 @@ def generate_sources(
             VACANCIES: staff["vacancies"],
             OCCUPANCY: beds.month(month),
             FRIENDS_AND_FAMILY: experience.month(month),
+            RTT_PATHWAYS: waits.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)

@@ -24,6 +24,7 @@ _STREAM_IDS: dict[str, int] = {
     "bad_rows": 20,
     "patient_experience": 40,
     "patient_experience_complaints": 41,
+    "referral_to_treatment": 21,
 }
 
 

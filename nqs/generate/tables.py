@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.referral_to_treatment import BAND_COLUMNS
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -201,6 +203,20 @@ EVENTS_V2 = TableSpec(
     ),
     key=("event_id",),
 )
+RTT_PATHWAYS = TableSpec(
+    "referral_to_treatment",
+    "pathways",
+    (
+        "reporting_month",
+        "trust_code",
+        "treatment_function_code",
+        "pathway_type",
+        *BAND_COLUMNS,
+        "total_pathways",
+        "unknown_clock_start_pathways",
+    ),
+    key=("trust_code", "reporting_month", "treatment_function_code", "pathway_type"),
+)
 
 FRIENDS_AND_FAMILY = TableSpec(
     "patient_experience",
@@ -251,5 +267,6 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     OCCUPANCY,
     FRIENDS_AND_FAMILY,
     COMPLAINTS,
+    RTT_PATHWAYS,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

@@ -37,6 +37,8 @@ TYPE_FACTOR: dict[str, tuple[float, ...]] = {
     "joint_registry": (1.0, 0.0, 0.0, 0.0, 0.0),
     "workforce": (1.0, 1.0, 1.0, 1.0, 1.0),
     "patient_experience": (1.0, 0.5, 0.45, 0.35, 0.3),
+    # consultant-led waiting lists: acute trusts, and specialist trusts' single specialties
+    "referral_to_treatment": (1.0, 0.0, 0.0, 0.0, 0.5),
 }
 NOISE: dict[str, float] = {
     "incidents": 0.35,
@@ -45,6 +47,7 @@ NOISE: dict[str, float] = {
     "joint_registry": 0.4,
     "workforce": 0.1,
     "patient_experience": 0.3,
+    "referral_to_treatment": 0.3,
 }
 # Amplitude of a yearly cosine peaking in January: winter brings more falls, fractures and strokes
 # and cancels elective joint replacements. A full cosine averages to one over a year, so yearly

@@ -55,6 +55,12 @@ metrics_patient_experience as (
 
 ),
 
+metrics_referral_to_treatment as (
+
+    select * from {{ ref('int_metrics__referral_to_treatment') }}
+
+),
+
 organisation_bridge as (
 
     select * from {{ ref('int_organisation_rollup_bridge') }}
@@ -80,6 +86,8 @@ metric_rows as (
     select * from metrics_workforce
     union all
     select * from metrics_patient_experience
+    union all
+    select * from metrics_referral_to_treatment
 
 ),
 

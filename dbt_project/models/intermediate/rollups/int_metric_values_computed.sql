@@ -5,7 +5,10 @@
     deprivation quintile 1 minus its value in quintile 5, with Newcombe's interval; null where either
     quintile has no denominator. A gap is published when both quintiles reach its minimum denominator.
 
-    Incremental: the periods the two roll-ups recomputed (and, for a gap metric, those of its base
+    Medians come from the observations' roll-up, or from the bands' for metrics counted in bands
+    (int_metric_bands_rolled_up): the two hold different metrics, with the same columns.
+
+    Incremental: the periods the roll-ups recomputed (and, for a gap metric, those of its base
     metric) are deleted and computed again, every cell of each (macros/incremental_rollups.sql).
 #}
 {{ config(
@@ -41,6 +44,11 @@ rows_rolled_up as (
 observations_rolled_up as (
 
     select rolled_up.* from {{ ref('int_metric_observations_rolled_up') }} as rolled_up
+    {{ in_periods_recomputed('rolled_up') }}
+
+    union all
+
+    select rolled_up.* from {{ ref('int_metric_bands_rolled_up') }} as rolled_up
     {{ in_periods_recomputed('rolled_up') }}
 
 ),
