@@ -68,9 +68,11 @@ def test_mean_overdispersion_by_hand() -> None:
     assert result["tau2"][0] == pytest.approx(tau2) and result["adjusted"][0]
     assert result["ucl95"][3] == pytest.approx(50 + Z95 * math.sqrt(1 + tau2))
     assert result["z_adjusted"][3] == pytest.approx(6 / math.sqrt(1 + tau2))
-    # 56 against 50 ± 3.09 x sqrt(1 + 5.78) = 58.04 is no longer an outlier once overdispersion is allowed for
+    # overdispersion allowed for, 56 is within 50 ± 3.09 x sqrt(1 + 5.78) = 58.04, beyond 55.10: an alert
     assert result["outlier_status"][3] == "alert_high"
-    lcl95, ucl95, _, ucl998 = funnel_limits("mean", "spiegelhalter", np.array([100.0]), 50.0, tau2, True, 10.0)
+    lcl95, ucl95, _, ucl998 = funnel_limits(
+        "mean", "spiegelhalter", np.array([100.0]), 50.0, tau2, True, 10.0
+    )
     assert ucl95[0] == pytest.approx(result["ucl95"][3]) and ucl998[0] == pytest.approx(result["ucl998"][3])
 
 
