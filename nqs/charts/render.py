@@ -36,6 +36,7 @@ from nqs.charts.style import (
     draw_icon,
 )
 from nqs.stats import funnel_limits
+from nqs.stats.funnel import NORMAL_TYPES
 
 FORMATS = (".svg", ".png")
 #: reproducible files: no creation date, a fixed salt for SVG ids, text kept as text
@@ -193,9 +194,18 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
     national = first["target"]
     grid = np.linspace(max(units["denominator"].min() * 0.6, 1e-9), units["denominator"].max() * 1.08, 300)
     method = "shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter"
+    # a mean's or median's limits are national ± z·sd/√n, sd in the metric's unit like the target
+    sd = first.get("sd")
     lcl95, ucl95, lcl998, ucl998 = funnel_limits(
-        metric.funnel_type, method, grid, national / scale, first["tau2"], first["adjusted"]
+        metric.funnel_type,
+        method,
+        grid,
+        national / scale,
+        first["tau2"],
+        first["adjusted"],
+        None if sd is None else sd / scale,
     )
+    observations = metric.funnel_type in NORMAL_TYPES
     judged = units["outlier_judgement"].to_list()
     colours = [
         ORANGE
@@ -270,7 +280,7 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
         axes.grid(color="#E8EDEE", linewidth=0.8)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        axes.set_xlabel("Denominator (trust size)", fontsize=9)
+        axes.set_xlabel("Number of observations" if observations else "Denominator (trust size)", fontsize=9)
         axes.set_ylabel(metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9)
         low, high = units["value"].min(), units["value"].max()
         pad = (high - low) * 0.12 or abs(national) * 0.2 or 1
@@ -292,7 +302,11 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             gid="title",
         )
         worse = sum(j.endswith("worse") for j in judged)
-        adjusted = (
+        if metric.funnel_type == "median":
+            method_note = "trusts' medians interpolated between whole values; "
+        else:
+            method_note = ""
+        adjusted = method_note + (
             f"limits widened for overdispersion (phi {first['phi']:.2f})"
             if first["adjusted"]
             else "limits not adjusted for overdispersion"
