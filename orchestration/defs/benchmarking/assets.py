@@ -105,7 +105,7 @@ def _materialise(context: dg.AssetExecutionContext, schema: str) -> Iterator:
     for note in result.notes:
         context.log.warning(note)
     tables = result.tables
-    trust_months = values.filter(pl.col("period_type") == "month").height
+    trust_months = values.filter((pl.col("period_type") == "month") & (pl.col("org_level") == "trust")).height
     for name in ("spc_points", "funnel_points", "spc_summary", "alerts"):
         frame = tables[name]
         metadata: dict = {"dagster/row_count": frame.height}
