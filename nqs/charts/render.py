@@ -280,14 +280,26 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
         axes.grid(color="#E8EDEE", linewidth=0.8)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        axes.set_xlabel("Number of observations" if observations else "Denominator (trust size)", fontsize=9)
-        axes.set_ylabel(metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9)
+        if observations:
+            # the limits of a mean or median are national ± z·sd/√n; a median of whole numbers is interpolated
+            axes.set_xlabel(
+                f"Number of observations (n); limits: national ± z × {format_value(sd, metric.unit)} / √n",
+                fontsize=9,
+            )
+            interpolated = " (interpolated between whole values)" if metric.funnel_type == "median" else ""
+            axes.set_ylabel(f"{metric.title}{interpolated}", fontsize=9)
+        else:
+            axes.set_xlabel("Denominator (trust size)", fontsize=9)
+            axes.set_ylabel(
+                metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9
+            )
         low, high = units["value"].min(), units["value"].max()
         pad = (high - low) * 0.12 or abs(national) * 0.2 or 1
         axes.set_ylim(
             max(
                 min(low, float(np.nanmin(lcl998 * scale))) - pad,
-                0 if metric.unit == "proportion" else -np.inf,
+                # no limit below 0 is drawn for a proportion, or a mean or median of values none below 0
+                0 if metric.unit == "proportion" or (observations and low >= 0) else -np.inf,
             ),
             max(high, float(np.nanmax(ucl998[grid >= units["denominator"].min()] * scale))) + pad,
         )
@@ -302,11 +314,7 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             gid="title",
         )
         worse = sum(j.endswith("worse") for j in judged)
-        if metric.funnel_type == "median":
-            method_note = "trusts' medians interpolated between whole values; "
-        else:
-            method_note = ""
-        adjusted = method_note + (
+        adjusted = (
             f"limits widened for overdispersion (phi {first['phi']:.2f})"
             if first["adjusted"]
             else "limits not adjusted for overdispersion"
