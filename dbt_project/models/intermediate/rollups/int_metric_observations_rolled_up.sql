@@ -297,14 +297,7 @@ order_statistics as (
         ) as interval_upper_observation
     from cells_ranked
     inner join value_counts_accumulated
-        on
-            cells_ranked.metric_id = value_counts_accumulated.metric_id
-            and cells_ranked.org_view = value_counts_accumulated.org_view
-            and cells_ranked.org_code = value_counts_accumulated.org_code
-            and cells_ranked.period_type = value_counts_accumulated.period_type
-            and cells_ranked.period_start = value_counts_accumulated.period_start
-            and cells_ranked.imd_quintile is not distinct from value_counts_accumulated.imd_quintile
-            and cells_ranked.is_all_quintiles = value_counts_accumulated.is_all_quintiles
+        on {{ same_rolled_up_cell('cells_ranked', 'value_counts_accumulated') }}
     group by
         cells_ranked.metric_id,
         cells_ranked.org_view,
@@ -360,14 +353,7 @@ quantile_steps as (
         ) as count_to
     from quantile_positions
     inner join value_counts_accumulated
-        on
-            quantile_positions.metric_id = value_counts_accumulated.metric_id
-            and quantile_positions.org_view = value_counts_accumulated.org_view
-            and quantile_positions.org_code = value_counts_accumulated.org_code
-            and quantile_positions.period_type = value_counts_accumulated.period_type
-            and quantile_positions.period_start = value_counts_accumulated.period_start
-            and quantile_positions.imd_quintile is not distinct from value_counts_accumulated.imd_quintile
-            and quantile_positions.is_all_quintiles = value_counts_accumulated.is_all_quintiles
+        on {{ same_rolled_up_cell('quantile_positions', 'value_counts_accumulated') }}
     group by all
 
 ),
@@ -455,32 +441,11 @@ final as (
         ) as median_standard_error
     from cells_ranked
     inner join order_statistics
-        on
-            cells_ranked.metric_id = order_statistics.metric_id
-            and cells_ranked.org_view = order_statistics.org_view
-            and cells_ranked.org_code = order_statistics.org_code
-            and cells_ranked.period_type = order_statistics.period_type
-            and cells_ranked.period_start = order_statistics.period_start
-            and cells_ranked.imd_quintile is not distinct from order_statistics.imd_quintile
-            and cells_ranked.is_all_quintiles = order_statistics.is_all_quintiles
+        on {{ same_rolled_up_cell('cells_ranked', 'order_statistics') }}
     inner join months_observed
-        on
-            cells_ranked.metric_id = months_observed.metric_id
-            and cells_ranked.org_view = months_observed.org_view
-            and cells_ranked.org_code = months_observed.org_code
-            and cells_ranked.period_type = months_observed.period_type
-            and cells_ranked.period_start = months_observed.period_start
-            and cells_ranked.imd_quintile is not distinct from months_observed.imd_quintile
-            and cells_ranked.is_all_quintiles = months_observed.is_all_quintiles
+        on {{ same_rolled_up_cell('cells_ranked', 'months_observed') }}
     inner join quantiles_interpolated
-        on
-            cells_ranked.metric_id = quantiles_interpolated.metric_id
-            and cells_ranked.org_view = quantiles_interpolated.org_view
-            and cells_ranked.org_code = quantiles_interpolated.org_code
-            and cells_ranked.period_type = quantiles_interpolated.period_type
-            and cells_ranked.period_start = quantiles_interpolated.period_start
-            and cells_ranked.imd_quintile is not distinct from quantiles_interpolated.imd_quintile
-            and cells_ranked.is_all_quintiles = quantiles_interpolated.is_all_quintiles
+        on {{ same_rolled_up_cell('cells_ranked', 'quantiles_interpolated') }}
 
     {% if not recomputes_every_month() -%}
     union all
