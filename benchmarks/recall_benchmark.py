@@ -26,18 +26,18 @@ that names metrics and trusts. A neutral metric has no worse side: either side c
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+sys.path.insert(0, str(Path(__file__).parent))
+from build_benchmark import _data_folder  # noqa: E402 - a sibling script, not a package
 
 #: nominal share of trusts with no real difference beyond each limit on one side
 LIMITS = {"95": ("alert_worse", "alarm_worse"), "99.8": ("alarm_worse",)}
@@ -147,16 +147,6 @@ def totals(table: pl.DataFrame) -> dict:
         "false_flag_rate": false / others if others else None,
         "nominal": float(table["nominal"][0]) if table.height else None,
     }
-
-
-@contextlib.contextmanager
-def _data_folder(scale: float, work_dir: Path | None) -> Iterator[Path]:
-    if work_dir is None:
-        with tempfile.TemporaryDirectory(prefix=f"nqs-recall-{scale}-") as tmp:
-            yield Path(tmp)
-        return
-    work_dir.mkdir(parents=True, exist_ok=True)
-    yield Path(tempfile.mkdtemp(prefix=f"nqs-recall-{scale}-", dir=work_dir))
 
 
 def _run(command: list[str], env: dict[str, str], what: str) -> float:

@@ -7,6 +7,7 @@ import math
 
 import polars as pl
 import pytest
+from test_benchmarking import catalogue as proportion_catalogue
 
 from nqs.benchmarking import build_benchmarking
 from nqs.stats import funnel
@@ -17,20 +18,20 @@ ORGS = pl.DataFrame({"org_code": ["RX1"], "org_name": ["Trust X"]})
 
 
 def catalogue(**overrides) -> pl.DataFrame:
-    row = {
+    """test_benchmarking's catalogue row, as a median metric with its latest complete month."""
+    median = {
         "metric_id": "waits_median",
         "title": "Median minutes to the unit",
         "unit": "median",
-        "unit_multiplier": 1.0,
         "improvement_direction": "decrease",
         "target": None,
         "red_line": None,
-        "min_denominator": 10.0,
         "funnel_type": "median",
-        "overdispersion_method": "spiegelhalter",
         "latest_complete_month": MONTH,
     }
-    return pl.DataFrame([row | overrides], schema_overrides={"target": pl.Float64, "red_line": pl.Float64})
+    return proportion_catalogue(**(median | overrides)).with_columns(
+        pl.col("target", "red_line").cast(pl.Float64)
+    )
 
 
 def rows(metric_id: str, trusts: dict[str, tuple[float, float, float]], england: tuple[float, float, float]):
