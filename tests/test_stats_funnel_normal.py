@@ -30,18 +30,12 @@ MEANS = pl.DataFrame(
     }
 )
 
+#: around 50 with sd 10, no overdispersion adjustment
+UNADJUSTED = {"denominator": "n", "group": "unit", "target": 50.0, "sd": 10.0, "overdispersion": False}
+
 
 def test_mean_by_hand_unadjusted() -> None:
-    result = funnel(
-        MEANS,
-        numerator="total",
-        denominator="n",
-        group="unit",
-        data_type="mean",
-        target=50.0,
-        sd=10.0,
-        overdispersion=False,
-    )
+    result = funnel(MEANS, numerator="total", data_type="mean", **UNADJUSTED)
     assert result.columns == list(FUNNEL_COLUMNS)
     assert result["value"].to_list() == pytest.approx([52, 49, 50.5, 56])
     assert result["z"].to_list() == pytest.approx([1, -1, 1, 6])
@@ -77,16 +71,7 @@ def test_mean_overdispersion_by_hand() -> None:
 
 
 def test_median_by_hand() -> None:
-    result = funnel(
-        MEANS,
-        value="median",
-        denominator="n",
-        group="unit",
-        data_type="median",
-        target=50.0,
-        sd=10.0,
-        overdispersion=False,
-    )
+    result = funnel(MEANS, value="median", data_type="median", **UNADJUSTED)
     assert result["z"].to_list() == pytest.approx([1, -1, 1, 6])
     assert result["numerator"].is_null().all()
     assert result["lcl95"][1] == pytest.approx(50 - Z95)
