@@ -7,6 +7,7 @@ import math
 
 import polars as pl
 import pytest
+from conftest import Build
 from test_benchmarking import catalogue as proportion_catalogue
 
 from nqs.benchmarking import build_benchmarking
@@ -144,3 +145,57 @@ def test_latest_complete_period_follows_the_follow_up() -> None:
     assert set(latest["period_label"]) == {"2024-25"}
     unknown = build_benchmarking(pl.concat(years), definition.with_columns(latest_complete_month=None), ORGS)
     assert not unknown.tables["funnel_points"]["is_latest_complete_period"].any()
+
+
+# ---- on a real build ------------------------------------------------------------------------------------
+
+
+def test_standard_errors_are_published_as_computed(sample_build: Build) -> None:
+    """A mean's or median's standard error and interpolated median are the marts' where the row is
+    published, null where it is suppressed, and null for every other unit; England has both for every
+    financial year of every mean and median, so each of their funnels has a centre and a spread."""
+    assert sample_build.exit_code == 0, sample_build.output
+    [(checked, different, leaked, other_units)] = sample_build.query(
+        """
+        select
+            count(*) filter (where not p.is_suppressed and p.unit in ('mean', 'median')),
+            count(*) filter (
+                where not p.is_suppressed
+                and (p.standard_error is distinct from m.standard_error
+                    or p.median_interpolated is distinct from m.median_interpolated)
+            ),
+            count(*) filter (
+                where p.is_suppressed and (p.standard_error is not null or p.median_interpolated is not null)
+            ),
+            count(*) filter (where p.unit not in ('mean', 'median') and p.standard_error is not null)
+        from published.metric_values as p
+        inner join marts.metric_values as m
+            using (metric_id, org_view, org_level, org_code, period_type, period_start)
+        """
+    )
+    assert checked > 1000 and (different, leaked, other_units) == (0, 0, 0)
+    missing = sample_build.query(
+        """
+        select metric_id, period_start from published.metric_values
+        where unit in ('mean', 'median') and org_level = 'england' and period_type = 'financial_year'
+            and not (standard_error > 0 and median_interpolated is not null)
+        """
+    )
+    assert missing == []
+    # the mean's standard error is the observations' standard deviation over the square root of their number
+    [(worst,)] = sample_build.query(
+        """
+        with observations as (
+            select metric_id, count(*) as n, stddev_samp(observation) as sd
+            from intermediate.int_metric_observations
+            where metric_id = 'proms_oxford_gain_mean'
+                and period_start >= date '2025-04-01' and period_start < date '2026-04-01'
+            group by metric_id
+        )
+        select abs(v.standard_error - o.sd / sqrt(o.n))
+        from marts.metric_values as v inner join observations as o using (metric_id)
+        where v.org_level = 'england' and v.org_view = 'current' and v.period_type = 'financial_year'
+            and v.period_start = date '2025-04-01'
+        """
+    )
+    assert worst < 1e-9
