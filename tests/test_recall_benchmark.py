@@ -93,7 +93,7 @@ def test_a_neutral_metric_counts_either_side() -> None:
 def test_on_the_sample_build(sample_build: Build) -> None:
     """The benchmark's reading of a real build: every metric with a funnel or a planted truth has a row,
     each funnel from the metric's latest complete financial year, and the mean and median metrics are
-    compared."""
+    compared where their trusts reach the minimum number of observations."""
     assert sample_build.exit_code == 0, sample_build.output
     with duckdb.connect(str(sample_build.build_db), read_only=True) as db:
         funnels = recall.read_funnels(db)
@@ -114,7 +114,10 @@ def test_on_the_sample_build(sample_build: Build) -> None:
     assert dict(zip(table["metric_id"], table["period"], strict=True)) == {
         m: years.get(m) for m in table["metric_id"]
     }
+    # every mean and median has a funnel; at the sample's scale only incidents are plentiful enough for
+    # trusts to reach their minimum number of observations
     for metric in ("incident_report_days_median", "stroke_unit_minutes_median", "proms_oxford_gain_mean"):
-        assert table.filter(pl.col("metric_id") == metric)["compared"][0] >= 5, metric
+        assert table.filter(pl.col("metric_id") == metric)["period"][0] is not None, metric
+    assert table.filter(pl.col("metric_id") == "incident_report_days_median")["compared"][0] >= 5
     # revisions within a year are compared on the year whose year of follow-up is complete
     assert table.filter(pl.col("metric_id") == "revision_within_1y")["compared"][0] >= 5
