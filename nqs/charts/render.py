@@ -37,6 +37,7 @@ from nqs.charts.style import (
     draw_icon,
 )
 from nqs.stats import funnel_limits
+from nqs.stats.funnel import NORMAL_TYPES
 
 FORMATS = (".svg", ".png")
 #: reproducible files: no creation date, a fixed salt for SVG ids, text kept as text
@@ -219,9 +220,18 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
     national = first["target"]
     grid = np.linspace(max(units["denominator"].min() * 0.6, 1e-9), units["denominator"].max() * 1.08, 300)
     method = "shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter"
+    # a mean's or median's limits are national ± z·sd/√n, sd in the metric's unit like the target
+    sd = first.get("sd")
     lcl95, ucl95, lcl998, ucl998 = funnel_limits(
-        metric.funnel_type, method, grid, national / scale, first["tau2"], first["adjusted"]
+        metric.funnel_type,
+        method,
+        grid,
+        national / scale,
+        first["tau2"],
+        first["adjusted"],
+        None if sd is None else sd / scale,
     )
+    observations = metric.funnel_type in NORMAL_TYPES
     judged = units["outlier_judgement"].to_list()
     colours = [
         ORANGE
@@ -279,14 +289,26 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
         axes.grid(color="#E8EDEE", linewidth=0.8)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        axes.set_xlabel("Denominator (trust size)", fontsize=9)
-        axes.set_ylabel(metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9)
+        if observations:
+            # the limits of a mean or median are national ± z·sd/√n; a median of whole numbers is interpolated
+            axes.set_xlabel(
+                f"Number of observations (n); limits: national ± z × {format_value(sd, metric.unit)} / √n",
+                fontsize=9,
+            )
+            interpolated = " (interpolated between whole values)" if metric.funnel_type == "median" else ""
+            axes.set_ylabel(f"{metric.title}{interpolated}", fontsize=9)
+        else:
+            axes.set_xlabel("Denominator (trust size)", fontsize=9)
+            axes.set_ylabel(
+                metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9
+            )
         low, high = units["value"].min(), units["value"].max()
         pad = (high - low) * 0.12 or abs(national) * 0.2 or 1
         axes.set_ylim(
             max(
                 min(low, float(np.nanmin(lcl998 * scale))) - pad,
-                0 if metric.unit == "proportion" else -np.inf,
+                # no limit below 0 is drawn for a proportion, or a mean or median of values none below 0
+                0 if metric.unit == "proportion" or (observations and low >= 0) else -np.inf,
             ),
             max(high, float(np.nanmax(ucl998[grid >= units["denominator"].min()] * scale))) + pad,
         )

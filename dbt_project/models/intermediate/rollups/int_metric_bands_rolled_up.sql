@@ -8,7 +8,9 @@
     order statistic at the middle of its place in the band: position r - 1/2), null when n is too
     small for one. A position in the open top band takes the band's lower bound. The sum and sum of
     squares count each observation at its band's midpoint (the open band at its lower bound): the
-    mean they give is an estimate, published for reference beside the median.
+    mean they give is an estimate, published for reference beside the median. The median's
+    standard error, for funnel plots, is Siddiqui's from the quantiles 0.5 -/+ var
+    median_density_bandwidth interpolated the same way (as int_metric_observations_rolled_up's).
 
     Incremental: the months int_metric_bands recomputes (its window per metric) give the periods
     recomputed here, each from the bands of all its months (macros/incremental_rollups.sql).
@@ -20,6 +22,7 @@
     post_hook="{{ delete_emptied_periods() }}",
 ) }}
 {%- set tail = (1 - var('confidence_level')) / 2 -%}
+{%- set bandwidth = var('median_density_bandwidth') -%}
 with
 
 bands as (
@@ -272,6 +275,34 @@ positions as (
     from cells_ranked
     where interval_rank >= 1
 
+    union all
+
+    select
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        'density_lower' as statistic,
+        observation_count * {{ 0.5 - bandwidth }} as band_position
+    from cells_ranked
+
+    union all
+
+    select
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        'density_upper' as statistic,
+        observation_count * {{ 0.5 + bandwidth }} as band_position
+    from cells_ranked
+
 ),
 
 positions_banded as (
@@ -330,7 +361,9 @@ interpolated as (
         is_all_quintiles,
         max(case when statistic = 'median' then band_value end) as median,
         max(case when statistic = 'lower' then band_value end) as median_ci_lower,
-        max(case when statistic = 'upper' then band_value end) as median_ci_upper
+        max(case when statistic = 'upper' then band_value end) as median_ci_upper,
+        max(case when statistic = 'density_lower' then band_value end) as density_lower,
+        max(case when statistic = 'density_upper' then band_value end) as density_upper
     from positions_valued
     group by
         metric_id,
@@ -360,7 +393,18 @@ final as (
         cast(months_observed.months_reported as integer) as months_reported,
         cast(interpolated.median as double) as median,
         cast(interpolated.median_ci_lower as double) as median_ci_lower,
-        cast(interpolated.median_ci_upper as double) as median_ci_upper
+        cast(interpolated.median_ci_upper as double) as median_ci_upper,
+        cast(interpolated.median as double) as median_interpolated,
+        cast(
+            case
+                when
+                    cells_ranked.observation_count >= 2
+                    and interpolated.density_upper > interpolated.density_lower
+                    then
+                        (interpolated.density_upper - interpolated.density_lower)
+                        / ({{ 4 * bandwidth }} * sqrt(cells_ranked.observation_count))
+            end as double
+        ) as median_standard_error
     from cells_ranked
     inner join interpolated
         on
@@ -387,7 +431,8 @@ final as (
     {{ period_markers('periods_recomputed', [
         'metric_id', 'org_view', 'org_level', 'org_code', 'period_type', 'period_start', 'imd_quintile',
         'is_all_quintiles', 'observation_count', 'observation_sum', 'observation_sum_of_squares',
-        'months_reported', 'median', 'median_ci_lower', 'median_ci_upper',
+        'months_reported', 'median', 'median_ci_lower', 'median_ci_upper', 'median_interpolated',
+        'median_standard_error',
     ]) }}
     {%- endif %}
 
