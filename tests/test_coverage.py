@@ -11,6 +11,7 @@ The history each metric has against what it needs is compared the same way.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -235,3 +236,17 @@ def test_the_catalogue_says_which_metrics_need_more_than_a_month():
 def test_dbt_and_python_agree_on_the_sample_build(sample_build: Build):
     assert sample_build.exit_code == 0, sample_build.output[-3000:]
     assert_sql_and_python_agree(sample_build.data_dir)
+
+
+def test_the_build_summary_reports_every_strategy_version(sample_build: Build):
+    """The active version's coverage from the priority assets, and each other version's (the draft) from
+    marts.priority_coverage, counted the same way."""
+    assert sample_build.exit_code == 0, sample_build.output[-3000:]
+    counts = sample_build.query(
+        "select strategy_version, is_active_strategy, coverage_status, count(*) "
+        "from marts.priority_coverage group by all"
+    )
+    for version, active, status, count in counts:
+        line = r"^Priorities \(\d+\): " if active else rf"^  {version} \(not active, \d+\): "
+        assert re.search(rf"{line}.*\b{count} {status}\b", sample_build.stdout, re.M), (version, status)
+    assert any(not active for _, active, _, _ in counts)

@@ -244,6 +244,26 @@ def _print_data_quality(settings: Settings) -> None:
         print(f"  {source:32} {run:>7,} run {failed_total:>5,} failed: {counts}")
 
 
+def _print_other_versions(settings: Settings, order: dict[str, int]) -> None:
+    """Coverage of each strategy version other than the active one (a draft), from marts.priority_coverage."""
+    with settings.connect(settings.build_db, read_only=True) as db:
+        rows = db.execute(
+            """
+            select strategy_version, coverage_status, count(*)
+            from marts.priority_coverage
+            where not is_active_strategy
+            group by all
+            """
+        ).fetchall()
+    versions: dict[str, dict[str, int]] = {}
+    for version, status, count in rows:
+        versions.setdefault(version, {})[status] = count
+    for version, counts in sorted(versions.items()):
+        ranked = sorted(counts.items(), key=lambda c: (order.get(c[0], len(order)), c[0]))
+        listed = ", ".join(f"{n} {s}" for s, n in ranked)
+        print(f"  {version} (not active, {sum(counts.values())}): {listed}")
+
+
 def _print_release(settings: Settings, *, built: bool) -> None:
     """The release BI tools read now, its files, and what it holds."""
     from nqs.releases import current_release
@@ -312,6 +332,7 @@ def print_summary(run_id: str | None = None) -> int:
                 for s, n in sorted(counts.items(), key=lambda c: (order.get(c[0], len(order)), c[0]))
             )
         )
+        _print_other_versions(settings, order)
     if summary.at_risk:
         print(f"\nPriorities at risk ({len(summary.at_risk)}): a source behind their metrics failed")
         for priority_id, reason in sorted(summary.at_risk.items()):
