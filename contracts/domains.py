@@ -87,4 +87,28 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     # bed availability and occupancy (KH03): the sectors beds are counted in
     "ward_type": ("general_acute", "maternity", "mental_illness", "learning_disabilities"),
+    # maternity (MSDS): the NHS Data Dictionary's ethnic category (2001 census), Z not stated, 99 not known
+    "ethnic_category": (
+        "A",
+        "B",
+        "C",
+        "D",
+        "E",
+        "F",
+        "G",
+        "H",
+        "J",
+        "K",
+        "L",
+        "M",
+        "N",
+        "P",
+        "R",
+        "S",
+        "Z",
+        "99",
+    ),
+    "delivery_mode": ("spontaneous_vaginal", "instrumental", "planned_caesarean", "emergency_caesarean"),
+    "birth_outcome": ("live_birth", "stillbirth"),
+    "perineal_trauma": ("none", "first_degree", "second_degree", "third_degree", "fourth_degree"),
 }

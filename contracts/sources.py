@@ -23,6 +23,7 @@ from contracts.base import ContractModel
 from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
+from contracts.maternity import MaternityBirthV1
 from contracts.reference import OrganisationV1
 from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
@@ -161,6 +162,9 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "bed_availability": "Bed availability and occupancy shaped like the KH03 return: overnight bed days "
     "available and occupied per trust, month and ward type, the exposure of rates per occupied bed day. "
     "One file per reporting month.",
+    "maternity": "Births shaped like the Maternity Services Data Set (MSDS) as the National Maternity and "
+    "Perinatal Audit reads it: one row per baby, with the mother's details and what happened at the "
+    "delivery. One file per month of delivery.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -331,6 +335,24 @@ SOURCE_TABLES: list[SourceTable] = [
         description="Overnight bed days available and occupied by trust, month and ward type (KH03-like); "
         "the exposure of rates per 1,000 occupied bed days.",
         activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="maternity",
+        table="births",
+        delivery_lag_months=2,
+        family="audit",
+        file_glob="births_*.csv",
+        key_columns=("birth_id",),
+        identifier_columns=("mother_nhs_number",),
+        versions=(
+            first_version(
+                MaternityBirthV1,
+                "MSDS-like birth: mother, gestation, mode of delivery, outcome, perineal trauma and blood loss.",
+            ),
+        ),
+        description="Births in NHS maternity units (MSDS-like), one row per baby, one file per delivery "
+        "month.",
+        activity_date_column="delivery_date",
     ),
 ]
 
