@@ -37,7 +37,9 @@ class MaternityBirthV1(ContractModel):
         in_range={"min_value": 1, "max_value": 6},
         description="Order of the baby within its delivery: 1 for a singleton or the first twin.",
     )
-    trust_code: str = pa.Field(ods_trust_code=(), description="ODS code of the trust where the baby was born.")
+    trust_code: str = pa.Field(
+        ods_trust_code=(), description="ODS code of the trust where the baby was born."
+    )
     site_code: str = pa.Field(ods_site_code=(), description="ODS code of the maternity unit's site.")
     mother_nhs_number: str = pa.Field(
         nhs_number=(),

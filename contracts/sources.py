@@ -347,7 +347,7 @@ SOURCE_TABLES: list[SourceTable] = [
         versions=(
             first_version(
                 MaternityBirthV1,
-                "MSDS-like birth: mother, gestation, mode of delivery, outcome, perineal trauma and blood loss.",
+                "MSDS-like birth: mother, gestation, delivery mode, outcome, perineal trauma, blood loss.",
             ),
         ),
         description="Births in NHS maternity units (MSDS-like), one row per baby, one file per delivery "

@@ -11,10 +11,12 @@ from nqs.generate.bed_availability import BedAvailabilityGenerator
 from nqs.generate.context import Context
 from nqs.generate.incidents import IncidentGenerator
 from nqs.generate.joint_registry import JointRegistryGenerator
+from nqs.generate.maternity import MaternityGenerator
 from nqs.generate.organisations import build_organisations
 from nqs.generate.periods import month_span, parse_end
 from nqs.generate.tables import (
     ADMISSIONS,
+    BIRTHS,
     EPISODES,
     OCCUPANCY,
     ORGANISATIONS,
@@ -71,6 +73,7 @@ def generate_sources(
     incidents, hips, strokes = IncidentGenerator(ctx), HipFractureGenerator(ctx), StrokeGenerator(ctx)
     registry, workforce = JointRegistryGenerator(ctx), WorkforceGenerator(ctx)
     beds = BedAvailabilityGenerator(ctx)
+    births = MaternityGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -85,6 +88,7 @@ def generate_sources(
             STAFF_MONTHS: staff["staff_months"],
             VACANCIES: staff["vacancies"],
             OCCUPANCY: beds.month(month),
+            BIRTHS: births.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)

@@ -22,6 +22,7 @@ _STREAM_IDS: dict[str, int] = {
     "ids": 15,
     "bed_availability": 16,
     "bad_rows": 20,
+    "maternity": 17,
 }
 
 

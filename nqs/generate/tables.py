@@ -202,6 +202,32 @@ EVENTS_V2 = TableSpec(
     key=("event_id",),
 )
 
+BIRTHS = TableSpec(
+    "maternity",
+    "births",
+    (
+        "birth_id",
+        "delivery_id",
+        "birth_order",
+        "trust_code",
+        "site_code",
+        "mother_nhs_number",
+        "mother_age",
+        "mother_ethnic_category",
+        "imd_quintile",
+        "delivery_date",
+        "gestation_weeks",
+        "gestation_days",
+        "delivery_mode",
+        "birth_outcome",
+        "birthweight_g",
+        "baby_death_date",
+        "perineal_trauma",
+        "blood_loss_ml",
+    ),
+    key=("birth_id",),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     ORGANISATIONS,
     EVENTS,
@@ -214,5 +240,6 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     VACANCIES,
     EVENTS_V2,
     OCCUPANCY,
+    BIRTHS,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

@@ -23,6 +23,8 @@ ANNUAL_VOLUME: dict[str, float] = {
     "stroke_audit": 90_000,
     "joint_registry": 200_000,
     "workforce": 1_420_000,
+    # deliveries (labour and delivery records); with multiple births, about 600,000 babies a year
+    "maternity": 591_000,
 }
 # Relative share per trust type (acute, mental health, community, ambulance, specialist):
 # acute trusts report most incidents, ambulance trusts fewest; the audits are acute-only;
@@ -33,6 +35,7 @@ TYPE_FACTOR: dict[str, tuple[float, ...]] = {
     "stroke_audit": (1.0, 0.0, 0.0, 0.0, 0.0),
     "joint_registry": (1.0, 0.0, 0.0, 0.0, 0.0),
     "workforce": (1.0, 1.0, 1.0, 1.0, 1.0),
+    "maternity": (1.0, 0.0, 0.0, 0.0, 0.0),
 }
 NOISE: dict[str, float] = {
     "incidents": 0.35,
@@ -40,6 +43,7 @@ NOISE: dict[str, float] = {
     "stroke_audit": 0.3,
     "joint_registry": 0.4,
     "workforce": 0.1,
+    "maternity": 0.3,
 }
 # Amplitude of a yearly cosine peaking in January: winter brings more falls, fractures and strokes
 # and cancels elective joint replacements. A full cosine averages to one over a year, so yearly
@@ -50,6 +54,7 @@ SEASONAL_AMPLITUDE: dict[str, float] = {
     "stroke_audit": 0.05,
     "joint_registry": -0.1,
     "workforce": 0.0,
+    "maternity": -0.03,  # slightly more births in summer and early autumn
 }
 ORTHOPAEDIC_SPECIALIST_FACTOR = 2.5
 
