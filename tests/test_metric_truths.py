@@ -16,12 +16,11 @@ import duckdb
 import pytest
 from conftest import Build
 
-ADDITIVE_MODELS = (
-    "int_metrics__incidents",
-    "int_metrics__hip_fracture_audit",
-    "int_metrics__stroke_audit",
-    "int_metrics__joint_registry",
-    "int_metrics__workforce",
+from nqs.settings import REPO_ROOT
+
+#: Every source's additive metric rows: the int_metrics__<source> models the roll-up reads.
+ADDITIVE_MODELS = tuple(
+    sorted(p.stem for p in (REPO_ROOT / "dbt_project/models/intermediate/metrics").glob("int_metrics__*.sql"))
 )
 ADDITIVE_ROWS = " union all ".join(f"select * from intermediate.{m}" for m in ADDITIVE_MODELS)
 OBSERVATIONS = "intermediate.int_metric_observations"
@@ -150,11 +149,14 @@ def test_quintile_rows_add_up_to_the_trust_values(sample_build: Build):
     quintiles = _query(
         sample_build,
         f"""select metric_id, count(distinct imd_quintile) from ({ADDITIVE_ROWS})
-        where metric_id in ('hip_surgery_within_36h', 'stroke_unit_within_4h', 'revision_within_1y')
+        where metric_id in (
+            'hip_surgery_within_36h', 'stroke_unit_within_4h', 'revision_within_1y', 'preterm_birth_share'
+        )
         group by metric_id""",
     )
     assert sorted(quintiles) == [
         ("hip_surgery_within_36h", 5),
+        ("preterm_birth_share", 5),
         ("revision_within_1y", 5),
         ("stroke_unit_within_4h", 5),
     ]

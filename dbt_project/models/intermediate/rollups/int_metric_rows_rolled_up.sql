@@ -49,6 +49,12 @@ metrics_workforce as (
 
 ),
 
+metrics_maternity as (
+
+    select * from {{ ref('int_metrics__maternity') }}
+
+),
+
 organisation_bridge as (
 
     select * from {{ ref('int_organisation_rollup_bridge') }}
@@ -72,6 +78,8 @@ metric_rows as (
     select * from metrics_joint_registry
     union all
     select * from metrics_workforce
+    union all
+    select * from metrics_maternity
 
 ),
 
