@@ -27,7 +27,8 @@ final as (
         cast(birth_outcome as varchar) as birth_outcome,
         cast(birthweight_g as integer) as birthweight_g,
         cast(baby_death_date as date) as baby_death_date,
-        {{ dbt.datediff('delivery_date', 'baby_death_date', 'day') }} as days_birth_to_death,
+        {{ dbt.datediff('delivery_date', 'baby_death_date', 'day') }}
+            as days_birth_to_death,
         cast(perineal_trauma as varchar) as perineal_trauma,
         cast(blood_loss_ml as integer) as blood_loss_ml,
         cast(month as varchar) as landed_month,
