@@ -235,6 +235,16 @@ def not_after(data: pa.PolarsData, *, other: str) -> pl.LazyFrame:
     return _column_result(data, (this <= that).fill_null(True))
 
 
+@registered_check("other", "values")
+def empty_unless(data: pa.PolarsData, *, other: str, values: list[str]) -> pl.LazyFrame:
+    """A value only where column `other` of the same row holds one of `values`; empty otherwise.
+
+    For fields that apply to some records only (a perineal tear to a vaginal birth, a baby's death
+    date to a live birth): a value recorded where it cannot apply is an error in the record.
+    """
+    return _column_result(data, pl.col(other).is_in(list(values)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Registered dataframe checks (used in a model's Config)
 # ---------------------------------------------------------------------------------------------

@@ -152,4 +152,28 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     # codes of the RTT returns, and the kinds of pathway they count
     "treatment_function": tuple(TREATMENT_FUNCTIONS),
     "rtt_pathway_type": ("incomplete", "completed_admitted", "completed_non_admitted"),
+    # maternity (MSDS): the NHS Data Dictionary's ethnic category (2001 census), Z not stated, 99 not known
+    "ethnic_category": (
+        "A",
+        "B",
+        "C",
+        "D",
+        "E",
+        "F",
+        "G",
+        "H",
+        "J",
+        "K",
+        "L",
+        "M",
+        "N",
+        "P",
+        "R",
+        "S",
+        "Z",
+        "99",
+    ),
+    "delivery_mode": ("spontaneous_vaginal", "instrumental", "planned_caesarean", "emergency_caesarean"),
+    "birth_outcome": ("live_birth", "stillbirth"),
+    "perineal_trauma": ("none", "first_degree", "second_degree", "third_degree", "fourth_degree"),
 }

@@ -23,6 +23,7 @@ from contracts.base import ContractModel
 from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
+from contracts.maternity import MaternityBirthV1
 from contracts.patient_experience import FriendsAndFamilyV1, WrittenComplaintsV1
 from contracts.reference import OrganisationV1
 from contracts.referral_to_treatment import RttPathwayV1
@@ -188,6 +189,9 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "referral_to_treatment": "Consultant-led referral to treatment (RTT) waiting times shaped like NHS "
     "England's monthly RTT returns: pathways per trust, treatment function and pathway type in weekly "
     "bands of weeks waited. Aggregate, no patient-level data. One file per reporting month.",
+    "maternity": "Births shaped like the Maternity Services Data Set (MSDS) as the National Maternity and "
+    "Perinatal Audit reads it: one row per baby, with the mother's details and what happened at the "
+    "delivery. One file per month of delivery.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -415,6 +419,24 @@ SOURCE_TABLES: list[SourceTable] = [
         description="Consultant-led RTT pathways (incomplete at the end of the month, completed in it) by "
         "trust, treatment function and pathway type, in weekly bands of weeks waited.",
         activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="maternity",
+        table="births",
+        delivery_lag_months=2,
+        family="audit",
+        file_glob="births_*.csv",
+        key_columns=("birth_id",),
+        identifier_columns=("mother_nhs_number",),
+        versions=(
+            first_version(
+                MaternityBirthV1,
+                "MSDS-like birth: mother, gestation, delivery mode, outcome, perineal trauma, blood loss.",
+            ),
+        ),
+        description="Births in NHS maternity units (MSDS-like), one row per baby, one file per delivery "
+        "month.",
+        activity_date_column="delivery_date",
     ),
 ]
 

@@ -71,7 +71,13 @@ RELEASE_ID = re.compile(r"\d{8}T\d{6}Z")
 _STAGING_PREFIX = ".staging-"
 
 #: Tables exported as Parquet partitioned by period: they grow with every month delivered.
-PARTITIONED_TABLES = ("metric_values", "metric_values_by_deprivation", "spc_points", "funnel_points")
+PARTITIONED_TABLES = (
+    "metric_values",
+    "metric_values_by_deprivation",
+    "spc_points",
+    "funnel_points",
+    "metric_values_by_ethnicity",
+)
 #: The Hive partition keys of the partitioned exports: the table's own `period_type` where it has one,
 #: and `financial_year`, the table's own or, where it has none, derived from `period_start` and added
 #: to the export, documented in the dictionary as:

@@ -170,6 +170,22 @@ SPECIFIC: dict[tuple[str, str, str | None], Case] = {
     ("patient_experience/complaints", "unique_key", "trust_code"): Case(
         2, {"subject_area": "clinical_treatment"}
     ),
+    # maternity
+    ("maternity/births", "in_range", "birth_order"): Case(1, {"birth_order": "7"}),
+    ("maternity/births", "in_range", "mother_age"): Case(1, {"mother_age": "70"}),
+    ("maternity/births", "in_range", "imd_quintile"): Case(1, {"imd_quintile": "6"}),
+    ("maternity/births", "in_range", "gestation_weeks"): Case(1, {"gestation_weeks": "46"}),
+    ("maternity/births", "in_range", "gestation_days"): Case(2, {"gestation_days": "7"}),
+    ("maternity/births", "in_range", "birthweight_g"): Case(1, {"birthweight_g": "9000"}),
+    ("maternity/births", "in_range", "blood_loss_ml"): Case(2, {"blood_loss_ml": "-10"}),
+    ("maternity/births", "not_before", "baby_death_date"): Case(3, {"baby_death_date": "2025-05-09"}),
+    ("maternity/births", "empty_unless", "baby_death_date"): Case(3, {"birth_outcome": "stillbirth"}),
+    ("maternity/births", "empty_unless", "perineal_trauma"): Case(2, {"perineal_trauma": "none"}),
+    ("maternity/births", "stillbirth_from_24_weeks", "gestation_weeks"): Case(
+        1, {"birth_outcome": "stillbirth", "gestation_weeks": "22"}
+    ),
+    ("maternity/births", "unique_key", "birth_id"): Case(2, {"birth_id": "MB00000001"}),
+    ("maternity/births", "plausible_range", "mother_age"): Case(1, {"mother_age": "52"}),
     # organisations
     ("organisations/organisations", "unique_key", "org_code"): Case(10, {"org_code": "RAA02"}),
     ("organisations/organisations", "not_before", "close_date"): Case(4, {"close_date": "1999-01-01"}),

@@ -230,6 +230,7 @@ def test_the_catalogue_says_which_metrics_need_more_than_a_month():
         "hip_30day_mortality": 2,
         "hip_30day_mortality_smr": 2,
         "hip_30day_mortality_deprivation_gap": 2,
+        "neonatal_death_rate": 2,
     }
 
 

@@ -23,7 +23,11 @@ from nqs.catalogue import load_disclosure_control
 from nqs.dbt_manifest import published_dbt_tables
 
 RULES = load_disclosure_control()
-METRIC_TABLES = {"metric_values": [], "metric_values_by_deprivation": ["imd_quintile"]}
+METRIC_TABLES = {
+    "metric_values": [],
+    "metric_values_by_deprivation": ["imd_quintile"],
+    "metric_values_by_ethnicity": ["ethnic_group"],
+}
 COUNTS = ("numerator", "denominator")
 FIGURES = ("numerator", "denominator", "numerator_amount", "denominator_amount")
 ADDITIVE_UNITS = ("proportion", "rate_per_1000", "ratio", "standardised_ratio", "count")

@@ -57,6 +57,7 @@ ENUMS = {
     "subject_area": DOMAINS["complaint_subject"],
     "treatment_function_code": DOMAINS["treatment_function"],
     "pathway_type": DOMAINS["rtt_pathway_type"],
+    "mother_ethnic_category": DOMAINS["ethnic_category"],
 }
 KEYS = {
     "incidents/events": ["event_id"],
@@ -76,6 +77,7 @@ KEYS = {
         "treatment_function_code",
         "pathway_type",
     ],
+    "maternity/births": ["birth_id"],
 }
 # Column holding the date that decides the file month.
 MONTH_COLUMN = {
@@ -91,8 +93,10 @@ MONTH_COLUMN = {
     "patient_experience/friends_and_family": "reporting_month",
     "patient_experience/complaints": "quarter_start",  # a quarter's file is named after its first month
     "referral_to_treatment/pathways": "reporting_month",
+    "maternity/births": "delivery_date",
 }
-# Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving).
+# Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving;
+# no perineal trauma at a caesarean birth).
 OPTIONAL = {
     "surgery_at",
     "death_date",
@@ -100,6 +104,8 @@ OPTIONAL = {
     "leaving_date",
     "post_op_satisfaction",
     "eligible",  # the FFT counts eligible patients for inpatients and A&E only
+    "baby_death_date",
+    "perineal_trauma",
 }
 OPTIONAL_IN = {
     "incidents/events": {"nhs_number"},
@@ -131,6 +137,15 @@ RANGES = {
     "referral_to_treatment/pathways": {
         column: (0, 1e9) for column in (*BAND_COLUMNS, "total_pathways", "unknown_clock_start_pathways")
     },
+    "maternity/births": {
+        "birth_order": (1, 6),
+        "mother_age": (10, 65),
+        "imd_quintile": (1, 5),
+        "gestation_weeks": (20, 45),
+        "gestation_days": (0, 6),
+        "birthweight_g": (200, 7000),
+        "blood_loss_ml": (0, 20000),
+    },
 }
 DATES = {
     "incidents/events": ["event_date", "reported_date"],
@@ -145,6 +160,7 @@ DATES = {
     "patient_experience/friends_and_family": ["reporting_month"],
     "patient_experience/complaints": ["quarter_start"],
     "referral_to_treatment/pathways": ["reporting_month"],
+    "maternity/births": ["delivery_date", "baby_death_date"],
 }
 # (later column, earlier column): the later one must not precede the earlier one.
 ORDER = {
@@ -153,6 +169,7 @@ ORDER = {
     "stroke_audit/admissions": [("stroke_unit_arrival_at", "arrival_at", "")],
     "joint_registry/proms": [("post_op_date", "pre_op_date", "")],
     "joint_registry/revisions": [("revision_date", "primary_procedure_date", "")],
+    "maternity/births": [("baby_death_date", "delivery_date", "")],
 }
 ALL_KINDS = {
     "invalid_nhs_number",
@@ -226,12 +243,10 @@ def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl
     """(kind, column, expression true where the row has that defect) for one table, from the spec."""
     checks: list[tuple[str, str, pl.Expr]] = []
     columns = SPEC_COLUMNS[table]
-    if "nhs_number" in columns:
-        well_formed = pl.col("nhs_number").str.contains(r"^\d{10}$")
-        checks.append(
-            ("malformed_nhs_number", "nhs_number", pl.col("nhs_number").is_not_null() & ~well_formed)
-        )
-        checks.append(("invalid_nhs_number", "nhs_number", well_formed & ~_mod11_valid("nhs_number")))
+    for nhs in [c for c in columns if c.endswith("nhs_number")]:
+        well_formed = pl.col(nhs).str.contains(r"^\d{10}$")
+        checks.append(("malformed_nhs_number", nhs, pl.col(nhs).is_not_null() & ~well_formed))
+        checks.append(("invalid_nhs_number", nhs, well_formed & ~_mod11_valid(nhs)))
     if "trust_code" in columns:
         checks.append(("unknown_trust_code", "trust_code", ~pl.col("trust_code").is_in(trust_codes)))
     for column in columns:
@@ -402,6 +417,7 @@ def test_volumes_follow_the_national_shape(small: tuple[Path, dict]) -> None:
     assert 75e3 < per_year["stroke_audit/admissions"] < 105e3
     assert 170e3 < per_year["joint_registry/procedures"] < 230e3
     assert 15e6 < per_year["workforce/staff_months"] < 20e6
+    assert 540e3 < per_year["maternity/births"] < 660e3
 
 
 def test_beds_follow_the_national_shape(small: tuple[Path, dict]) -> None:
@@ -509,17 +525,18 @@ def test_nhs_numbers_are_valid_except_planted_ones(small: tuple[Path, dict]) -> 
         if b["kind"] in ("invalid_nhs_number", "malformed_nhs_number")
     }
     assert planted
-    for table in (
-        "incidents/events",
-        "hip_fracture_audit/episodes",
-        "stroke_audit/admissions",
-        "joint_registry/procedures",
+    for table, column in (
+        ("incidents/events", "nhs_number"),
+        ("hip_fracture_audit/episodes", "nhs_number"),
+        ("stroke_audit/admissions", "nhs_number"),
+        ("joint_registry/procedures", "nhs_number"),
+        ("maternity/births", "mother_nhs_number"),
     ):
-        frame = read_table(out, table).filter(pl.col("nhs_number").is_not_null())
-        invalid = frame.filter(~is_valid(frame["nhs_number"]))
+        frame = read_table(out, table).filter(pl.col(column).is_not_null())
+        invalid = frame.filter(~is_valid(frame[column]))
         assert {(f, r) for f, r in zip(invalid["_file"], invalid["_row"], strict=True)} <= planted
-        valid = frame.filter(is_valid(frame["nhs_number"]))
-        assert valid["nhs_number"].str.starts_with("999").all()
+        valid = frame.filter(is_valid(frame[column]))
+        assert valid[column].str.starts_with("999").all()
     events = read_table(out, "incidents/events")
     assert 0.03 < events["nhs_number"].null_count() / events.height < 0.07
 
@@ -778,11 +795,27 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         pl.sum_horizontal(pl.col(c) * (i + 0.5) for i, c in enumerate(BAND_COLUMNS)).alias("num")
     )
     medication = events.filter(pl.col("event_category") == "medication")
+    births = without_bad_rows(read_table(out, "maternity/births"), manifest).with_columns(month)
+    deliveries = births.filter(pl.col("birth_order") == "1")  # the mother's measures, once per delivery
+    vaginal = deliveries.filter(
+        pl.col("delivery_mode").is_in(["spontaneous_vaginal", "instrumental"])
+        & pl.col("perineal_trauma").is_not_null()
+    )
+    tears = vaginal.with_columns(
+        pl.col("perineal_trauma").is_in(["third_degree", "fourth_degree"]).cast(pl.Float64).alias("num"),
+        pl.lit(1.0).alias("den"),
+    )
+    haemorrhages = deliveries.with_columns(
+        (pl.col("blood_loss_ml").cast(pl.Float64) >= 1500).cast(pl.Float64).alias("num"),
+        pl.lit(1.0).alias("den"),
+    )
     return {
         "rtt_within_18_weeks": (within_18, "lower", "ratio"),
         "rtt_52_week_waiters_per_1000": (beyond_52, "higher", "ratio"),
         "rtt_median_weeks_waited": (weeks, "higher", "ratio"),
         "medication_incident_harm_share": (medication, "higher", "ratio"),
+        "perineal_tear_3rd_4th_share": (tears, "higher", "binomial"),
+        "pph_1500ml_share": (haemorrhages, "higher", "binomial"),
         "incident_moderate_harm_share": (events, "higher", "binomial"),
         "hip_surgery_within_36h": (hip36, "lower", "binomial"),
         "hip_30day_mortality": (hip30, "higher", "binomial"),
@@ -921,3 +954,98 @@ def test_planted_waits_and_medication_harm_are_funnel_outliers_at_national_scale
         worse = "alarm_low" if definition["improvement_direction"] == "increase" else "alarm_high"
         status = dict(result.select("group", "outlier_status").iter_rows())
         assert all(status[trust] == worse for trust in planted[metric]), (metric, planted[metric], status)
+
+
+# --- maternity at national scale -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def national_births() -> tuple[pl.DataFrame, dict[str, list[str]]]:
+    """One national year of births (scale 1.0, the span's last 12 months: financial year 2025-26),
+    drawn by the maternity generator alone, and the trusts planted worse on its metrics."""
+    from nqs.generate.context import Context
+    from nqs.generate.maternity import MaternityGenerator
+    from nqs.generate.organisations import build_organisations
+    from nqs.generate.periods import month_span
+    from nqs.generate.truths import MATERNITY_METRICS, plant_truths
+    from nqs.generate.volumes import build_volumes
+
+    span = month_span(END, MONTHS)
+    orgs = build_organisations(42, span)
+    volumes = build_volumes(42, orgs, 1.0)
+    truths = plant_truths(orgs, volumes, span)
+    ctx = Context(seed=42, scale=1.0, span=span, orgs=orgs, volumes=volumes, truths=truths)
+    generator = MaternityGenerator(ctx)
+    births = pl.concat([generator.month(month) for month in span[-12:]])
+    worse = {metric: [orgs.trust_codes[t] for t in truths.worse[metric]] for metric in MATERNITY_METRICS}
+    return births, worse
+
+
+def _maternity_rates(births: pl.DataFrame) -> dict[str, pl.Expr]:
+    """Numerator and denominator of each maternity measure, restated from the audit's definitions."""
+    live = pl.col("birth_outcome") == "live_birth"
+    first = pl.col("birth_order") == 1
+    vaginal = first & pl.col("delivery_mode").is_in(["spontaneous_vaginal", "instrumental"])
+    vaginal = vaginal & pl.col("perineal_trauma").is_not_null()
+    neonatal = live & ((pl.col("baby_death_date") - pl.col("delivery_date")).dt.total_days() <= 27)
+    return {
+        "stillbirths_per_1000": (pl.col("birth_outcome") == "stillbirth").sum() * 1000 / pl.len(),
+        "neonatal_deaths_per_1000": neonatal.sum() * 1000 / live.sum(),
+        "preterm_share": (live & (pl.col("gestation_weeks") < 37)).sum() / live.sum(),
+        "caesarean_share": (first & pl.col("delivery_mode").str.ends_with("caesarean")).sum() / first.sum(),
+        "tear_share": (vaginal & pl.col("perineal_trauma").is_in(["third_degree", "fourth_degree"])).sum()
+        / vaginal.sum(),
+        "pph_share": (first & (pl.col("blood_loss_ml") >= 1500)).sum() / first.sum(),
+        "births": pl.len().cast(pl.Float64),
+    }
+
+
+def test_births_follow_the_national_rates(national_births) -> None:
+    """England's maternity rates: stillbirth 3.3 per 1,000, neonatal death 1.5, preterm 8%..."""
+    births, _ = national_births
+    rates = births.select(**_maternity_rates(births)).row(0, named=True)
+    assert 560e3 < rates["births"] < 640e3
+    assert 2.8 < rates["stillbirths_per_1000"] < 3.9
+    assert 1.1 < rates["neonatal_deaths_per_1000"] < 1.9
+    assert 0.07 < rates["preterm_share"] < 0.09
+    assert 0.36 < rates["caesarean_share"] < 0.44
+    assert 0.025 < rates["tear_share"] < 0.04
+    assert 0.025 < rates["pph_share"] < 0.04
+    # twins: both babies share their delivery and mother; deliveries number once each
+    twins = births.filter(pl.col("delivery_id").is_duplicated())
+    assert 0.02 < twins.height / births.height < 0.04
+    assert (
+        twins.group_by("delivery_id").agg(pl.col("mother_nhs_number").n_unique())["mother_nhs_number"].max()
+        == 1
+    )
+    # stillbirth and preterm birth follow deprivation (quintile 1 most deprived)
+    by_quintile = births.group_by("imd_quintile").agg(**_maternity_rates(births)).sort("imd_quintile")
+    assert by_quintile["stillbirths_per_1000"][0] > 1.5 * by_quintile["stillbirths_per_1000"][4]
+    assert by_quintile["preterm_share"][0] > by_quintile["preterm_share"][4]
+
+
+def test_planted_maternity_trusts_are_funnel_outliers_at_national_scale(national_births) -> None:
+    """At scale 1.0 a financial year of births flags each planted trust beyond the 99.8% limit,
+    with the overdispersion adjustment the catalogue gives these metrics (Spiegelhalter)."""
+    from nqs.stats.funnel import funnel
+
+    births, worse = national_births
+    first = pl.col("birth_order") == 1
+    vaginal = first & pl.col("delivery_mode").is_in(["spontaneous_vaginal", "instrumental"])
+    measures = {
+        "perineal_tear_3rd_4th_share": births.filter(
+            vaginal & pl.col("perineal_trauma").is_not_null()
+        ).select(
+            "trust_code",
+            num=pl.col("perineal_trauma").is_in(["third_degree", "fourth_degree"]).cast(pl.Float64),
+        ),
+        "pph_1500ml_share": births.filter(first).select(
+            "trust_code", num=(pl.col("blood_loss_ml") >= 1500).cast(pl.Float64)
+        ),
+    }
+    assert set(measures) == set(worse)
+    for metric, frame in measures.items():
+        per_trust = frame.group_by("trust_code").agg(pl.col("num").sum(), den=pl.len().cast(pl.Float64))
+        result = funnel(per_trust, numerator="num", denominator="den", group="trust_code")
+        alarms = set(result.filter(pl.col("outlier_status") == "alarm_high")["group"])
+        assert len(worse[metric]) == 2 and set(worse[metric]) <= alarms, (metric, worse[metric], alarms)

@@ -183,11 +183,14 @@ def test_quintile_rows_add_up_to_the_trust_values(sample_build: Build):
     quintiles = _query(
         sample_build,
         f"""select metric_id, count(distinct imd_quintile) from ({ADDITIVE_ROWS})
-        where metric_id in ('hip_surgery_within_36h', 'stroke_unit_within_4h', 'revision_within_1y')
+        where metric_id in (
+            'hip_surgery_within_36h', 'stroke_unit_within_4h', 'revision_within_1y', 'preterm_birth_share'
+        )
         group by metric_id""",
     )
     assert sorted(quintiles) == [
         ("hip_surgery_within_36h", 5),
+        ("preterm_birth_share", 5),
         ("revision_within_1y", 5),
         ("stroke_unit_within_4h", 5),
     ]

@@ -118,6 +118,25 @@ def test_code_lists_seed_follows_the_contracts():
     assert [r["code"] for r in rows if r["code_list"] == "imd_quintile"] == ["1", "2", "3", "4", "5"]
 
 
+def test_every_model_by_ethnic_group_is_rolled_up_and_its_groups_follow_the_contracts():
+    """The ethnic_categories seed maps exactly the contracts' code list, each code to one group; a
+    source's int_metric_rows_by_ethnic_group__<source> must be read by the ethnicity roll-up."""
+    from contracts.domains import DOMAINS
+
+    with (REPO_ROOT / "seeds" / "ethnic_categories.csv").open(newline="") as handle:
+        seed = list(csv.DictReader(handle))
+    assert [r["ethnic_category"] for r in seed] == list(DOMAINS["ethnic_category"])
+    groups = {r["ethnic_group"]: r["ethnic_group_sort_order"] for r in seed}
+    assert len(set(groups.values())) == len(groups) == 6  # one sort order per group
+    models = {p.stem for p in generated.METRIC_MODELS_DIR.glob("int_metric_rows_by_ethnic_group__*.sql")}
+    rollup = (
+        REPO_ROOT / "dbt_project/models/intermediate/rollups/int_metric_rows_by_ethnic_group_rolled_up.sql"
+    )
+    assert models and models == set(
+        re.findall(r"ref\('(int_metric_rows_by_ethnic_group__\w+)'\)", rollup.read_text())
+    )
+
+
 @pytest.fixture()
 def db() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()

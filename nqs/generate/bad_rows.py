@@ -56,6 +56,7 @@ class Defect:
     column: str
     mutate: Mutation
     needs: tuple[str, ...] = field(default=())  # columns that must hold a value for the defect to be real
+    blank: tuple[str, ...] = field(default=())  # columns that must be empty for it to be the row's only one
 
 
 def _text(values: list[str | None] | pl.Series) -> pl.Series:
@@ -289,6 +290,26 @@ DEFECTS: dict[TableSpec, list[Defect]] = {
         Defect("bad_enum", "pathway_type", constant("waiting")),
         *_blank("treatment_function_code", "pathway_type", "total_pathways"),
     ],
+    tables.BIRTHS: [
+        *_nhs("mother_nhs_number"),
+        *_TRUST,
+        # a later delivery date would also put a baby's death before its birth
+        Defect("future_date", "delivery_date", future("date"), blank=("baby_death_date",)),
+        Defect(
+            "date_order",
+            "baby_death_date",
+            shifted("delivery_date", "date", -30, -1),
+            needs=("baby_death_date",),
+        ),
+        Defect("out_of_range", "gestation_days", constant("7")),
+        Defect("out_of_range", "birthweight_g", constant("12000")),
+        Defect("not_a_number", "birthweight_g", constant("n/a")),
+        Defect("not_a_number", "mother_age", constant("n/a")),
+        Defect("bad_enum", "mother_ethnic_category", constant("X")),
+        Defect("bad_enum", "perineal_trauma", constant("third"), needs=("perineal_trauma",)),
+        Defect("bad_enum", "birth_outcome", constant("neonatal_death"), blank=("baby_death_date",)),
+        *_blank("delivery_date", "mother_ethnic_category", "blood_loss_ml"),
+    ],
 }
 for _defects in DEFECTS.values():
     _defects.append(Defect("duplicate_key", "", constant(None)))
@@ -400,6 +421,8 @@ def _pick_rows(
     if defect is not None:
         for column in defect.needs:
             eligible &= text[column].is_not_null().to_numpy()
+        for column in defect.blank:
+            eligible &= text[column].is_null().to_numpy()
     candidates = np.flatnonzero(eligible)
     if len(candidates) == 0:
         return np.empty(0, dtype=np.int64)

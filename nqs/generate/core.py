@@ -11,12 +11,14 @@ from nqs.generate.bed_availability import BedAvailabilityGenerator
 from nqs.generate.context import Context
 from nqs.generate.incidents import IncidentGenerator
 from nqs.generate.joint_registry import JointRegistryGenerator
+from nqs.generate.maternity import MaternityGenerator
 from nqs.generate.organisations import build_organisations
 from nqs.generate.patient_experience import PatientExperienceGenerator
 from nqs.generate.periods import month_span, parse_end, quarter_ended
 from nqs.generate.referral_to_treatment import ReferralToTreatmentGenerator
 from nqs.generate.tables import (
     ADMISSIONS,
+    BIRTHS,
     COMPLAINTS,
     EPISODES,
     FRIENDS_AND_FAMILY,
@@ -78,6 +80,7 @@ def generate_sources(
     beds = BedAvailabilityGenerator(ctx)
     experience = PatientExperienceGenerator(ctx)
     waits = ReferralToTreatmentGenerator(ctx)
+    births = MaternityGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -94,6 +97,7 @@ def generate_sources(
             OCCUPANCY: beds.month(month),
             FRIENDS_AND_FAMILY: experience.month(month),
             RTT_PATHWAYS: waits.month(month),
+            BIRTHS: births.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)

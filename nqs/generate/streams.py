@@ -25,6 +25,7 @@ _STREAM_IDS: dict[str, int] = {
     "patient_experience": 40,
     "patient_experience_complaints": 41,
     "referral_to_treatment": 21,
+    "maternity": 17,
 }
 
 

@@ -253,6 +253,32 @@ COMPLAINTS = TableSpec(
     key=("trust_code", "quarter_start", "subject_area"),
 )
 
+BIRTHS = TableSpec(
+    "maternity",
+    "births",
+    (
+        "birth_id",
+        "delivery_id",
+        "birth_order",
+        "trust_code",
+        "site_code",
+        "mother_nhs_number",
+        "mother_age",
+        "mother_ethnic_category",
+        "imd_quintile",
+        "delivery_date",
+        "gestation_weeks",
+        "gestation_days",
+        "delivery_mode",
+        "birth_outcome",
+        "birthweight_g",
+        "baby_death_date",
+        "perineal_trauma",
+        "blood_loss_ml",
+    ),
+    key=("birth_id",),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     ORGANISATIONS,
     EVENTS,
@@ -268,5 +294,6 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     FRIENDS_AND_FAMILY,
     COMPLAINTS,
     RTT_PATHWAYS,
+    BIRTHS,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

@@ -42,11 +42,16 @@ WAITS_AND_MEDICATION_METRICS: dict[str, tuple[str, str]] = {
     "rtt_within_18_weeks": ("referral_to_treatment", "higher_is_better"),
     "medication_incident_harm_share": ("incidents", "lower_is_better"),
 }
+MATERNITY_METRICS: dict[str, tuple[str, str]] = {
+    "perineal_tear_3rd_4th_share": ("maternity", "lower_is_better"),
+    "pph_1500ml_share": ("maternity", "lower_is_better"),
+}
 #: The tiers planted after METRICS, in order: a new source appends a tier of its own.
 LATER_TIERS: tuple[dict[str, tuple[str, str]], ...] = (
     LATER_METRICS,
     EXPERIENCE_METRICS,
     WAITS_AND_MEDICATION_METRICS,
+    MATERNITY_METRICS,
 )
 # Metrics that measure a planted effect another way: the same trusts are worse on them too (a trust
 # with a high death rate has a high standardised mortality ratio; one that keeps fewer staff has a

@@ -26,6 +26,8 @@ ANNUAL_VOLUME: dict[str, float] = {
     # written complaints about hospital and community health services (KO41a), about 230 thousand a
     # year; the same trust shares size its Friends and Family Test responses
     "patient_experience": 230_000,
+    # deliveries (labour and delivery records); with multiple births, about 600,000 babies a year
+    "maternity": 591_000,
 }
 # Relative share per trust type (acute, mental health, community, ambulance, specialist):
 # acute trusts report most incidents, ambulance trusts fewest; the audits are acute-only;
@@ -39,6 +41,7 @@ TYPE_FACTOR: dict[str, tuple[float, ...]] = {
     "patient_experience": (1.0, 0.5, 0.45, 0.35, 0.3),
     # consultant-led waiting lists: acute trusts, and specialist trusts' single specialties
     "referral_to_treatment": (1.0, 0.0, 0.0, 0.0, 0.5),
+    "maternity": (1.0, 0.0, 0.0, 0.0, 0.0),
 }
 NOISE: dict[str, float] = {
     "incidents": 0.35,
@@ -48,6 +51,7 @@ NOISE: dict[str, float] = {
     "workforce": 0.1,
     "patient_experience": 0.3,
     "referral_to_treatment": 0.3,
+    "maternity": 0.3,
 }
 # Amplitude of a yearly cosine peaking in January: winter brings more falls, fractures and strokes
 # and cancels elective joint replacements. A full cosine averages to one over a year, so yearly
@@ -59,6 +63,7 @@ SEASONAL_AMPLITUDE: dict[str, float] = {
     "joint_registry": -0.1,
     "workforce": 0.0,
     "patient_experience": 0.0,
+    "maternity": -0.03,  # slightly more births in summer and early autumn
 }
 ORTHOPAEDIC_SPECIALIST_FACTOR = 2.5
 

@@ -69,6 +69,7 @@ CATEGORIES: dict[str, str] = {
     "greater_than_or_equal_to": "plausibility",
     "less_than_or_equal_to": "plausibility",
     "not_in_future": "plausibility",
+    "empty_unless": "plausibility",
     "not_before": "plausibility",
     "not_after": "plausibility",
     "plausible_range": "plausibility",

@@ -43,6 +43,22 @@ published_rows as (
         is_suppressed
     from {{ ref('published_metric_values_by_deprivation') }}
 
+    union all
+
+    select
+        'metric_values_by_ethnicity' as table_name,
+        metric_id,
+        org_level,
+        org_code,
+        period_type,
+        period_start,
+        numerator,
+        denominator,
+        value,
+        value_display,
+        is_suppressed
+    from {{ ref('published_metric_values_by_ethnicity') }}
+
 ),
 
 final as (

@@ -43,6 +43,7 @@ MARTS = [
     "priority_coverage",
     "metric_lineage",
     "data_quality_results",
+    "metric_values_by_ethnicity",
 ]
 RELEASE_KEY = dg.AssetKey([PUBLISHED_SCHEMA, "release"])
 BOARD_REPORT_KEY = dg.AssetKey([PUBLISHED_SCHEMA, "board_report"])

@@ -61,6 +61,12 @@ metrics_referral_to_treatment as (
 
 ),
 
+metrics_maternity as (
+
+    select * from {{ ref('int_metrics__maternity') }}
+
+),
+
 organisation_bridge as (
 
     select * from {{ ref('int_organisation_rollup_bridge') }}
@@ -88,6 +94,8 @@ metric_rows as (
     select * from metrics_patient_experience
     union all
     select * from metrics_referral_to_treatment
+    union all
+    select * from metrics_maternity
 
 ),
 

@@ -1,0 +1,19 @@
+{#
+    metric_values_by_ethnicity as BI users may see it: every count below national level under
+    disclosure control (seeds/disclosure_control.csv), values and intervals recomputed from the
+    controlled figures, complementary suppression within each ethnic group (macros/disclosure_control.sql).
+#}
+with
+
+{{ publish_metric_values(ref('metric_values_by_ethnicity'), cell_keys=['ethnic_group']) }},
+
+final as (
+
+    select
+        {{ published_metric_columns('cell_values', extra_keys=['ethnic_group']) }}
+    from cell_values
+    cross join rules
+
+)
+
+select * from final
