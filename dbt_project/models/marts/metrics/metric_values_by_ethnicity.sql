@@ -86,7 +86,10 @@ final as (
         cast(periods.period_end as date) as period_end,
         cast(cells.unit as varchar) as unit,
         coalesce(cells.denominator >= cells.min_denominator, false) as is_published,
-        cast(cells.months_reported as integer) as months_reported
+        cast(cells.months_reported as integer) as months_reported,
+        -- additive metrics only: a mean's or median's figures for funnel plots are never here
+        cast(null as double) as standard_error,
+        cast(null as double) as median_interpolated
     from cells
     cross join normal
     left join hierarchy
