@@ -87,4 +87,27 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     # bed availability and occupancy (KH03): the sectors beds are counted in
     "ward_type": ("general_acute", "maternity", "mental_illness", "learning_disabilities"),
+    # organisations v2: local authorities join the reference (ONS codes), with their kind of council
+    "org_level_v2": ("region", "icb", "trust", "site", "local_authority"),
+    "org_type_v2": (
+        "region",
+        "icb",
+        "acute",
+        "mental_health",
+        "community",
+        "ambulance",
+        "specialist",
+        "site",
+        "county",
+        "metropolitan_district",
+        "london_borough",
+        "unitary_authority",
+    ),
+    "local_authority_type": ("county", "metropolitan_district", "london_borough", "unitary_authority"),
+    # adult social care outcomes (ASCOF): the measures the return carries, by ASCOF identifier
+    # (2B1: older people still at home 91 days after discharge into reablement; 3A: overall
+    # satisfaction of people who use services, from the Adult Social Care Survey)
+    "ascof_measure": ("2B1", "3A"),
+    # personalised care: the interventions the return counts people for
+    "personalised_care_intervention": ("care_and_support_plan", "personal_health_budget"),
 }

@@ -18,16 +18,28 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from contracts.adult_social_care import DischargeDelayV1, SocialCareOutcomeV1
 from contracts.audits import HipFractureEpisodeV1, StrokeAdmissionV1
 from contracts.base import ContractModel
 from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
-from contracts.reference import OrganisationV1
+from contracts.personalised_care import PersonalisedCareInterventionV1
+from contracts.reference import OrganisationV1, OrganisationV2
 from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
 
-Family = Literal["reference", "incident", "audit", "registry", "workforce", "experience", "capacity"]
+Family = Literal[
+    "reference",
+    "incident",
+    "audit",
+    "registry",
+    "workforce",
+    "experience",
+    "capacity",
+    "social_care",
+    "personalised_care",
+]
 
 #: The first month of the national extracts these contracts describe.
 FIRST_EXTRACT = date(2023, 4, 1)
@@ -69,6 +81,12 @@ class SourceTable:
     #: file with a lag of 1 is due by the end of April); None: the table's files cover no month
     delivery_lag_months: int | None = None
     versions: tuple[ContractVersion, ...] = ()
+    #: months one file covers: 1 for a monthly return, 3 quarterly, 12 annual. Periods longer than a
+    #: month follow the financial year (a quarter ends in June, September, December or March; a year
+    #: in March) and a file is named after its period's last month (`outcomes_2026-03.csv` covers
+    #: April 2025 to March 2026), so it lands in that month's partition and is due `delivery_lag_months`
+    #: after it ends.
+    months_per_file: int = 1
     model: type[ContractModel] | None = None  #: the newest version's model
     version: str | None = None  #: the newest version's label
 
@@ -89,6 +107,8 @@ class SourceTable:
         starts = [v.valid_from for v in versions if v.valid_from is not None]
         if starts != sorted(starts):
             raise ValueError(f"versions of {self.source}/{self.table} must be listed oldest first")
+        if self.months_per_file not in (1, 3, 12):
+            raise ValueError(f"source table {self.source}/{self.table}: months_per_file must be 1, 3 or 12")
         object.__setattr__(self, "versions", versions)
         object.__setattr__(self, "model", versions[-1].model)
         object.__setattr__(self, "version", versions[-1].version)
@@ -161,6 +181,13 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "bed_availability": "Bed availability and occupancy shaped like the KH03 return: overnight bed days "
     "available and occupied per trust, month and ward type, the exposure of rates per occupied bed day. "
     "One file per reporting month.",
+    "adult_social_care": "Adult social care returns by upper-tier local authority: hospital discharge "
+    "delays of the council's residents (one file per month, shaped like NHS England's discharge delay "
+    "data) and Adult Social Care Outcomes Framework measures (one file per financial year, named after "
+    "its last month).",
+    "personalised_care": "Personalised care interventions by trust, shaped like NHS England's "
+    "personalised care collections: people eligible for a personalised care and support plan or a "
+    "personal health budget, and people with one. One file per reporting month.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -176,9 +203,17 @@ SOURCE_TABLES: list[SourceTable] = [
                 OrganisationV1,
                 "ODS-shaped organisations: code, name, level, type, parent, opening, closure, successor.",
             ),
+            ContractVersion(
+                "v2",
+                OrganisationV2,
+                date(2024, 4, 1),
+                "Upper-tier local authorities added (org_level local_authority, ONS codes, a kind of "
+                "council as org_type), each under its primary ICB.",
+            ),
         ),
-        description="ODS-like reference of regions, ICBs, trusts and sites, with openings, closures and "
-        "successors; every other source's organisation codes must appear here.",
+        description="ODS-like reference of regions, ICBs, trusts and sites, and (from v2) the upper-tier "
+        "local authorities under their primary ICBs, with openings, closures and successors; every "
+        "other source's organisation codes must appear here.",
     ),
     SourceTable(
         source="incidents",
@@ -330,6 +365,69 @@ SOURCE_TABLES: list[SourceTable] = [
         ),
         description="Overnight bed days available and occupied by trust, month and ward type (KH03-like); "
         "the exposure of rates per 1,000 occupied bed days.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="adult_social_care",
+        table="discharge_delays",
+        delivery_lag_months=2,
+        family="social_care",
+        file_glob="discharge_delays_*.csv",
+        key_columns=("la_code", "reporting_month"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                DischargeDelayV1,
+                "Discharges after the discharge ready date by local authority of residence and month: "
+                "on the day, days delayed and days attributable to social care.",
+                valid_from=date(2024, 4, 1),
+            ),
+        ),
+        description="Monthly discharges of patients no longer meeting the criteria to reside, by local "
+        "authority of residence: discharged on their ready date, days delayed, days attributable to "
+        "social care.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="adult_social_care",
+        table="outcomes",
+        delivery_lag_months=8,
+        months_per_file=12,
+        family="social_care",
+        file_glob="outcomes_*.csv",
+        key_columns=("la_code", "financial_year_start", "measure_id"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                SocialCareOutcomeV1,
+                "ASCOF measures by council and financial year: 2B1 (reablement) and 3A (satisfaction), "
+                "numerator and denominator.",
+                valid_from=date(2024, 4, 1),
+            ),
+        ),
+        description="Annual Adult Social Care Outcomes Framework measures by council: one file per "
+        "financial year, named after its last month (March), published about eight months after the "
+        "year ends.",
+        activity_date_column="financial_year_start",
+    ),
+    SourceTable(
+        source="personalised_care",
+        table="interventions",
+        delivery_lag_months=2,
+        family="personalised_care",
+        file_glob="interventions_*.csv",
+        key_columns=("trust_code", "reporting_month", "intervention"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                PersonalisedCareInterventionV1,
+                "People eligible for and with a personalised care and support plan or a personal health "
+                "budget, by trust, month and intervention.",
+                valid_from=date(2024, 4, 1),
+            ),
+        ),
+        description="Monthly personalised care interventions by trust: people eligible for a care and "
+        "support plan or a personal health budget, and people with one.",
         activity_date_column="reporting_month",
     ),
 ]

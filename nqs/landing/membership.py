@@ -1,13 +1,14 @@
 """Organisation codes checked against the organisations reference: known, open, and consistent.
 
-A well-formed code is not enough: it must name a trust (or site) the reference lists, still open on
-the day of the activity (after a merger, records use the successor's codes), and a site must belong to
-the trust the row names. These checks need the reference, so they run beside the contract.
+A well-formed code is not enough: it must name a trust (or site, or local authority) the reference
+lists, still open on the day of the activity (after a merger, records use the successor's codes), and
+a site must belong to the trust the row names. These checks need the reference, so they run beside
+the contract.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -21,10 +22,12 @@ _FAILURE_SCHEMA = {"row_number": pl.Int64, "column_name": pl.String, "check_name
 
 @dataclass(frozen=True, eq=False)
 class ReferenceCodes:
-    """Valid trust and site codes (columns code, parent_code, close_date) from accepted organisations."""
+    """Valid trust, site and local authority codes (columns code, parent_code, close_date) from
+    accepted organisations (a reference of contract version 1 lists no local authorities)."""
 
     trusts: pl.DataFrame
     sites: pl.DataFrame
+    local_authorities: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_CODES_SCHEMA))
 
     @classmethod
     def from_organisations(cls, organisations: pl.DataFrame) -> ReferenceCodes:
@@ -37,7 +40,7 @@ class ReferenceCodes:
                 .cast(_CODES_SCHEMA)
             )
 
-        return cls(trusts=level("trust"), sites=level("site"))
+        return cls(trusts=level("trust"), sites=level("site"), local_authorities=level("local_authority"))
 
     @property
     def trust_codes(self) -> frozenset[str]:
@@ -75,7 +78,7 @@ def membership_failures(typed: pl.DataFrame, table: SourceTable, reference: Refe
     checks: list[tuple[str, str, pl.Expr]] = []
     frame = typed.select(
         "_row_number",
-        *(c for c in ("trust_code", "site_code") if c in typed.columns),
+        *(c for c in ("trust_code", "site_code", "la_code") if c in typed.columns),
         _activity_date(typed, table.activity_date_column).alias("_activity"),
     )
     if "trust_code" in frame.columns:
@@ -99,6 +102,13 @@ def membership_failures(typed: pl.DataFrame, table: SourceTable, reference: Refe
         if "trust_code" in frame.columns:
             belongs = pl.col("site_parent") == pl.col("trust_code")
             checks.append(("site_code", "site_of_trust", site_known & pl.col("trust_known") & ~belongs))
+    if "la_code" in frame.columns:
+        frame = _lookup(frame, "la_code", reference.local_authorities, "la")
+        la_known = pl.col("la_known").fill_null(False)
+        checks += [
+            ("la_code", "known_la_code", pl.col("la_code").is_not_null() & ~la_known),
+            ("la_code", "open_la_code", la_known & (pl.col("_activity") > pl.col("la_close_date"))),
+        ]
     found = [
         frame.filter(failed.fill_null(False)).select(
             pl.col("_row_number").alias("row_number"), column_name=pl.lit(column), check_name=pl.lit(check)

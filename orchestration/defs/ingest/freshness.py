@@ -7,6 +7,11 @@ whose due date has passed, and a table whose latest landed month is older is ove
 `freshness` check warns in the Dagster UI with both months as metadata. The check never blocks a
 build, since late data is still worth publishing.
 
+A table whose files each cover a quarter or a financial year (`SourceTable.months_per_file`) names
+each file after its period's last month, so the month expected is the last month ending such a period
+whose file was due: an annual return with a lag of 8 expects March 2025's file from December 2025 on,
+and March 2026's only from December 2026.
+
 The checks run after landing in every refresh, and on their own in the `check_source_freshness`
 job, which the daily `daily_source_freshness` schedule (off by default) starts, so a collection that
 stops delivering shows as overdue even when nothing new arrives to start a build.
@@ -40,8 +45,13 @@ def _shift(month: date, months: int) -> date:
 
 
 def expected_month(table: SourceTable, on: date) -> date:
-    """The latest month whose file is due by `on`: due by the end of the month `lag` months after it."""
-    return _shift(on.replace(day=1), -(table.delivery_lag_months or 0) - 1)
+    """The latest month whose file is due by `on`: due by the end of the month `lag` months after it.
+
+    For a table of quarterly or annual files, the latest such month that ends a quarter or financial
+    year (the month its file is named after).
+    """
+    due = _shift(on.replace(day=1), -(table.delivery_lag_months or 0) - 1)
+    return _shift(due, -((due.month - 3) % table.months_per_file))
 
 
 def file_month(path: Path) -> date | None:
@@ -98,6 +108,9 @@ def freshness(table: SourceTable, landed_dir: Path, as_of: date) -> Freshness:
     return Freshness(table, as_of, latest_landed_month(table, landed_dir), expected_month(table, as_of))
 
 
+_PERIOD_NAMES = {1: "month", 3: "quarter", 12: "financial year"}
+
+
 def _freshness_check(table: SourceTable) -> dg.AssetChecksDefinition:
     lag = table.delivery_lag_months
 
@@ -106,8 +119,8 @@ def _freshness_check(table: SourceTable) -> dg.AssetChecksDefinition:
         name=FRESHNESS_CHECK,
         blocking=False,
         description=f"Warns when the latest month landed is older than the month due by now: each "
-        f"month's file is due {lag} month(s) after the month ends (`delivery_lag_months` in "
-        "contracts/sources.py).",
+        f"{_PERIOD_NAMES[table.months_per_file]}'s file is due {lag} month(s) after it ends "
+        "(`delivery_lag_months` and `months_per_file` in contracts/sources.py).",
     )
     def _check() -> dg.AssetCheckResult:
         settings = get_settings()
@@ -121,6 +134,7 @@ def _freshness_check(table: SourceTable) -> dg.AssetChecksDefinition:
                 "expected_month": result.expected.strftime("%Y-%m"),
                 "months_overdue": result.months_overdue,
                 "delivery_lag_months": lag,
+                "months_per_file": table.months_per_file,
                 "as_of": result.as_of.isoformat(),
             },
         )
