@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contracts.sources import SYNTHETIC_FLAG
+from nqs.generate.adult_social_care import AdultSocialCareGenerator, is_year_end
 from nqs.generate.audits import HipFractureGenerator, StrokeGenerator
 from nqs.generate.bad_rows import DefectEnv, future_start
 from nqs.generate.bed_availability import BedAvailabilityGenerator
@@ -13,11 +14,15 @@ from nqs.generate.incidents import IncidentGenerator
 from nqs.generate.joint_registry import JointRegistryGenerator
 from nqs.generate.organisations import build_organisations
 from nqs.generate.periods import month_span, parse_end
+from nqs.generate.personalised_care import PersonalisedCareGenerator
 from nqs.generate.tables import (
     ADMISSIONS,
+    DISCHARGE_DELAYS,
     EPISODES,
+    INTERVENTIONS,
     OCCUPANCY,
     ORGANISATIONS,
+    OUTCOMES,
     PROCEDURES,
     PROMS,
     REVISIONS,
@@ -64,13 +69,18 @@ def generate_sources(
     ctx = Context(seed=seed, scale=scale, span=span, orgs=orgs, volumes=volumes, truths=truths)
 
     clear_output(out_dir)
-    env = DefectEnv(orgs.unknown_trust_codes, future_from_day=future_start(*parse_end(end)))
+    env = DefectEnv(
+        orgs.unknown_trust_codes,
+        future_from_day=future_start(*parse_end(end)),
+        unknown_la_codes=orgs.local_authorities.unknown_codes,
+    )
     writer = SourceWriter(out_dir, seed, bad_row_share, env)
     writer.write(ORGANISATIONS, orgs.frame())
 
     incidents, hips, strokes = IncidentGenerator(ctx), HipFractureGenerator(ctx), StrokeGenerator(ctx)
     registry, workforce = JointRegistryGenerator(ctx), WorkforceGenerator(ctx)
     beds = BedAvailabilityGenerator(ctx)
+    social_care, personalised = AdultSocialCareGenerator(ctx), PersonalisedCareGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -85,9 +95,14 @@ def generate_sources(
             STAFF_MONTHS: staff["staff_months"],
             VACANCIES: staff["vacancies"],
             OCCUPANCY: beds.month(month),
+            DISCHARGE_DELAYS: social_care.discharge_delays(month),
+            INTERVENTIONS: personalised.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)
+        if is_year_end(month):  # the annual return: one file per financial year, at its last month
+            years_left = sum(is_year_end(later) for later in span[month.index :])
+            writer.write(OUTCOMES, social_care.outcomes(month), month, years_left)
         del frames, joint, staff
 
     worse, deteriorating = truths.manifest(orgs, span)
@@ -103,6 +118,7 @@ def generate_sources(
             SYNTHETIC_FLAG: True,
             "files": dict(sorted(writer.files.items())),
             "worse_trusts": worse,
+            "worse_local_authorities": social_care.truths.manifest(orgs.local_authorities),
             "deteriorating": deteriorating,
             "merger": {
                 "trust_code": orgs.trust_codes[orgs.merger.trust],

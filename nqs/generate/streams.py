@@ -21,6 +21,9 @@ _STREAM_IDS: dict[str, int] = {
     "workforce": 14,
     "ids": 15,
     "bed_availability": 16,
+    "local_authorities": 17,
+    "adult_social_care": 18,
+    "personalised_care": 19,
     "bad_rows": 20,
 }
 

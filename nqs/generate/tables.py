@@ -202,6 +202,33 @@ EVENTS_V2 = TableSpec(
     key=("event_id",),
 )
 
+DISCHARGE_DELAYS = TableSpec(
+    "adult_social_care",
+    "discharge_delays",
+    (
+        "la_code",
+        "reporting_month",
+        "patients_discharged",
+        "discharged_on_ready_date",
+        "delay_days",
+        "delay_days_social_care",
+    ),
+    key=("la_code", "reporting_month"),
+)
+#: Annual: one file per financial year, written in the year's last month (March) and named after it.
+OUTCOMES = TableSpec(
+    "adult_social_care",
+    "outcomes",
+    ("la_code", "financial_year_start", "measure_id", "numerator", "denominator"),
+    key=("la_code", "financial_year_start", "measure_id"),
+)
+INTERVENTIONS = TableSpec(
+    "personalised_care",
+    "interventions",
+    ("trust_code", "reporting_month", "intervention", "people_eligible", "people_with_intervention"),
+    key=("trust_code", "reporting_month", "intervention"),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     ORGANISATIONS,
     EVENTS,
@@ -214,5 +241,8 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     VACANCIES,
     EVENTS_V2,
     OCCUPANCY,
+    DISCHARGE_DELAYS,
+    OUTCOMES,
+    INTERVENTIONS,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

@@ -33,6 +33,11 @@ LATER_METRICS: dict[str, tuple[str, str]] = {
     "incident_reporting_rate": ("incidents", "higher_is_better"),
     "incident_report_days_median": ("incidents", "lower_is_better"),
 }
+# Planted last, after every round of the metrics above, so none of them changes trusts: metrics of
+# sources added later (personalised care is ranked by trust size, its caseload following staff).
+APPENDED_METRICS: dict[str, tuple[str, str]] = {
+    "care_and_support_plan_coverage": ("workforce", "higher_is_better"),
+}
 # Metrics that measure a planted effect another way: the same trusts are worse on them too (a trust
 # with a high death rate has a high standardised mortality ratio; one that keeps fewer staff has a
 # lower stability index; later stroke unit admission means a longer median wait; smaller gains in
@@ -108,7 +113,7 @@ def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> Pl
     # Metrics take turns (rarest signals first) so none takes all the largest trusts; deteriorating
     # series pick after the first round, while large trusts are left, since they are judged on only
     # part of the span.
-    worse: dict[str, list[int]] = {metric: [] for metric in (*METRICS, *LATER_METRICS)}
+    worse: dict[str, list[int]] = {metric: [] for metric in (*METRICS, *LATER_METRICS, *APPENDED_METRICS)}
     from_index = min(len(span) - 1, max(1, round(len(span) * DETERIORATION_POINT)))
     deteriorating: list[Deterioration] = []
     for round_number in range(WORSE_TRUSTS_PER_METRIC):
@@ -119,6 +124,9 @@ def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> Pl
                 deteriorating.append(Deterioration(metric, largest(METRICS[metric][0], 1)[0], from_index))
     for _round in range(WORSE_TRUSTS_PER_METRIC):
         for metric, (source, _direction) in LATER_METRICS.items():
+            worse[metric].extend(largest(source, 1))
+    for _round in range(WORSE_TRUSTS_PER_METRIC):
+        for metric, (source, _direction) in APPENDED_METRICS.items():
             worse[metric].extend(largest(source, 1))
     frozen = {metric: tuple(trusts) for metric, trusts in worse.items()}
     return PlantedTruths(worse=frozen, deteriorating=tuple(deteriorating), n_trusts=orgs.n_trusts)
