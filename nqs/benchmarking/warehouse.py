@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from nqs.benchmarking.schema import benchmarking_tables
+from nqs.benchmarking.schema import UNIT_LEVELS, benchmarking_tables
 
 INTERNAL_SCHEMA = "marts"
 PUBLISHED_SCHEMA = "published"
@@ -29,17 +29,18 @@ PERIOD_TYPES = ("month", "financial_year")
 def read_inputs(
     db: duckdb.DuckDBPyConnection, schema: str = INTERNAL_SCHEMA
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(trust metric values by month and financial year, merged trusts under their successors (the
-    current view), the metric catalogue, organisation names), from `schema`. The values come in a
-    fixed order, so the funnels' totals (summed in row order) do not depend on how the table was
-    written."""
+    """(trust (and local authority) metric values by month and financial year, merged trusts under
+    their successors (the current view), the metric catalogue, organisation names), from `schema`.
+    The values come in a fixed order, so the funnels' totals (summed in row order) do not depend on
+    how the table was written."""
     numerator, denominator = FIGURES[schema]
     values = db.sql(
         f"""
         select metric_id, org_code, org_level, period_type, period_start,
             cast({numerator} as double) as numerator, cast({denominator} as double) as denominator, value
         from {schema}.metric_values
-        where org_level = 'trust' and org_view = 'current' and period_type in ('month', 'financial_year')
+        where org_level in {UNIT_LEVELS} and org_view = 'current'
+            and period_type in ('month', 'financial_year')
         order by metric_id, period_type, period_start, org_code
         """  # noqa: S608 - fixed names
     ).pl()
