@@ -42,7 +42,18 @@ EVENTS_V2_FROM = next(t for t in SOURCE_TABLES if t.table == "events").version_e
 def expected_version(table: str, month: str | None) -> str:
     if table == "incidents/events" and month is not None and month >= EVENTS_V2_FROM.strftime("%Y-%m"):
         return "v2"
+    if table == "organisations/organisations":  # v2 lists the local authorities
+        return "v2"
     return "v1"
+
+
+#: Tables delivered once a financial year, in a file named after its last month (March).
+ANNUAL = {"adult_social_care/outcomes"}
+
+
+def file_months(table: str) -> list[str]:
+    """The months a table has a file for in the span."""
+    return [month for month in SPAN if table not in ANNUAL or month.endswith("-03")]
 
 
 #: Code lists from the contracts, and the spec's Y/N flags (typed as booleans by the contracts).
@@ -51,6 +62,8 @@ ENUMS = {
     "is_never_event": ("Y", "N"),
     "thrombolysed": ("Y", "N"),
     "post_op_satisfaction": DOMAINS["proms_satisfaction"],
+    "measure_id": DOMAINS["ascof_measure"],
+    "intervention": DOMAINS["personalised_care_intervention"],
 }
 KEYS = {
     "incidents/events": ["event_id"],
@@ -62,6 +75,9 @@ KEYS = {
     "workforce/staff_months": ["staff_id", "reporting_month"],
     "workforce/vacancies": ["trust_code", "reporting_month", "staff_group"],
     "bed_availability/occupancy": ["trust_code", "reporting_month", "ward_type"],
+    "adult_social_care/discharge_delays": ["la_code", "reporting_month"],
+    "adult_social_care/outcomes": ["la_code", "financial_year_start", "measure_id"],
+    "personalised_care/interventions": ["trust_code", "reporting_month", "intervention"],
 }
 # Column holding the date that decides the file month.
 MONTH_COLUMN = {
@@ -74,6 +90,8 @@ MONTH_COLUMN = {
     "workforce/staff_months": "reporting_month",
     "workforce/vacancies": "reporting_month",
     "bed_availability/occupancy": "reporting_month",
+    "adult_social_care/discharge_delays": "reporting_month",
+    "personalised_care/interventions": "reporting_month",
 }
 # Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving).
 OPTIONAL = {"surgery_at", "death_date", "stroke_unit_arrival_at", "leaving_date", "post_op_satisfaction"}
@@ -95,6 +113,14 @@ RANGES = {
         "agency_fte": (0.0, 1e9),
     },
     "bed_availability/occupancy": {"available_bed_days": (0, 1e9), "occupied_bed_days": (0, 1e9)},
+    "adult_social_care/discharge_delays": {
+        "patients_discharged": (0, 1e9),
+        "discharged_on_ready_date": (0, 1e9),
+        "delay_days": (0, 1e9),
+        "delay_days_social_care": (0, 1e9),
+    },
+    "adult_social_care/outcomes": {"numerator": (0, 1e9), "denominator": (0, 1e9)},
+    "personalised_care/interventions": {"people_eligible": (0, 1e9), "people_with_intervention": (0, 1e9)},
 }
 DATES = {
     "incidents/events": ["event_date", "reported_date"],
@@ -106,6 +132,9 @@ DATES = {
     "workforce/staff_months": ["reporting_month", "start_date", "leaving_date"],
     "workforce/vacancies": ["reporting_month"],
     "bed_availability/occupancy": ["reporting_month"],
+    "adult_social_care/discharge_delays": ["reporting_month"],
+    "adult_social_care/outcomes": ["financial_year_start"],
+    "personalised_care/interventions": ["reporting_month"],
 }
 # (later column, earlier column): the later one must not precede the earlier one.
 ORDER = {
@@ -126,6 +155,7 @@ ALL_KINDS = {
     "bad_enum",
     "missing_required",
     "duplicate_key",
+    "unknown_la_code",
 }
 
 
@@ -183,7 +213,9 @@ def _parse(column: str) -> pl.Expr:
     )
 
 
-def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl.Expr]]:
+def defect_checks(
+    table: str, trust_codes: list[str], la_codes: list[str] | None = None
+) -> list[tuple[str, str, pl.Expr]]:
     """(kind, column, expression true where the row has that defect) for one table, from the spec."""
     checks: list[tuple[str, str, pl.Expr]] = []
     columns = SPEC_COLUMNS[table]
@@ -195,6 +227,8 @@ def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl
         checks.append(("invalid_nhs_number", "nhs_number", well_formed & ~_mod11_valid("nhs_number")))
     if "trust_code" in columns:
         checks.append(("unknown_trust_code", "trust_code", ~pl.col("trust_code").is_in(trust_codes)))
+    if "la_code" in columns:
+        checks.append(("unknown_la_code", "la_code", ~pl.col("la_code").is_in(la_codes or [])))
     for column in columns:
         delivered = [v for v, version_columns in VERSION_COLUMNS[table].items() if column in version_columns]
         if column not in OPTIONAL | OPTIONAL_IN.get(table, set()):
@@ -222,9 +256,11 @@ def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl
     return checks
 
 
-def detected_defects(out: Path, table: str, trust_codes: list[str]) -> set[tuple[str, int, str, str]]:
+def detected_defects(
+    out: Path, table: str, trust_codes: list[str], la_codes: list[str] | None = None
+) -> set[tuple[str, int, str, str]]:
     frame = read_table(out, table)
-    checks = defect_checks(table, trust_codes)
+    checks = defect_checks(table, trust_codes, la_codes)
     flags = frame.select(
         "_file", "_row", *[expr.fill_null(False).alias(str(i)) for i, (_, _, expr) in enumerate(checks)]
     )
@@ -235,9 +271,9 @@ def detected_defects(out: Path, table: str, trust_codes: list[str]) -> set[tuple
     return found
 
 
-def trust_codes_of(out: Path) -> list[str]:
+def trust_codes_of(out: Path, level: str = "trust") -> list[str]:
     orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
-    return orgs.filter(pl.col("org_level") == "trust")["org_code"].to_list()
+    return orgs.filter(pl.col("org_level") == level)["org_code"].to_list()
 
 
 # --- NHS numbers ---------------------------------------------------------------------------------
@@ -300,7 +336,7 @@ def test_folders_files_and_columns_match_the_spec(small: tuple[Path, dict]) -> N
     expected = {"organisations/organisations.csv", "_manifest.json"}
     for table in SPEC_COLUMNS:
         if table != "organisations/organisations":
-            expected.update(f"{table}_{month}.csv" for month in SPAN)
+            expected.update(f"{table}_{month}.csv" for month in file_months(table))
     present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert present == expected
     for name in sorted(expected - {"_manifest.json"}):
@@ -417,7 +453,7 @@ def test_organisation_hierarchy(small: tuple[Path, dict]) -> None:
         assert orgs.filter(pl.col("org_level") == level)["org_code"].str.contains(pattern).all(), level
     assert orgs["org_code"].is_unique().all()
     parents = dict(zip(orgs["org_code"], orgs["org_level"], strict=True))
-    expected_parent = {"icb": "region", "trust": "icb", "site": "trust"}
+    expected_parent = {"icb": "region", "trust": "icb", "site": "trust", "local_authority": "icb"}
     for row in orgs.filter(pl.col("org_level") != "region").iter_rows(named=True):
         assert parents[row["parent_code"]] == expected_parent[row["org_level"]]
     sites = orgs.filter(pl.col("org_level") == "site")
@@ -516,12 +552,12 @@ def test_every_kind_is_planted_and_recorded_completely(small: tuple[Path, dict])
 def test_bad_rows_are_exactly_the_defective_rows(small: tuple[Path, dict]) -> None:
     """Every planted row fails exactly its one recorded check; every other row passes all checks."""
     out, manifest = small
-    trusts = trust_codes_of(out)
+    trusts, councils = trust_codes_of(out), trust_codes_of(out, "local_authority")
     recorded = {(b["file"], b["row"], b["kind"], b["column"]) for b in manifest["bad_rows"]}
     found: set[tuple[str, int, str, str]] = set()
     for table in SPEC_COLUMNS:
         if table != "organisations/organisations":
-            found |= detected_defects(out, table, trusts)
+            found |= detected_defects(out, table, trusts, councils)
     assert recorded - found == set(), "recorded bad rows that are not defective"
     assert found - recorded == set(), "defective rows not recorded (or with a second defect)"
 
@@ -637,7 +673,17 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         .cast(pl.Float64)
         .alias("num")
     )
+    plans = (
+        without_bad_rows(read_table(out, "personalised_care/interventions"), manifest)
+        .filter(pl.col("intervention") == "care_and_support_plan")
+        .with_columns(
+            month,
+            pl.col("people_with_intervention").cast(pl.Float64).alias("num"),
+            pl.col("people_eligible").cast(pl.Float64).alias("den"),
+        )
+    )
     return {
+        "care_and_support_plan_coverage": (plans, "lower", "ratio"),
         "incident_moderate_harm_share": (events, "higher", "binomial"),
         "hip_surgery_within_36h": (hip36, "lower", "binomial"),
         "hip_30day_mortality": (hip30, "higher", "binomial"),
@@ -701,3 +747,99 @@ def test_deteriorating_series_turn_worse_from_their_month(sample: tuple[Path, di
         rate_after = after["num"].sum() / after["den"].sum()
         change = rate_after - rate_before if worse_when == "higher" else rate_before - rate_after
         assert change > 0.2 * rate_before, (item, rate_before, rate_after)
+
+
+# --- local authorities and adult social care ------------------------------------------------------
+
+#: Upper-tier councils in England by ONS code prefix: counties, metropolitan districts, London
+#: boroughs (and the City), unitary authorities.
+COUNCILS_BY_PREFIX = {"E10": 21, "E08": 36, "E09": 33, "E06": 63}
+
+
+def test_local_authorities_sit_under_one_icb_each(small: tuple[Path, dict]) -> None:
+    out, _ = small
+    orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
+    councils = orgs.filter(pl.col("org_level") == "local_authority")
+    assert councils.height == sum(COUNCILS_BY_PREFIX.values()) == 153
+    assert dict(councils.group_by(pl.col("org_code").str.slice(0, 3)).len().iter_rows()) == COUNCILS_BY_PREFIX
+    assert councils["org_code"].str.contains(r"^E(06|08|09|10)\d{6}$").all()
+    kinds = {
+        "E10": "county",
+        "E08": "metropolitan_district",
+        "E09": "london_borough",
+        "E06": "unitary_authority",
+    }
+    assert (councils["org_code"].str.slice(0, 3).replace_strict(kinds) == councils["org_type"]).all()
+    icbs = orgs.filter(pl.col("org_level") == "icb")
+    assert set(councils["parent_code"]) == set(icbs["org_code"])  # each council one ICB, every ICB a council
+    region_of = dict(zip(icbs["org_code"], icbs["parent_code"], strict=True))
+    london = councils.filter(pl.col("org_type") == "london_borough")["parent_code"]
+    assert {region_of[icb] for icb in london} == {"Y56"}  # London boroughs map to London's ICBs
+    assert councils["close_date"].is_null().all()
+
+
+def test_discharge_delays_follow_the_national_shape(small: tuple[Path, dict]) -> None:
+    """About 3.2 million discharges after a ready date a year, 87% on the day, the rest waiting
+    about five and a half days, somewhat under half of them for social care."""
+    out, manifest = small
+    frame = without_bad_rows(read_table(out, "adult_social_care/discharge_delays"), manifest)
+    sums = frame.select(
+        pl.col(c).cast(pl.Int64).sum()
+        for c in ("patients_discharged", "discharged_on_ready_date", "delay_days", "delay_days_social_care")
+    ).row(0, named=True)
+    assert 2.8e6 < sums["patients_discharged"] / (MONTHS / 12) / manifest["scale"] < 3.6e6
+    assert 0.84 < sums["discharged_on_ready_date"] / sums["patients_discharged"] < 0.9
+    delayed = sums["patients_discharged"] - sums["discharged_on_ready_date"]
+    assert 4.5 < sums["delay_days"] / delayed < 6.5
+    assert 0.35 < sums["delay_days_social_care"] / sums["delay_days"] < 0.55
+    councils = trust_codes_of(out, "local_authority")
+    assert frame.group_by("_file").len()["len"].min() >= len(councils) - 2  # every council every month
+
+
+def test_ascof_outcomes_are_one_file_a_year_named_after_march(sample: tuple[Path, dict]) -> None:
+    """2B1 about 82% of about 85,000 people a year, 3A about 62% of about 60,000 respondents; a file
+    covers the financial year ending in the month it is named after."""
+    out, manifest = sample
+    frame = without_bad_rows(read_table(out, "adult_social_care/outcomes"), manifest)
+    assert set(frame["_file"]) == {f"adult_social_care/outcomes_{m}.csv" for m in SPAN if m.endswith("-03")}
+    year_end = pl.col("financial_year_start").str.to_date().dt.offset_by("11mo").dt.strftime("%Y-%m")
+    assert (frame["_file"].str.extract(r"_(\d{4}-\d{2})\.csv$") == frame.select(year_end).to_series()).all()
+    totals = frame.group_by("measure_id").agg(pl.col("numerator", "denominator").cast(pl.Int64).sum())
+    years = len(set(frame["_file"]))
+    for measure, volume, level in (("2B1", 85_000, 0.82), ("3A", 60_000, 0.62)):
+        row = totals.filter(pl.col("measure_id") == measure).row(0, named=True)
+        assert 0.8 < row["denominator"] / years / manifest["scale"] / volume < 1.2, measure
+        assert abs(row["numerator"] / row["denominator"] - level) < 0.03, measure
+
+
+def test_planted_councils_are_funnel_outliers_at_national_scale() -> None:
+    """At scale 1.0, the planted councils' 2B1 is outside the 99.8% funnel limits (with the
+    overdispersion adjustment) in each financial year: the funnel compares councils."""
+    from nqs.generate.adult_social_care import AdultSocialCareGenerator
+    from nqs.generate.context import Context
+    from nqs.generate.organisations import build_organisations
+    from nqs.generate.periods import month_span
+    from nqs.generate.truths import plant_truths
+    from nqs.generate.volumes import build_volumes
+    from nqs.stats import funnel
+
+    span = month_span(END, MONTHS)
+    orgs = build_organisations(42, span)
+    volumes = build_volumes(42, orgs, 1.0)
+    ctx = Context(
+        seed=42, scale=1.0, span=span, orgs=orgs, volumes=volumes, truths=plant_truths(orgs, volumes, span)
+    )
+    generator = AdultSocialCareGenerator(ctx)
+    worse = set(generator.truths.manifest(orgs.local_authorities)["reablement_still_at_home_91d"])
+    assert len(worse) == 2
+    for month in (m for m in span if m.month == 3):
+        year = generator.outcomes(month).filter(pl.col("measure_id") == "2B1")
+        result = funnel(
+            year.select("la_code", "numerator", "denominator"),
+            numerator="numerator",
+            denominator="denominator",
+            group="la_code",
+            data_type="proportion",
+        )
+        low = result.filter(pl.col("group").is_in(list(worse)))
+        assert low.height == 2 and (low["outlier_998"] == "low").all(), (month.label, low)

@@ -43,7 +43,8 @@ DELAY_SPREAD = 0.2
 SOCIAL_CARE_SHARE = 0.45
 SOCIAL_CARE_SPREAD = 0.35
 #: ASCOF per year nationally: people in each measure's denominator, the share in its numerator, the
-#: spread between councils (log-odds) and how much a planted worse council falls (log-odds).
+#: spread between councils (log-odds) and how far below the national level a planted worse council
+#: is (log-odds: 82% becomes about 62%).
 MEASURE_DENOMINATORS = np.array([85_000.0, 60_000.0])
 MEASURE_LEVELS = np.array([0.82, 0.62])
 MEASURE_SPREADS = np.array([0.3, 0.15])
@@ -103,9 +104,9 @@ class AdultSocialCareGenerator:
         self.measure_denominators = ctx.scale * MEASURE_DENOMINATORS * sizes / sizes.sum(axis=0)
         self.measure_log_odds = logit(MEASURE_LEVELS) + MEASURE_SPREADS * rng.normal(0, 1, (n, len(MEASURES)))
         self.truths = plant_worse_councils(self.councils)
-        for column, metric in enumerate(METRIC_OF_MEASURE):
+        for column, metric in enumerate(METRIC_OF_MEASURE):  # worse than the level, whatever their own
             worse = self.truths.flagged(metric, n)
-            self.measure_log_odds[worse, column] += WORSE_SHIFT
+            self.measure_log_odds[worse, column] = logit(MEASURE_LEVELS[column]) + WORSE_SHIFT
 
     def discharge_delays(self, month: Month) -> pl.DataFrame:
         """One row per council for `month`, ordered by council code."""
