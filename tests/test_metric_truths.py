@@ -16,12 +16,13 @@ import duckdb
 import pytest
 from conftest import Build
 
-ADDITIVE_MODELS = (
-    "int_metrics__incidents",
-    "int_metrics__hip_fracture_audit",
-    "int_metrics__stroke_audit",
-    "int_metrics__joint_registry",
-    "int_metrics__workforce",
+from nqs.settings import REPO_ROOT
+
+ADDITIVE_MODELS = tuple(
+    sorted(
+        path.stem
+        for path in (REPO_ROOT / "dbt_project/models/intermediate/metrics").glob("int_metrics__*.sql")
+    )
 )
 ADDITIVE_ROWS = " union all ".join(f"select * from intermediate.{m}" for m in ADDITIVE_MODELS)
 OBSERVATIONS = "intermediate.int_metric_observations"
@@ -169,3 +170,46 @@ def test_every_catalogue_metric_is_computed(sample_build: Build):
     assert additive | observed | gaps == set(catalogue)
     assert {m for m in observed} == {m for m, (unit, _) in catalogue.items() if unit in ("median", "mean")}
     assert len(catalogue) >= 20
+
+
+def test_planted_worse_councils_are_worse_than_national(sample_build: Build):
+    """Local authorities are planted by a pattern of their own (the largest councils by population
+    aged 65 and over), recorded in the manifest apart from the trusts."""
+    catalogue = _catalogue(sample_build)
+    values = _values(sample_build, catalogue)
+    planted = sample_build.manifest["worse_local_authorities"]
+    assert set(planted) == {"reablement_still_at_home_91d"}
+    for metric, councils in planted.items():
+        assert len(councils) == 2
+        for council in councils:
+            assert _worse(catalogue[metric][1], values[metric][council], values[metric][None]), (
+                metric,
+                council,
+                values[metric][council],
+                values[metric][None],
+            )
+
+
+#: National values the social care and personalised care metrics should come near: ASCOF 2B1 about
+#: 82%, 3A about 62%, 87% of discharges on the ready date, about a third of a day of social care delay
+#: per discharge, care and support plans for about 45% and budgets for about half of those eligible.
+NATIONAL_LEVELS = {
+    "reablement_still_at_home_91d": (0.76, 0.86),
+    "care_user_satisfaction": (0.56, 0.68),
+    "discharged_on_ready_date": (0.85, 0.89),
+    "social_care_delay_days_per_discharge": (0.2, 0.45),
+    "care_and_support_plan_coverage": (0.4, 0.48),
+    "personal_health_budget_coverage": (0.44, 0.56),
+}
+
+
+def test_social_and_personalised_care_national_values_are_realistic(sample_build: Build):
+    england = dict(
+        sample_build.query(
+            "select metric_id, value from marts.metric_values where org_level = 'england' "
+            "and org_view = 'current' and period_type = 'financial_year' "
+            "and period_start = date '2025-04-01'"
+        )
+    )
+    for metric, (low, high) in NATIONAL_LEVELS.items():
+        assert low < england[metric] < high, (metric, england[metric])
