@@ -25,14 +25,14 @@ interventions as (
 metric_rows as (
 
     select
-        case intervention
-            when 'care_and_support_plan' then 'care_and_support_plan_coverage'
-            when 'personal_health_budget' then 'personal_health_budget_coverage'
-        end as metric_id,
         trust_code,
         reporting_month_date as period_start,
         people_with_intervention as numerator,
-        people_eligible as denominator
+        people_eligible as denominator,
+        case intervention
+            when 'care_and_support_plan' then 'care_and_support_plan_coverage'
+            when 'personal_health_budget' then 'personal_health_budget_coverage'
+        end as metric_id
     from interventions
 
 ),
