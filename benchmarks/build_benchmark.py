@@ -199,6 +199,14 @@ def _generate(scale: float, months: int, seed: int, out: Path, env: dict[str, st
     return generated
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file system allows one (a ten-year delivery is tens of GB), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def _deliver(generated: Path, sources: Path, *, held_back: str | None) -> tuple[int, list[Path]]:
     """Copy the generated delivery into the sources folder, except the files of month `held_back`
     (returned, to deliver later); the manifest lists the files delivered. Returns (rows, held back)."""
@@ -208,7 +216,7 @@ def _deliver(generated: Path, sources: Path, *, held_back: str | None) -> tuple[
     for name in manifest["files"]:
         if name not in later:
             (sources / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(generated / name, sources / name)
+            _link_or_copy(generated / name, sources / name)
     manifest["files"] = {name: rows for name, rows in manifest["files"].items() if name not in later}
     (sources / "_manifest.json").write_text(json.dumps(manifest, indent=1))
     return sum(manifest["files"].values()), [generated / name for name in later]
@@ -292,7 +300,7 @@ def bench(
         }
         if later:
             for path in later:
-                shutil.copy2(path, sources / path.relative_to(generated_dir))
+                _link_or_copy(path, sources / path.relative_to(generated_dir))
             incremental = _build(data_dir, env, interval, scale)
             result |= {
                 "new_month": held_back,

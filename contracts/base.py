@@ -206,6 +206,17 @@ def first_of_month(data: pa.PolarsData) -> pl.LazyFrame:
     return _column_result(data, pl.col(data.key).dt.day() == 1)
 
 
+#: Months a financial (and calendar) quarter starts in: January, April, July and October.
+QUARTER_FIRST_MONTHS = (1, 4, 7, 10)
+
+
+@registered_check()
+def first_of_quarter(data: pa.PolarsData) -> pl.LazyFrame:
+    """A reporting quarter, written as the first day of its first month (January, April, July or October)."""
+    column = pl.col(data.key)
+    return _column_result(data, (column.dt.day() == 1) & column.dt.month().is_in(QUARTER_FIRST_MONTHS))
+
+
 @registered_check()
 def financial_year_start(data: pa.PolarsData) -> pl.LazyFrame:
     """A financial year (April to March), written as its first day: 1 April."""
@@ -298,6 +309,21 @@ def plausible_delay(
     if max_days is not None:
         passed &= days <= max_days
     return data.lazyframe.select(passed.fill_null(True).alias("plausible_delay"))
+
+
+@registered_check("column", "parts", "severity")
+def sums_to(
+    data: pa.PolarsData, *, column: str, parts: list[str], severity: str = Severity.MAJOR
+) -> pl.LazyFrame:
+    """A total equal to the sum of the columns it is broken down into (responses by answer, outcomes).
+
+    A row with any of them empty is not judged here: whether a value may be missing is each column's
+    own `nullable` setting.
+    """
+    total = pl.sum_horizontal(pl.col(parts))
+    passed = (pl.col(column) == total).fill_null(True)
+    missing = pl.any_horizontal([pl.col(c).is_null() for c in (column, *parts)])
+    return data.lazyframe.select(pl.when(missing).then(True).otherwise(passed).alias("sums_to"))
 
 
 # ---------------------------------------------------------------------------------------------

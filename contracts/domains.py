@@ -8,6 +8,35 @@ contract version), as LFPSE's `physical_harm` and `psychological_harm` sit besid
 
 from __future__ import annotations
 
+#: The treatment function codes of the RTT returns (`C_100` ... in NHS England's files, without the
+#: prefix here): each code's name, and the specialty of the incident code list it falls under, so that
+#: `dim_specialties` holds both lists and groups one by the other.
+TREATMENT_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "100": ("General surgery", "general_surgery"),
+    "101": ("Urology", "general_surgery"),
+    "110": ("Trauma and orthopaedics", "trauma_orthopaedics"),
+    "120": ("Ear, nose and throat", "general_surgery"),
+    "130": ("Ophthalmology", "general_surgery"),
+    "140": ("Oral surgery", "general_surgery"),
+    "150": ("Neurosurgery", "general_surgery"),
+    "160": ("Plastic surgery", "general_surgery"),
+    "170": ("Cardiothoracic surgery", "general_surgery"),
+    "300": ("General internal medicine", "general_medicine"),
+    "301": ("Gastroenterology", "general_medicine"),
+    "320": ("Cardiology", "general_medicine"),
+    "330": ("Dermatology", "general_medicine"),
+    "340": ("Respiratory medicine", "general_medicine"),
+    "400": ("Neurology", "general_medicine"),
+    "410": ("Rheumatology", "general_medicine"),
+    "430": ("Elderly medicine", "elderly_care"),
+    "502": ("Gynaecology", "obstetrics"),
+    "X02": ("Other - medical services", "general_medicine"),
+    "X03": ("Other - mental health services", "mental_health"),
+    "X04": ("Other - paediatric services", "paediatrics"),
+    "X05": ("Other - surgical services", "general_surgery"),
+    "X06": ("Other - other services", "other"),
+}
+
 DOMAINS: dict[str, tuple[str, ...]] = {
     # organisations (ODS-like reference)
     "org_level": ("region", "icb", "trust", "site"),
@@ -87,6 +116,42 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     # bed availability and occupancy (KH03): the sectors beds are counted in
     "ward_type": ("general_acute", "maternity", "mental_illness", "learning_disabilities"),
+    # patient experience: the Friends and Family Test's settings and answers (NHS England, from April
+    # 2020) and the subject areas of written complaints (KO41a, hospital and community health services)
+    "fft_setting": (
+        "inpatient",
+        "emergency_department",
+        "outpatient",
+        "maternity_birth",
+        "community",
+        "mental_health",
+    ),
+    "complaint_subject": (
+        "access_to_treatment_or_drugs",
+        "admissions_discharge_transfers",
+        "appointments",
+        "clinical_treatment",
+        "commissioning",
+        "communications",
+        "consent",
+        "end_of_life_care",
+        "facilities",
+        "integrated_care",
+        "mortuary",
+        "patient_care",
+        "prescribing",
+        "privacy_dignity_wellbeing",
+        "staff_numbers",
+        "transport",
+        "trust_administration",
+        "values_and_behaviours",
+        "waiting_times",
+        "other",
+    ),
+    # consultant-led referral to treatment (RTT) waiting times: the treatment function (specialty)
+    # codes of the RTT returns, and the kinds of pathway they count
+    "treatment_function": tuple(TREATMENT_FUNCTIONS),
+    "rtt_pathway_type": ("incomplete", "completed_admitted", "completed_non_admitted"),
     # organisations v2: local authorities join the reference (ONS codes), with their kind of council
     "org_level_v2": ("region", "icb", "trust", "site", "local_authority"),
     "org_type_v2": (

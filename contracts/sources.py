@@ -20,12 +20,14 @@ from typing import Literal
 
 from contracts.adult_social_care import DischargeDelayV1, SocialCareOutcomeV1
 from contracts.audits import HipFractureEpisodeV1, StrokeAdmissionV1
-from contracts.base import ContractModel
+from contracts.base import FINANCIAL_YEAR_FIRST_MONTH, ContractModel
 from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
+from contracts.patient_experience import FriendsAndFamilyV1, WrittenComplaintsV1
 from contracts.personalised_care import PersonalisedCareInterventionV1
 from contracts.reference import OrganisationV1, OrganisationV2
+from contracts.referral_to_treatment import RttPathwayV1
 from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
 
@@ -37,6 +39,7 @@ Family = Literal[
     "workforce",
     "experience",
     "capacity",
+    "access",
     "social_care",
     "personalised_care",
 ]
@@ -56,6 +59,19 @@ def first_version(
 ) -> ContractVersion:
     """The v1 entry of a table that has had one contract so far."""
     return ContractVersion("v1", model, valid_from, change)
+
+
+def latest_period_ended_by(month: date, months: int) -> date:
+    """The first month of the latest period of `months` months that ends in `month` or before.
+
+    Periods follow the financial year: a month is its own period, a quarter starts in April, July,
+    October or January, a year in April. So with `months` 12 and `month` March 2026 it is April 2025
+    (the year that ends then); with February 2026 it is April 2024.
+    """
+    after = month.year * 12 + month.month  # the month after `month`, counted from year 0
+    start_of_after = after - (after % 12 + 1 - FINANCIAL_YEAR_FIRST_MONTH) % months
+    first = start_of_after - months
+    return date(first // 12, first % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -80,17 +96,22 @@ class SourceTable:
     #: months after the end of the month a file covers by which the collection delivers it (March's
     #: file with a lag of 1 is due by the end of April); None: the table's files cover no month
     delivery_lag_months: int | None = None
-    versions: tuple[ContractVersion, ...] = ()
-    #: months one file covers: 1 for a monthly return, 3 quarterly, 12 annual. Periods longer than a
-    #: month follow the financial year (a quarter ends in June, September, December or March; a year
-    #: in March) and a file is named after its period's last month (`outcomes_2026-03.csv` covers
-    #: April 2025 to March 2026), so it lands in that month's partition and is due `delivery_lag_months`
-    #: after it ends.
+    #: months one file covers, counted from the month in its name: 1 for a monthly return, 3 for a
+    #: quarterly one (named and partitioned by the quarter's first month: `complaints_2025-04.csv`
+    #: holds April to June, due `delivery_lag_months` after June ends), 12 for an annual one (named
+    #: after April: `outcomes_2025-04.csv` holds the financial year April 2025 to March 2026). Periods
+    #: follow the financial year (`period_first_month`).
     months_per_file: int = 1
+    versions: tuple[ContractVersion, ...] = ()
     model: type[ContractModel] | None = None  #: the newest version's model
     version: str | None = None  #: the newest version's label
 
     def __post_init__(self) -> None:
+        if self.months_per_file < 1 or 12 % self.months_per_file:
+            raise ValueError(
+                f"source table {self.source}/{self.table}: months_per_file must divide a year "
+                f"(1, 2, 3, 4, 6 or 12), got {self.months_per_file}"
+            )
         versions = tuple(self.versions)
         if not versions:
             if self.model is None:
@@ -107,8 +128,6 @@ class SourceTable:
         starts = [v.valid_from for v in versions if v.valid_from is not None]
         if starts != sorted(starts):
             raise ValueError(f"versions of {self.source}/{self.table} must be listed oldest first")
-        if self.months_per_file not in (1, 3, 12):
-            raise ValueError(f"source table {self.source}/{self.table}: months_per_file must be 1, 3 or 12")
         object.__setattr__(self, "versions", versions)
         object.__setattr__(self, "model", versions[-1].model)
         object.__setattr__(self, "version", versions[-1].version)
@@ -133,11 +152,18 @@ class SourceTable:
         """The table under the version whose columns a file's header names.
 
         The version whose columns differ least from the header wins, the newest on a tie, so a file
-        that matches no version exactly is reported against the one it was most likely meant for.
+        that matches no version exactly is reported against the one it was most likely meant for. A
+        file with no header (its first line names no column of any version) is judged under the
+        newest version with as many columns as its first line has fields.
         """
         if len(self.versions) == 1:
             return self
         given = set(header)
+        if not given & {c for v in self.versions for c in v.columns}:
+            # no header: the first line is a row, of the version with as many columns as it has fields
+            fitting = [v for v in self.versions if len(v.columns) == len(header)]
+            if fitting:
+                return self.at_version(fitting[-1].version)
         best = min(reversed(self.versions), key=lambda v: len(set(v.columns) ^ given))
         return self.at_version(best.version)
 
@@ -181,10 +207,17 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "bed_availability": "Bed availability and occupancy shaped like the KH03 return: overnight bed days "
     "available and occupied per trust, month and ward type, the exposure of rates per occupied bed day. "
     "One file per reporting month.",
+    "patient_experience": "Patient experience returns: Friends and Family Test responses by trust, month "
+    "and setting (NHS England's FFT data), and written complaints about hospital and community health "
+    "services by trust, financial quarter and subject area (KO41a). Aggregate counts, no patient-level "
+    "data. One FFT file per month; one complaints file per quarter, named after its first month.",
+    "referral_to_treatment": "Consultant-led referral to treatment (RTT) waiting times shaped like NHS "
+    "England's monthly RTT returns: pathways per trust, treatment function and pathway type in weekly "
+    "bands of weeks waited. Aggregate, no patient-level data. One file per reporting month.",
     "adult_social_care": "Adult social care returns by upper-tier local authority: hospital discharge "
     "delays of the council's residents (one file per month, shaped like NHS England's discharge delay "
     "data) and Adult Social Care Outcomes Framework measures (one file per financial year, named after "
-    "its last month).",
+    "its first month, April).",
     "personalised_care": "Personalised care interventions by trust, shaped like NHS England's "
     "personalised care collections: people eligible for a personalised care and support plan or a "
     "personal health budget, and people with one. One file per reporting month.",
@@ -368,6 +401,63 @@ SOURCE_TABLES: list[SourceTable] = [
         activity_date_column="reporting_month",
     ),
     SourceTable(
+        source="patient_experience",
+        table="friends_and_family",
+        delivery_lag_months=1,
+        family="experience",
+        file_glob="friends_and_family_*.csv",
+        key_columns=("trust_code", "reporting_month", "setting"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                FriendsAndFamilyV1,
+                "FFT return: eligible patients and responses by answer, by trust, month and setting.",
+            ),
+        ),
+        description="Friends and Family Test responses by trust, month and setting, with eligible patients "
+        "where the setting counts them; one file per reporting month.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="patient_experience",
+        table="complaints",
+        delivery_lag_months=2,
+        months_per_file=3,
+        family="experience",
+        file_glob="complaints_*.csv",
+        key_columns=("trust_code", "quarter_start", "subject_area"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                WrittenComplaintsV1,
+                "KO41a-like return: written complaints received and resolved by outcome, by trust, quarter "
+                "and subject area.",
+            ),
+        ),
+        description="Written complaints about hospital and community health services (KO41a-like) by "
+        "trust, financial quarter and subject area; one file per quarter, named after its first month.",
+        activity_date_column="quarter_start",
+    ),
+    SourceTable(
+        source="referral_to_treatment",
+        table="pathways",
+        delivery_lag_months=2,
+        family="access",
+        file_glob="pathways_*.csv",
+        key_columns=("trust_code", "reporting_month", "treatment_function_code", "pathway_type"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                RttPathwayV1,
+                "RTT return: pathways by trust, month, treatment function and pathway type in weekly "
+                "bands to 52 weeks and 52+.",
+            ),
+        ),
+        description="Consultant-led RTT pathways (incomplete at the end of the month, completed in it) by "
+        "trust, treatment function and pathway type, in weekly bands of weeks waited.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
         source="adult_social_care",
         table="discharge_delays",
         delivery_lag_months=2,
@@ -406,7 +496,7 @@ SOURCE_TABLES: list[SourceTable] = [
             ),
         ),
         description="Annual Adult Social Care Outcomes Framework measures by council: one file per "
-        "financial year, named after its last month (March), published about eight months after the "
+        "financial year, named after its first month (April), published about eight months after the "
         "year ends.",
         activity_date_column="financial_year_start",
     ),

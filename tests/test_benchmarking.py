@@ -11,7 +11,9 @@ from conftest import Build
 
 from nqs.benchmarking import benchmarking_tables, build_benchmarking, episodes
 from nqs.benchmarking.alerts import CONDITION_COLUMNS
-from nqs.benchmarking.build import BASELINE_MONTHS
+from nqs.benchmarking.build import BASELINE_MONTHS, UNIT_BOUNDS
+from nqs.charts.data import spc_series
+from nqs.charts.render import spc_figure
 from nqs.stats import funnel, spc
 from orchestration.defs.benchmarking.assets import inconsistent_episodes
 
@@ -305,3 +307,41 @@ def test_planted_worse_trusts_raise_funnel_alerts(sample_build: Build) -> None:
         assert flagged <= alerted, (metric, flagged - alerted)
     # incidents and the three workforce metrics, two trusts each, two years each
     assert judged >= 16
+
+
+def test_spc_limits_stay_within_what_each_unit_can_take(sample_build: Build) -> None:
+    """No process limit below 0 for a share, a rate or a count, nor above 1 for a share, in the marts, the
+    published tables and the chart drawn from them; sickness absence is a real series clamped at 0."""
+    assert sample_build.exit_code == 0, sample_build.output
+    limits = (
+        "select c.unit, min(p.lpl), min(p.lower_2sigma), max(p.upl), max(p.upper_2sigma) "
+        "from {s}.spc_points as p join {s}.metric_catalogue as c using (metric_id) group by c.unit"
+    )
+    for rows in (
+        sample_build.query(limits.format(s="marts")),
+        sample_build.query_published(limits.format(s="published")),
+    ):
+        assert {unit for unit, *_ in rows} & set(UNIT_BOUNDS)
+        for unit, lpl, lower_2sigma, upl, upper_2sigma in rows:
+            low, high = UNIT_BOUNDS.get(unit, (None, None))
+            if low is not None and lpl is not None:
+                assert min(lpl, lower_2sigma) >= low, unit
+            if high is not None and upl is not None:
+                assert max(upl, upper_2sigma) <= high, unit
+    # a trust month whose lower limit would be below 0 (mean - (upl - mean) < 0) is drawn at 0
+    clamped = sample_build.query_published(
+        "select org_code, count(*) from published.spc_points where metric_id = 'sickness_absence_rate' "
+        "and is_compared and 2 * mean - upl < 0 group by org_code order by 2 desc, 1"
+    )
+    assert clamped, "no sickness absence series with a lower limit below 0 at this scale"
+    org = clamped[0][0]
+    lpl = sample_build.query_published(
+        "select distinct lpl from published.spc_points where metric_id = 'sickness_absence_rate' "
+        "and org_code = ? and is_compared and 2 * mean - upl < 0",
+        [org],
+    )
+    assert lpl == [(0.0,)]
+    with duckdb.connect(str(sample_build.warehouse), read_only=True) as db:
+        figure = spc_figure(spc_series(db, "sickness_absence_rate", org))
+    (line,) = [a for axes in figure.axes for a in axes.get_lines() if a.get_gid() == "lpl"]
+    assert min(line.get_ydata()) == 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import Build, run_nqs, run_nqs_many
 from PIL import Image
@@ -163,3 +164,99 @@ def test_missing_warehouse(tmp_path: Path) -> None:
         data_dir=tmp_path,
     )
     assert done.returncode == 2 and "warehouse not found" in done.stderr
+
+
+def test_funnel_labels_never_overlap(sample_build: Build) -> None:
+    """On every funnel of the sample (each metric, the latest financial year and month), no two outlier
+    labels overlap, each stays inside the plot, and every outlier is labelled or named under the chart."""
+    from nqs.charts.data import ChartError, connect, funnel_period
+    from nqs.charts.labels import text_box
+    from nqs.charts.render import funnel_figure
+
+    db = connect(sample_build.warehouse)
+    metrics = [
+        m
+        for (m,) in db.execute(
+            "select metric_id from published.metric_catalogue where funnel_type != 'none'"
+        ).fetchall()
+    ]
+    (year,) = db.execute(
+        "select max(period_label) from published.funnel_points where period_type = 'financial_year'"
+    ).fetchall()[0]
+    (month,) = db.execute(
+        "select max(period_label) from published.funnel_points where period_type = 'month'"
+    ).fetchall()[0]
+    labels_drawn = 0
+    for metric in metrics:
+        for label, kind in ((year, "financial_year"), (month, "month")):
+            try:
+                period = funnel_period(db, metric, label, kind)
+            except ChartError:
+                continue  # too few trusts to draw a funnel
+            figure = funnel_figure(period)
+            figure.canvas.draw()  # annotations know where they are once drawn
+            renderer = figure.canvas.get_renderer()
+            (axes,) = [a for a in figure.axes if a.texts or a.collections]
+            texts = [t for t in axes.texts if (t.get_gid() or "").startswith("outlier-")]
+            boxes = [text_box(t, renderer) for t in texts]
+            area = axes.get_window_extent(renderer)
+            for box, text in zip(boxes, texts, strict=True):
+                assert area.x0 <= box.x0 and box.x1 <= area.x1 and area.y0 <= box.y0 and box.y1 <= area.y1, (
+                    text
+                )
+            for i, first in enumerate(boxes):
+                for second in boxes[i + 1 :]:
+                    overlap = (
+                        first.x0 < second.x1
+                        and second.x0 < first.x1
+                        and first.y0 < second.y1
+                        and second.y0 < first.y1
+                    )
+                    assert not overlap, (metric, label, texts[i].get_text(), [t.get_text() for t in texts])
+            units = period.units.filter("is_compared")
+            outliers = set(
+                units.filter(
+                    pl.col("outlier_judgement").str.ends_with("worse")
+                    | pl.col("outlier_judgement").str.starts_with("alarm")
+                )["org_code"]
+            )
+            named = {t.get_text() for t in texts}
+            note = [t.get_text() for t in figure.texts if t.get_gid() == "outliers-not-labelled"]
+            listed = set(note[0].split(": ", 1)[1].split(", ")) if note else set()
+            assert named | listed == outliers and not named & listed, (metric, label)
+            labels_drawn += len(texts)
+    db.close()
+    assert labels_drawn > 0
+
+
+def test_labels_of_crowded_points_are_moved_apart_or_left_out() -> None:
+    """Forty labels on points one pixel apart: none overlaps another or a point, and those with no room
+    left are returned rather than drawn on top of one another."""
+    from matplotlib.figure import Figure
+
+    from nqs.charts.labels import PointLabel, place_labels, text_box
+
+    figure = Figure(figsize=(4, 3))
+    axes = figure.add_axes((0.1, 0.1, 0.8, 0.8))
+    axes.set_xlim(0, 100)
+    axes.set_ylim(0, 100)
+    labels = [PointLabel(f"R{i:02d}", 50 + i * 0.1, 50, gid=f"outlier-R{i:02d}") for i in range(40)]
+    left_out = place_labels(axes, labels, fontsize=8, color="black", points=[(50, 55), (52, 45)])
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    drawn = [t for t in axes.texts if (t.get_gid() or "").startswith("outlier-")]
+    assert drawn and left_out and len(drawn) + len(left_out) == len(labels)
+    assert [t.get_text() for t in drawn] == [x.text for x in labels if x.text not in left_out]
+    assert [x.text for x in labels[: len(drawn)]] == [t.get_text() for t in drawn]  # most important first
+    boxes = [text_box(t, renderer) for t in drawn]
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1 :]:
+            assert not (
+                first.x0 < second.x1
+                and second.x0 < first.x1
+                and first.y0 < second.y1
+                and second.y0 < first.y1
+            )
+        for x, y in [(50, 55), (52, 45)]:
+            px, py = axes.transData.transform((x, y))
+            assert not (first.x0 <= px <= first.x1 and first.y0 <= py <= first.y1)

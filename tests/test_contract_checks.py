@@ -18,6 +18,8 @@ import polars as pl
 import pytest
 
 from contracts.base import REGISTERED_CHECKS, Severity
+from contracts.patient_experience import COMPLAINT_OUTCOMES, FFT_ANSWERS
+from contracts.referral_to_treatment import BAND_COLUMNS
 from contracts.sources import SOURCE_TABLES, SourceTable
 from contracts.versions import ContractCheck, column_dtype, contract_checks
 from nqs.landing.check_results import CODE_CASE_CHECK, READING_CHECKS, code_columns
@@ -150,6 +152,27 @@ SPECIFIC: dict[tuple[str, str, str | None], Case] = {
     ("workforce/vacancies", "vacancies_within_establishment", "vacancy_fte"): Case(
         3, {"vacancy_fte": "300.5"}
     ),
+    # patient experience: the Friends and Family Test (monthly) and written complaints (quarterly)
+    **{
+        ("patient_experience/friends_and_family", "greater_than_or_equal_to", column): Case(2, {column: "-1"})
+        for column in ("eligible", "responses", *FFT_ANSWERS)
+    },
+    ("patient_experience/friends_and_family", "sums_to", "responses"): Case(1, {"responses": "421"}),
+    ("patient_experience/friends_and_family", "responses_within_eligible", "responses"): Case(
+        2, {"eligible": "559"}
+    ),
+    ("patient_experience/friends_and_family", "unique_key", "trust_code"): Case(2, {"setting": "inpatient"}),
+    **{
+        ("patient_experience/complaints", "greater_than_or_equal_to", column): Case(3, {column: "-1"})
+        for column in ("complaints_received", "complaints_resolved", *COMPLAINT_OUTCOMES)
+    },
+    ("patient_experience/complaints", "sums_to", "complaints_resolved"): Case(2, {"partially_upheld": "10"}),
+    ("patient_experience/complaints", "first_of_quarter", "quarter_start"): Case(
+        1, {"quarter_start": "2025-05-01"}
+    ),
+    ("patient_experience/complaints", "unique_key", "trust_code"): Case(
+        2, {"subject_area": "clinical_treatment"}
+    ),
     # adult social care
     ("adult_social_care/discharge_delays", "greater_than_or_equal_to", "patients_discharged"): Case(
         1, {"patients_discharged": "-1"}
@@ -211,6 +234,15 @@ SPECIFIC: dict[tuple[str, str, str | None], Case] = {
     ("organisations/organisations", "successor_only_when_closed", "successor_code"): Case(
         3, {"successor_code": "RCC"}
     ),
+    # referral to treatment: a negative band also breaks its row's total, which the case allows
+    **{
+        ("referral_to_treatment/pathways", "greater_than_or_equal_to", column): Case(2, {column: "-1"})
+        for column in (*BAND_COLUMNS, "total_pathways", "unknown_clock_start_pathways")
+    },
+    ("referral_to_treatment/pathways", "unique_key", "trust_code"): Case(
+        3, {"treatment_function_code": "110"}
+    ),
+    ("referral_to_treatment/pathways", "sums_to", "total_pathways"): Case(1, {"total_pathways": "1438"}),
 }
 
 

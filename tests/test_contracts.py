@@ -92,7 +92,7 @@ def assert_reconciles(result: LandingResult) -> None:
 def test_registry_names_every_table_once():
     names = [(t.source, t.table) for t in SOURCE_TABLES]
     assert len(names) == len(set(names))
-    assert set(names) == {(spec.source, spec.table) for spec in ALL_TABLES}  # every table generated
+    assert set(names) == {(spec.source, spec.table) for spec in ALL_TABLES}  # each one generated too
     events = get_table("incidents", "events")
     assert events.model is IncidentEventV2 and events.version == "v2"
     assert [v.model for v in events.versions] == [IncidentEventV1, IncidentEventV2]

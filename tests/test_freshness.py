@@ -26,7 +26,7 @@ from orchestration.defs.ingest.freshness import (
 
 EVENTS = get_table("incidents", "events")  # due 1 month after the month ends
 EPISODES = get_table("hip_fracture_audit", "episodes")  # due 2 months after
-OUTCOMES = get_table("adult_social_care", "outcomes")  # annual (ASCOF), due 8 months after March
+OUTCOMES = get_table("adult_social_care", "outcomes")  # annual (ASCOF), due 8 months after the year
 
 
 def _land(landed: Path, relative: str, rows: int) -> None:
@@ -64,21 +64,21 @@ def test_the_month_due_follows_the_lag():
     assert expected_month(EVENTS, date(2026, 1, 15)) == date(2025, 11, 1)  # across a year
 
 
-def test_an_annual_return_is_expected_at_the_year_end_month_once_due():
+def test_an_annual_return_is_expected_at_the_year_start_month_once_due():
     assert OUTCOMES.months_per_file == 12 and OUTCOMES.delivery_lag_months == 8
-    # 2024-25 (named 2025-03) is due by the end of November 2025; until then 2023-24 is the latest due
-    assert expected_month(OUTCOMES, date(2025, 11, 30)) == date(2024, 3, 1)
-    assert expected_month(OUTCOMES, date(2025, 12, 1)) == date(2025, 3, 1)
-    assert expected_month(OUTCOMES, date(2026, 6, 15)) == date(2025, 3, 1)
+    # 2024-25 (named 2024-04) is due by the end of November 2025; until then 2023-24 is the latest due
+    assert expected_month(OUTCOMES, date(2025, 11, 30)) == date(2023, 4, 1)
+    assert expected_month(OUTCOMES, date(2025, 12, 1)) == date(2024, 4, 1)
+    assert expected_month(OUTCOMES, date(2026, 6, 15)) == date(2024, 4, 1)
 
 
 def test_an_annual_return_is_fresh_all_year_and_overdue_once_the_next_is_due(tmp_path: Path):
     landed = tmp_path / "landed"
-    _land(landed, "adult_social_care/outcomes/month=2025-03/outcomes_2025-03.parquet", 3)
-    assert latest_landed_month(OUTCOMES, landed) == date(2025, 3, 1)
+    _land(landed, "adult_social_care/outcomes/month=2024-04/outcomes_2024-04.parquet", 3)
+    assert latest_landed_month(OUTCOMES, landed) == date(2024, 4, 1)
     assert freshness(OUTCOMES, landed, date(2026, 11, 30)).is_fresh
     late = freshness(OUTCOMES, landed, date(2026, 12, 1))
-    assert not late.is_fresh and late.expected == date(2026, 3, 1) and late.months_overdue == 12
+    assert not late.is_fresh and late.expected == date(2025, 4, 1) and late.months_overdue == 12
 
 
 def test_latest_month_counts_only_files_with_rows(landed: Path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import shutil
 import tomllib
 import zipfile
@@ -121,6 +122,9 @@ def test_hostile_input_lands_as_declared(case, tmp_path, reference):
     accepted = set(result.accepted["_row_number"].to_list())
     held = set(result.quarantine.filter(pl.col("severity") != "minor")["row_number"].drop_nulls())
     assert not accepted & held and accepted | held == set(range(1, result.rows_read + 1))  # nothing lost
+    if "contract_version" in case:
+        assert result.table.version == case["contract_version"]
+        assert set(result.quarantine["contract_version"]) <= {case["contract_version"]}
     if case["outcome"] == "critical":
         message = result.critical_error
         assert message is not None and "\n" not in message
@@ -216,6 +220,29 @@ def test_a_stray_parquet_delivery_is_landed_as_a_critical_failure(tmp_path, refe
     folder = tmp_path / "landed" / "_quarantine" / "incidents" / "events"
     written = {p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet")}
     assert written == {"month=2025-05/events_2025-05.parquet", "month=2025-06/events_2025-06_parquet.parquet"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c.get("check") == "critical:no_header"],
+    ids=lambda c: c["name"],
+)
+def test_every_line_of_a_file_without_header_is_a_quarantined_row(case, tmp_path, reference):
+    """Its first line is row 1, not a header: line n of the file is quarantined as row n, whole."""
+    result = _land(case, tmp_path, reference)
+    text = (HOSTILE / case["name"] / case["file"]).read_text()
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert result.rows_read == len(lines)
+    quarantined = result.quarantine.select("row_number", "original_row").unique().sort("row_number")
+    assert quarantined["row_number"].to_list() == list(range(1, len(lines) + 1))
+    identifiers = set(result.table.identifier_columns)
+    for line, original in zip(lines, quarantined["original_row"], strict=True):
+        values = json.loads(original)
+        if len(values) == len(result.table.columns):  # one field per column: named as the contract's
+            assert list(values) == list(result.table.columns)
+            assert [v or "" for c, v in values.items() if c not in identifiers] == [
+                v for c, v in zip(result.table.columns, line.split(","), strict=True) if c not in identifiers
+            ]
 
 
 def test_row_numbers_count_records_not_lines(reference):

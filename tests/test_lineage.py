@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import uuid
+from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import duckdb
 import jsonschema
+import polars as pl
 import pytest
 from conftest import (
     DROPPED_COLUMN,
@@ -569,3 +572,47 @@ def test_dagster_priorities_carry_lineage_and_a_health_check_that_needs_no_metri
     health = graph.get(dg.AssetKey(["quality", "priority_contract_health"]))
     assert {tuple(k.path[:2]) for k in health.parent_keys} == {("landed", "check_results")}
     assert len(health.parent_keys) == len(SOURCE_TABLES)
+
+
+def test_each_file_shows_the_contract_version_it_landed_under(tmp_path: Path):
+    """Files of an older contract version are shown under it, from the ledger once landed, and from
+    their header before: not all under the newest version."""
+    from contracts.sources import get_table
+    from nqs.catalogue import load_strategy
+    from nqs.landing.land import land_source_table
+    from nqs.landing.pseudonymise import SAMPLE_PSEUDONYM_KEY
+    from nqs.lineage import LineageIndex, for_source, render_tree, to_tree
+
+    table = get_table("incidents", "events")
+    fixtures = REPO_ROOT / "tests" / "fixtures"
+    sources, landed = tmp_path / "sources", tmp_path / "landed"
+    (sources / "incidents").mkdir(parents=True)
+    shutil.copytree(fixtures / "contracts" / "organisations", sources / "organisations")
+    v1 = fixtures / "contracts" / "incidents" / "events_2025-05.csv"
+    v2 = fixtures / "contract_versions" / "incidents" / "events_2025-05.csv"
+    for name, fixture in [("events_2025-08", v1), ("events_2025-09", v1), ("events_2025-10", v2)]:
+        (sources / "incidents" / f"{name}.csv").write_bytes(fixture.read_bytes())
+    land_source_table(table, sources, landed, pseudonym_key=SAMPLE_PSEUDONYM_KEY, today=date(2026, 4, 30))
+    # delivered after landing: not landed yet, its version read from its header
+    (sources / "incidents" / "events_2025-11.csv").write_bytes(v2.read_bytes())
+    landed_versions = {
+        p.stem: pl.read_parquet(p)["_contract_version"].unique().to_list()
+        for p in (landed / "incidents" / "events").rglob("*.parquet")
+    }
+    assert landed_versions == {"events_2025-08": ["v1"], "events_2025-09": ["v1"], "events_2025-10": ["v2"]}
+
+    empty_manifest = {"child_map": {}, "parent_map": {}, "nodes": {}}  # the files need no dbt models
+    index = LineageIndex(load_strategy(), empty_manifest, sources, landed)
+    result = for_source(index, "incidents/events")
+    (found,) = result["tables"]
+    assert [(f["file"], f["contract_version"], f["landed"]) for f in found["file_versions"]] == [
+        ("events_2025-08.csv", "v1", True),
+        ("events_2025-09.csv", "v1", True),
+        ("events_2025-10.csv", "v2", True),
+        ("events_2025-11.csv", "v2", False),
+    ]
+    tree = render_tree(to_tree("source", result))
+    v1_model, v2_model = (table.at_version(v).model.__name__ for v in ("v1", "v2"))
+    assert f"v1 ({v1_model}): 2 files, landed: events_2025-08.csv .. events_2025-09.csv" in tree
+    assert f"v2 ({v2_model}): 1 file, landed: events_2025-10.csv" in tree
+    assert f"v2 ({v2_model}): 1 file, not landed yet (version from the header): events_2025-11.csv" in tree

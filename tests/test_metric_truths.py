@@ -2,7 +2,8 @@
 
 Reads the intermediate metric rows of one real build (the `sample_build` session fixture): additive
 rows are summed over months and deprivation quintiles before dividing, never averaged; medians and
-means are taken over the observations. Which trusts and series are planted comes from the
+means are taken over the observations, and medians of banded counts interpolated within the band of
+the summed counts. Which trusts and series are planted comes from the
 generator's manifest; which direction is worse comes from the metric catalogue.
 """
 
@@ -16,16 +17,13 @@ import duckdb
 import pytest
 from conftest import Build
 
-from nqs.settings import REPO_ROOT
+from nqs.codegen.catalogue_docs import METRIC_MODELS_DIR
 
-ADDITIVE_MODELS = tuple(
-    sorted(
-        path.stem
-        for path in (REPO_ROOT / "dbt_project/models/intermediate/metrics").glob("int_metrics__*.sql")
-    )
-)
+#: Every model of additive metric rows (`int_metrics__<source>`), as the dbt project defines them.
+ADDITIVE_MODELS = tuple(sorted(p.stem for p in METRIC_MODELS_DIR.glob("int_metrics__*.sql")))
 ADDITIVE_ROWS = " union all ".join(f"select * from intermediate.{m}" for m in ADDITIVE_MODELS)
 OBSERVATIONS = "intermediate.int_metric_observations"
+BANDS = "intermediate.int_metric_bands"
 RISK_ADJUSTED = "intermediate.int_hip_fracture_episodes_risk_adjusted"
 
 
@@ -44,6 +42,39 @@ def _catalogue(build: Build) -> dict[str, tuple[str, str]]:
 def _summary(unit: str, values: Iterable[float]) -> float:
     values = list(values)
     return statistics.median(values) if unit == "median" else statistics.fmean(values)
+
+
+def banded_median(bands: Iterable[tuple[float, float | None, float]]) -> float:
+    """The median of counts in bands, interpolated within its band (NHS England's RTT method):
+    from + (n / 2 - count before) / count in the band x width; the open top band gives its lower bound."""
+    bands = sorted(bands)
+    half = sum(count for _, _, count in bands) / 2
+    before = 0.0
+    for band_from, band_to, count in bands:
+        if before + count >= half:
+            return (
+                band_from if band_to is None else band_from + (half - before) / count * (band_to - band_from)
+            )
+        before += count
+    raise ValueError("no bands")
+
+
+def _banded(build: Build, where: str) -> dict[str, dict[str | None, float]]:
+    """metric id -> {trust code: median of its bands summed over rows matching `where`, None: national}."""
+    by_trust: dict[str, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+    national: dict[str, dict[tuple, float]] = defaultdict(lambda: defaultdict(float))
+    for metric, trust, band_from, band_to, count in _query(
+        build,
+        f"select metric_id, trust_code, band_from, band_to, sum(band_count) from {BANDS} where {where} "
+        "group by all",
+    ):
+        by_trust[metric][trust].append((band_from, band_to, count))
+        national[metric][(band_from, band_to)] += count
+    values: dict[str, dict[str | None, float]] = {}
+    for metric, trusts in by_trust.items():
+        values[metric] = {trust: banded_median(bands) for trust, bands in trusts.items()}
+        values[metric][None] = banded_median((f, t, c) for (f, t), c in national[metric].items())
+    return values
 
 
 def _values(build: Build, catalogue: dict, where: str = "true") -> dict[str, dict[str | None, float]]:
@@ -66,6 +97,7 @@ def _values(build: Build, catalogue: dict, where: str = "true") -> dict[str, dic
         unit = catalogue[metric][0]
         values[metric] = {trust: _summary(unit, obs) for trust, obs in by_trust.items()}
         values[metric][None] = _summary(unit, [o for obs in by_trust.values() for o in obs])
+    values.update(_banded(build, where))
     return values
 
 
@@ -167,11 +199,50 @@ def test_every_catalogue_metric_is_computed(sample_build: Build):
     catalogue = _catalogue(sample_build)
     additive = {m for (m,) in _query(sample_build, f"select distinct metric_id from ({ADDITIVE_ROWS})")}
     observed = {m for (m,) in _query(sample_build, f"select distinct metric_id from {OBSERVATIONS}")}
-    assert not additive & observed
+    banded = {m for (m,) in _query(sample_build, f"select distinct metric_id from {BANDS}")}
+    assert not additive & observed and not additive & banded and not observed & banded
     gaps = {m for m, (unit, _) in catalogue.items() if unit == "gap"}  # computed from the quintile rows
-    assert additive | observed | gaps == set(catalogue)
-    assert {m for m in observed} == {m for m, (unit, _) in catalogue.items() if unit in ("median", "mean")}
+    assert additive | observed | banded | gaps == set(catalogue)
+    assert observed | banded == {m for m, (unit, _) in catalogue.items() if unit in ("median", "mean")}
+    assert {catalogue[m][0] for m in banded} == {"median"}
     assert len(catalogue) >= 20
+
+
+def test_banded_medians_roll_up_from_the_summed_bands(sample_build: Build):
+    """A median of banded counts, at England and each ICB (as recorded) in every month and financial
+    year, is interpolated from the band counts summed over its trusts and months: exact at every
+    level, never an average of the trusts' medians."""
+    summed: dict[tuple, dict[tuple, float]] = defaultdict(lambda: defaultdict(float))
+    for metric, icb, month, year, band_from, band_to, count in _query(
+        sample_build,
+        f"""select b.metric_id, o.icb_code, b.period_start, p.financial_year_start_date,
+                b.band_from, b.band_to, b.band_count
+            from {BANDS} as b
+            inner join marts.dim_organisations as o on b.trust_code = o.org_code
+            inner join marts.dim_periods as p on b.period_start = p.period_start""",
+    ):
+        for org, period in (("england", ("month", month)), ("england", ("financial_year", year))):
+            summed[(metric, org, *period)][(band_from, band_to)] += count
+        summed[(metric, icb, "month", month)][(band_from, band_to)] += count
+    assert summed, "no banded metric has bands"
+    reported = {
+        (metric, "england" if level == "england" else org, period_type, start): value
+        for metric, level, org, period_type, start, value in _query(
+            sample_build,
+            f"""select metric_id, org_level, org_code, period_type, period_start, value
+                from marts.metric_values
+                where metric_id in (select distinct metric_id from {BANDS}) and org_view = 'as_recorded'
+                  and period_type in ('month', 'financial_year')
+                  and (org_level = 'england' or (org_level = 'icb' and period_type = 'month'))""",
+        )
+    }
+    assert reported.keys() == summed.keys()
+    wrong = {
+        key: (reported[key], expected)
+        for key, bands in summed.items()
+        if reported[key] != pytest.approx(expected := banded_median((f, t, c) for (f, t), c in bands.items()))
+    }
+    assert not wrong, list(wrong.items())[:5]
 
 
 def test_planted_worse_councils_are_worse_than_national(sample_build: Build):

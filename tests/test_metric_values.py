@@ -320,8 +320,22 @@ def test_dimensions_cover_the_hierarchy_and_code_lists(sample_build: Build):
         ("dim_care_settings", "care_setting", "care_setting"),
         ("dim_age_bands", "age_band", "patient_age_band"),
     ]:
-        codes = [c for (c,) in sample_build.query(f"select {column} from marts.{table} order by sort_order")]
+        in_list = "code_list = 'specialty'" if table == "dim_specialties" else "true"
+        codes = [
+            c
+            for (c,) in sample_build.query(
+                f"select {column} from marts.{table} where {in_list} order by sort_order"
+            )
+        ]
         assert codes == list(DOMAINS[domain]), table
+    functions = dict(
+        sample_build.query(
+            "select specialty, specialty_group from marts.dim_specialties "
+            "where code_list = 'treatment_function' order by sort_order"
+        )
+    )
+    assert list(functions) == list(DOMAINS["treatment_function"])
+    assert set(functions.values()) <= set(DOMAINS["specialty"])
     assert [
         q
         for (q,) in sample_build.query("select imd_quintile from marts.dim_deprivation_quintiles order by 1")

@@ -14,7 +14,7 @@ import pytest
 
 from nqs.cli import main
 from nqs.stats import SPC_COLUMNS, StatsInputError, spc
-from nqs.stats.spc import LIMIT, LIMIT_CLOSE
+from nqs.stats.spc import LIMIT, LIMIT_CLOSE, SIGNAL_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
 TOLERANCE = 1e-9
@@ -169,17 +169,7 @@ def compare_with_reference(name: str) -> dict[str, float]:
         gap = (expected - joined[column]).abs().max()
         differences[column] = 0.0 if gap is None else float(gap)
         assert differences[column] <= TOLERANCE
-    for column in (
-        "rebase_group",
-        "relative_to_mean",
-        "outside_limits",
-        "close_to_limits",
-        "special_cause_label",
-        "point_type",
-        "variation_icon",
-        "assurance_type",
-        "short_group_warning",
-    ):
+    for column in ("rebase_group", *SIGNAL_COLUMNS, "short_group_warning"):
         mismatched = joined.filter(~pl.col(column).eq_missing(pl.col(f"{column}_ours")))
         assert mismatched.height == 0, (
             f"{name}: {column} differs:\n{mismatched.select('facet', 'date', column, f'{column}_ours')}"
@@ -433,6 +423,50 @@ def test_bad_input() -> None:
         )
 
 
+# ---- bounds: no limit where no value can be -------------------------------------------------------------
+
+
+def test_a_proportions_limits_are_clamped_to_0_and_1_and_no_signal_changes() -> None:
+    """A&E 4-hour performance of every trust (a proportion): R's limits, cut at 0 and 1, and R's signals."""
+    reference = compare_with_reference("ae_performance")  # unbounded: NHSRplotthedots' limits exactly
+    assert reference["upl"] <= TOLERANCE
+    unbounded = _run("ae_performance")
+    source, arguments = CASES["ae_performance"]
+    bounded = spc(_ae(), **arguments, bounds=(0, 1))
+    assert (unbounded["upl"] > 1).sum() > 0  # the real series has limits above 100%
+    for column, bound in (("upl", 1.0), ("upper_2sigma", 1.0)):
+        assert bounded[column].to_list() == unbounded[column].clip(upper_bound=bound).to_list()
+    for column, bound in (("lpl", 0.0), ("lower_2sigma", 0.0)):
+        assert bounded[column].to_list() == unbounded[column].clip(lower_bound=bound).to_list()
+    assert bounded.select(SIGNAL_COLUMNS).equals(unbounded.select(SIGNAL_COLUMNS))
+    assert bounded.select("mean", "value").equals(unbounded.select("mean", "value"))
+
+
+def test_a_counts_lower_limit_is_clamped_at_0_and_no_signal_changes() -> None:
+    """A&E breaches of every trust and type (counts): many small series have a lower limit below 0."""
+    unbounded = spc(_ae(), date="period", value="breaches", facet="series", improvement="decrease")
+    bounded = spc(
+        _ae(), date="period", value="breaches", facet="series", improvement="decrease", bounds=(0, None)
+    )
+    below = unbounded["lpl"] < 0
+    assert below.sum() > 0
+    assert bounded.filter(below)["lpl"].unique().to_list() == [0.0]
+    assert bounded.filter(~below)["lpl"].to_list() == unbounded.filter(~below)["lpl"].to_list()
+    assert bounded["upl"].to_list() == unbounded["upl"].to_list()  # no upper bound
+    assert bounded.select(SIGNAL_COLUMNS).equals(unbounded.select(SIGNAL_COLUMNS))
+
+
+def test_bounds_refuse_a_value_out_of_range() -> None:
+    frame = pl.DataFrame({"d": ["2020-01-01", "2020-02-01", "2020-03-01"], "v": [0.2, 1.5, 0.4]})
+    with pytest.raises(
+        StatsInputError, match=r"value 1.5 in row 2 is out of the measure's range \(0.0 to 1.0\)"
+    ):
+        spc(frame, date="d", value="v", bounds=(0, 1))
+    with pytest.raises(StatsInputError, match="must be below the upper bound"):
+        spc(frame, date="d", value="v", bounds=(1, 0))
+    assert spc(frame, date="d", value="v", bounds=(0, None)).height == 3
+
+
 # ---- the command line -----------------------------------------------------------------------------------
 
 
@@ -478,6 +512,7 @@ def test_cli_writes_the_same_as_the_api(tmp_path: Path, capsys: pytest.CaptureFi
         ("period,breaches\n2020-01-01,1\n", ["--value", "breachez"], "column 'breachez' not found"),
         ("period,breaches\n2020-01-01,1\n2020-02-01,n/a\n", [], "not a number in row 2: 'n/a'"),
         ("period,breaches\n2020-01-01,1\n", ["--fix-after", "5"], "at least 12"),
+        ("period,breaches\n2020-01-01,-1\n", ["--lower-bound", "0"], "row 1 is out of the measure's range"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(

@@ -160,3 +160,20 @@ def test_the_installed_nqs_command(tmp_path):
     assert (report["rows_read"], report["rows_accepted"], report["rows_quarantined"]) == (10, 10, 0)
     assert report["rows_with_minor_findings"] == 2
     assert {f["check_name"] for f in report["failures_by_check"]} == {"encoding"}
+
+
+@pytest.mark.parametrize(
+    ("folder", "version"),
+    [(FIXTURES, "v1"), (REPO_ROOT / "tests" / "fixtures" / "contract_versions", "v2")],
+)
+def test_the_contract_version_named_is_the_one_chosen_from_the_header(capsys, folder, version):
+    """A file written under an older version is reported against that version, not the newest."""
+    path = folder / "incidents" / "events_2025-05.csv"
+    table = get_table("incidents", "events")
+    chosen = table.at_version(version)
+    assert table.contract_for_header(path.read_text().splitlines()[0].split(",")).version == version
+    code, report, _ = run_json(capsys, "--source", "incidents", str(path), "--as-of", AS_OF)
+    assert code == 0 and (report["contract"], report["contract_version"]) == (chosen.model.__name__, version)
+    assert run_cli("--source", "incidents", str(path), "--as-of", AS_OF) == 0
+    out, _ = capsys.readouterr()
+    assert f"against {chosen.model.__name__} ({version})," in out.splitlines()[0]

@@ -212,6 +212,8 @@ cells_published as (
         value as unpublished_value,
         ci_lower as unpublished_ci_lower,
         ci_upper as unpublished_ci_upper,
+        standard_error as unpublished_standard_error,
+        median_interpolated as unpublished_median_interpolated,
         cast(case when not is_suppressed then numerator_controlled end as double) as numerator,
         cast(case when not is_suppressed then denominator_controlled end as double) as denominator,
         cast(null as double) as observation_count,
@@ -224,7 +226,7 @@ cells_published as (
 
 ),
 
-{#- a median or mean keeps its own value and interval (its observations are not published) #}
+{#- a median or mean keeps its own value, interval and standard error (its observations are not published) #}
 cell_values as (
 
     select
@@ -258,7 +260,13 @@ cell_values as (
             else {{ metric_interval('cells_published', 'upper', 'normal.z') }}
         end as ci_upper,
         cells_published.is_suppressed,
-        coalesce(cells_published.denominator >= cells_published.min_denominator, false) as is_published
+        coalesce(cells_published.denominator >= cells_published.min_denominator, false) as is_published,
+        case
+            when not cells_published.is_suppressed then cells_published.unpublished_standard_error
+        end as standard_error,
+        case
+            when not cells_published.is_suppressed then cells_published.unpublished_median_interpolated
+        end as median_interpolated
     from cells_published
     cross join normal
 
@@ -302,6 +310,8 @@ cell_values as (
         end as varchar) as value_display,
         cast({{ cells }}.is_published as boolean) as is_published,
         cast({{ cells }}.months_reported as integer) as months_reported,
+        cast({{ cells }}.standard_error as double) as standard_error,
+        cast({{ cells }}.median_interpolated as double) as median_interpolated,
         coalesce({{ cells }}.period_start = max(
             case
                 when {{ cells }}.period_end <= last_day({{ cells }}.latest_complete_month)

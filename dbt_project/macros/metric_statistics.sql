@@ -3,7 +3,8 @@
     (and, for medians and means, its observations), by the unit the catalogue gives it. One
     definition for metric_values and metric_values_by_deprivation. `cell` is the alias of a relation
     with unit, unit_multiplier, numerator, denominator, observation_count, observation_sum,
-    observation_sum_of_squares, median, median_ci_lower and median_ci_upper; `z` the normal quantile.
+    observation_sum_of_squares, median, median_ci_lower, median_ci_upper and median_standard_error;
+    `z` the normal quantile.
 #}
 
 {% macro metric_value(cell) -%}
@@ -36,6 +37,25 @@
             ) }}) * {{ cell }}.unit_multiplier
         when {{ cell }}.unit = 'median'
             then {{ cell }}.median_ci_{{ bound }} * {{ cell }}.unit_multiplier
+    end
+{%- endmacro %}
+
+{#
+    The standard error of a mean (the standard deviation of its observations over the square root of
+    their number) or a median (the rolled-up asymptotic one, int_metric_observations_rolled_up), in
+    the metric's unit; null for other units. Funnel plots of means and medians compare with it.
+#}
+{% macro metric_standard_error(cell) -%}
+    case
+        when {{ cell }}.unit = 'mean' and {{ cell }}.observation_count >= 2
+            then sqrt(greatest(
+                ({{ cell }}.observation_sum_of_squares
+                - {{ cell }}.observation_sum * {{ cell }}.observation_sum / {{ cell }}.observation_count)
+                / ({{ cell }}.observation_count - 1),
+                0
+            ) / {{ cell }}.observation_count) * {{ cell }}.unit_multiplier
+        when {{ cell }}.unit = 'median'
+            then {{ cell }}.median_standard_error * {{ cell }}.unit_multiplier
     end
 {%- endmacro %}
 

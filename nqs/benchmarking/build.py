@@ -6,6 +6,7 @@ for SPC (every trust's series at once, as facets) and once per metric and period
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from nqs.benchmarking.text import (
     variation_label,
 )
 from nqs.stats import FUNNEL_COLUMNS, StatsInputError, funnel, orient_outliers, spc
+from nqs.stats.funnel import NORMAL_TYPES
 
 #: SPC limits come from each series' first 12 compared months (its baseline year) and are then fixed, as
 #: Making Data Count advises, so that a sustained change after the baseline shows as a special cause
@@ -27,6 +29,16 @@ from nqs.stats import FUNNEL_COLUMNS, StatsInputError, funnel, orient_outliers, 
 BASELINE_MONTHS = 12
 #: A funnel needs a few trusts to estimate a national value and its dispersion.
 MIN_FUNNEL_UNITS = 5
+#: The values a metric can take, by its catalogue `unit`: SPC limits are clamped to them (`spc(bounds=)`),
+#: so no process limit is drawn below 0 for a share, a rate or a count, nor above 1 for a share. A mean,
+#: a median or a gap can be negative (an Oxford score lost, a gap in the other direction): no bound.
+UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "proportion": (0.0, 1.0),
+    "rate_per_1000": (0.0, None),
+    "ratio": (0.0, None),
+    "standardised_ratio": (0.0, None),
+    "count": (0.0, None),
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,13 @@ class MetricDefinition:
     min_denominator: float
     funnel_type: str
     overdispersion_method: str
+    #: the latest month whose figures no longer change (its follow-up is complete), if known
+    latest_complete_month: dt.date | None = None
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The range of values the metric can take (`UNIT_BOUNDS`), (None, None) for no bound."""
+        return UNIT_BOUNDS.get(self.unit, (None, None))
 
     @classmethod
     def from_row(cls, row: dict) -> MetricDefinition:
@@ -60,6 +79,7 @@ class MetricDefinition:
             min_denominator=number(row.get("min_denominator")) or 0.0,
             funnel_type=row.get("funnel_type") or "none",
             overdispersion_method=row.get("overdispersion_method") or "none",
+            latest_complete_month=row.get("latest_complete_month"),
         )
 
 
@@ -78,16 +98,18 @@ def build_benchmarking(
     values: pl.DataFrame, catalogue: pl.DataFrame, organisations: pl.DataFrame | None = None
 ) -> BenchmarkingResult:
     """All four tables. `values` is metric_values of marts or published (any levels and period
-    types: trust months, and trust financial years where present, are used), `catalogue` its
-    metric_catalogue, `organisations` org_code and org_name (optional). The units compared are the
-    reporting units (`UNIT_LEVELS`): trusts, and local authorities for the metrics they return."""
+    types: trust months, and trust financial years where present, are used; England's rows give a
+    mean's or median's national value and standard deviation), `catalogue` its metric_catalogue (with
+    latest_complete_month, if known), `organisations` org_code and org_name (optional). The units
+    compared are the reporting units (`UNIT_LEVELS`): trusts, and local authorities for the metrics
+    they return."""
     metrics = metric_definitions(catalogue)
     names = _org_names(organisations)
     notes: list[str] = []
     trust = values.filter(pl.col("org_level").is_in(UNIT_LEVELS))
     points = spc_points(trust, metrics)
     summary = spc_summary(points, metrics, names)
-    funnels = funnel_points(trust, metrics, notes)
+    funnels = funnel_points(trust, metrics, notes, national=values.filter(pl.col("org_level") == "england"))
     alerts = alerts_table(points, funnels, metrics, names, trust.select("org_code", "org_level").unique())
     tables = benchmarking_tables()
     built = {"spc_points": points, "spc_summary": summary, "funnel_points": funnels, "alerts": alerts}
@@ -126,15 +148,19 @@ def spc_points(trust_values: pl.DataFrame, metrics: list[MetricDefinition]) -> p
         if rows.height == 0:
             continue
         compared = rows.filter("is_compared")
-        chart = spc(
-            compared,
-            date="period_start",
-            value="value",
-            facet="org_code",
-            improvement=metric.improvement_direction,
-            target=metric.target,
-            fix_after=BASELINE_MONTHS,
-        ).rename({"facet": "org_code", "date": "period_start"})
+        try:
+            chart = spc(
+                compared,
+                date="period_start",
+                value="value",
+                facet="org_code",
+                improvement=metric.improvement_direction,
+                target=metric.target,
+                fix_after=BASELINE_MONTHS,
+                bounds=metric.bounds,
+            ).rename({"facet": "org_code", "date": "period_start"})
+        except StatsInputError as error:  # a value its unit cannot take: the metric's definition is wrong
+            raise StatsInputError(f"metric {metric.metric_id} ({metric.unit}): {error}") from error
         frames.append(rows.join(chart.drop("value"), on=["org_code", "period_start"], how="left"))
     table = benchmarking_tables()["spc_points"]
     if not frames:
@@ -213,13 +239,18 @@ def financial_year_start() -> pl.Expr:
     return pl.date(start_year, 4, 1)
 
 
+#: metric_values columns a funnel of a mean or median reads besides numerator and denominator
+SPREAD_COLUMNS = ("value", "standard_error", "median_interpolated")
+
+
 def funnel_inputs(trust_values: pl.DataFrame, metric_id: str) -> pl.DataFrame:
-    """Trust numerators and denominators per month and per financial year.
+    """Trust numerators and denominators (and a mean's or median's value and standard error) per month
+    and per financial year.
 
     Financial years are metric_values' own financial_year rows when it has them; otherwise the months
-    summed by financial year (every metric is a ratio of additive counts)."""
-    rows = trust_values.filter(pl.col("metric_id") == metric_id)
-    columns = ["org_code", "period_type", "period_start", "numerator", "denominator"]
+    summed by financial year (a ratio of additive counts; a mean or median always has its own rows)."""
+    rows = _with_spread(trust_values.filter(pl.col("metric_id") == metric_id))
+    columns = ["org_code", "period_type", "period_start", "numerator", "denominator", *SPREAD_COLUMNS]
     months = rows.filter(pl.col("period_type") == "month").select(columns)
     years = rows.filter(pl.col("period_type") == "financial_year").select(columns)
     if years.height == 0 and months.height:
@@ -227,16 +258,50 @@ def funnel_inputs(trust_values: pl.DataFrame, metric_id: str) -> pl.DataFrame:
             months.group_by("org_code", financial_year_start().alias("period_start"))
             .agg(pl.col("numerator").sum(), pl.col("denominator").sum())
             .with_columns(period_type=pl.lit("financial_year"))
+            .with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in SPREAD_COLUMNS])
             .select(columns)
         )
     return pl.concat([months, years])
 
 
+def _with_spread(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with the spread columns, null where metric_values has none (older warehouses)."""
+    missing = [c for c in SPREAD_COLUMNS if c not in frame.columns]
+    return frame.with_columns([pl.lit(None, dtype=pl.Float64).alias(c) for c in missing])
+
+
+def latest_complete_periods(metric: MetricDefinition, periods: pl.DataFrame) -> pl.DataFrame:
+    """period_type, period_start and is_latest_complete_period for each distinct period: per period
+    type, the latest period ending in the metric's latest complete month or before (as
+    published.metric_values marks it), so a period whose follow-up is not complete is never taken as
+    the latest. All false when the latest complete month is not known."""
+    distinct = periods.select("period_type", "period_start").unique()
+    month = metric.latest_complete_month
+    if month is None:
+        return distinct.with_columns(is_latest_complete_period=pl.lit(False))
+    ends = distinct.with_columns(
+        period_end=pl.when(pl.col("period_type") == "financial_year")
+        .then(pl.col("period_start").dt.offset_by("1y"))
+        .otherwise(pl.col("period_start").dt.offset_by("1mo"))
+    )
+    complete = ends.filter(pl.col("period_end") <= pl.lit(month).dt.offset_by("1mo"))
+    latest = complete.group_by("period_type").agg(pl.col("period_start").max().alias("latest"))
+    return (
+        ends.join(latest, on="period_type", how="left")
+        .with_columns(is_latest_complete_period=(pl.col("period_start") == pl.col("latest")).fill_null(False))
+        .select("period_type", "period_start", "is_latest_complete_period")
+    )
+
+
 def funnel_points(
-    trust_values: pl.DataFrame, metrics: list[MetricDefinition], notes: list[str] | None = None
+    trust_values: pl.DataFrame,
+    metrics: list[MetricDefinition],
+    notes: list[str] | None = None,
+    national: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One funnel per metric and period (month, financial year) over the trusts that reach the metric's
-    minimum denominator."""
+    minimum denominator. A mean's or median's funnel is centred on the national value, with the
+    national standard deviation, from `national` (England's metric_values rows)."""
     notes = notes if notes is not None else []
     frames = []
     for metric in metrics:
@@ -245,12 +310,17 @@ def funnel_points(
         inputs = funnel_inputs(trust_values, metric.metric_id)
         if inputs.height == 0:
             continue
+        centres = _national_spread(national, metric) if metric.funnel_type in NORMAL_TYPES else {}
         charts = []
         for (period_type, period_start), period in inputs.partition_by(
             "period_type", "period_start", as_dict=True, maintain_order=True
         ).items():
-            charts.append(_one_funnel(metric, period_type, period_start, period, notes))
+            centre = centres.get((period_type, period_start), (None, None))
+            charts.append(_one_funnel(metric, period_type, period_start, period, notes, centre))
         result = pl.concat(charts, how="diagonal_relaxed")
+        result = result.join(
+            latest_complete_periods(metric, result), on=["period_type", "period_start"], how="left"
+        )
         frames.append(_orient(result, metric).with_columns(metric_id=pl.lit(metric.metric_id)))
     table = benchmarking_tables()["funnel_points"]
     if not frames:
@@ -260,43 +330,94 @@ def funnel_points(
     )
 
 
+def _national_spread(
+    national: pl.DataFrame | None, metric: MetricDefinition
+) -> dict[tuple[str, dt.date], tuple[float | None, float | None]]:
+    """(national value, standard deviation of one observation) per period of a mean or median, on the
+    funnel's scale (unit multiplier removed), from England's value, standard error and number of
+    observations: sd = standard error x sqrt(n). A median's value is its interpolated median."""
+    if national is None or national.height == 0:
+        return {}
+    rows = _with_spread(national.filter(pl.col("metric_id") == metric.metric_id))
+    centre = "median_interpolated" if metric.funnel_type == "median" else "value"
+    out = {}
+    for row in rows.iter_rows(named=True):
+        value, se, n = row[centre], row["standard_error"], row["denominator"]
+        usable = value is not None and se is not None and n is not None and se > 0 and n > 0
+        out[(row["period_type"], row["period_start"])] = (
+            (value / metric.unit_multiplier, se * math.sqrt(n) / metric.unit_multiplier)
+            if usable
+            else (None, None)
+        )
+    return out
+
+
 def _one_funnel(
-    metric: MetricDefinition, period_type: str, period_start, period: pl.DataFrame, notes: list[str]
+    metric: MetricDefinition,
+    period_type: str,
+    period_start,
+    period: pl.DataFrame,
+    notes: list[str],
+    centre: tuple[float | None, float | None] = (None, None),
 ) -> pl.DataFrame:
     label = period_label(period_start, period_type)
     eligible = (pl.col("denominator") > 0) & (pl.col("denominator") >= metric.min_denominator)
-    rows = period.with_columns(period_label=pl.lit(label))
+    normal = metric.funnel_type in NORMAL_TYPES
+    # a mean's or median's own value as its funnel compares it (a median's interpolated, since a median
+    # of whole numbers moves in whole steps), in the metric's unit
+    own = pl.col("median_interpolated") if metric.funnel_type == "median" else pl.col("value")
+    rows = period.with_columns(period_label=pl.lit(label), own_value=own if normal else pl.lit(None))
     compared = rows.filter(eligible)
     result = None
-    if compared.height >= MIN_FUNNEL_UNITS:
+    if normal:
+        compared = compared.with_columns(compared_value=pl.col("own_value") / metric.unit_multiplier).filter(
+            pl.col("compared_value").is_not_null()
+        )
+    target, sd = centre
+    if compared.height >= MIN_FUNNEL_UNITS and normal and sd is None:
+        notes.append(f"{metric.metric_id} {label}: no funnel: no national value and standard error")
+    elif compared.height >= MIN_FUNNEL_UNITS:
+        options = (
+            {"target": target, "sd": sd}
+            | ({"value": "compared_value"} if metric.funnel_type == "median" else {"numerator": "numerator"})
+            if normal
+            else {"numerator": "numerator"}
+        )
         try:
             result = funnel(
                 compared,
-                numerator="numerator",
                 denominator="denominator",
                 group="org_code",
                 data_type=metric.funnel_type,
                 method="shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter",
                 overdispersion=metric.overdispersion_method != "none",
+                **options,
             )
         except StatsInputError as error:
             notes.append(f"{metric.metric_id} {label}: no funnel: {error}")
+    rows = rows.drop(SPREAD_COLUMNS)
     if result is None:
         raw = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
         schema = benchmarking_tables()["funnel_points"].polars_schema
         statistics = [c for c in FUNNEL_COLUMNS if c not in ("group", "numerator", "denominator", "value")]
         return rows.with_columns(
             [pl.lit(None, dtype=schema[c]).alias(c) for c in statistics],
-            value=raw * metric.unit_multiplier,
+            value=pl.col("own_value") if normal else raw * metric.unit_multiplier,
             is_compared=pl.lit(False),
             units=pl.lit(0, dtype=pl.Int64),
         )
-    scaled = ("value", "lcl95", "ucl95", "lcl998", "ucl998", "target")
+    scaled = ("value", "lcl95", "ucl95", "lcl998", "ucl998", "target", "sd")
     result = result.rename({"group": "org_code"}).with_columns(
         is_compared=pl.lit(True), units=pl.lit(result.height, dtype=pl.Int64)
     )
+    if metric.funnel_type == "median":
+        result = result.drop("numerator").join(
+            compared.select("org_code", "numerator"), on="org_code", how="left"
+        )
     others = rows.join(result.select("org_code"), on="org_code", how="anti").with_columns(
-        value=pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator")),
+        value=pl.col("own_value") / metric.unit_multiplier
+        if normal
+        else pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator")),
         is_compared=pl.lit(False),
         units=pl.lit(result.height, dtype=pl.Int64),
     )

@@ -22,6 +22,9 @@ FIGURES = {
     INTERNAL_SCHEMA: ("numerator", "denominator"),
     PUBLISHED_SCHEMA: ("coalesce(numerator, numerator_amount)", "coalesce(denominator, denominator_amount)"),
 }
+#: each metric's latest complete month (its latest month less the catalogue's follow_up_months), as dbt
+#: computes it for published.metric_catalogue
+FOLLOW_UPS = "intermediate.int_metric_follow_ups_completed"
 #: periods the benchmarking reads; other period types and levels in metric_values are left alone
 PERIOD_TYPES = ("month", "financial_year")
 
@@ -29,22 +32,29 @@ PERIOD_TYPES = ("month", "financial_year")
 def read_inputs(
     db: duckdb.DuckDBPyConnection, schema: str = INTERNAL_SCHEMA
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(trust (and local authority) metric values by month and financial year, merged trusts under
-    their successors (the current view), the metric catalogue, organisation names), from `schema`.
-    The values come in a fixed order, so the funnels' totals (summed in row order) do not depend on
-    how the table was written."""
+    """(trust (and local authority) and England metric values by month and financial year, merged
+    trusts under their successors (the current view), the metric catalogue with each metric's
+    latest_complete_month, organisation names), from `schema`. The values come in a fixed order, so
+    the funnels' totals (summed in row order) do not depend on how the table was written."""
     numerator, denominator = FIGURES[schema]
     values = db.sql(
         f"""
         select metric_id, org_code, org_level, period_type, period_start,
-            cast({numerator} as double) as numerator, cast({denominator} as double) as denominator, value
+            cast({numerator} as double) as numerator, cast({denominator} as double) as denominator, value,
+            standard_error, median_interpolated
         from {schema}.metric_values
-        where org_level in {UNIT_LEVELS} and org_view = 'current'
+        where org_level in {(*UNIT_LEVELS, "england")} and org_view = 'current'
             and period_type in ('month', 'financial_year')
-        order by metric_id, period_type, period_start, org_code
+        order by metric_id, period_type, period_start, org_level, org_code
         """  # noqa: S608 - fixed names
     ).pl()
     catalogue = db.sql(f"select * from {schema}.metric_catalogue").pl()  # noqa: S608
+    if "latest_complete_month" not in catalogue.columns:
+        # the marts' catalogue is the seed's; each metric's latest complete month is dbt's, as published
+        follow_ups = db.sql(
+            f"select metric_id, latest_complete_month from {FOLLOW_UPS}"  # noqa: S608 - fixed name
+        ).pl()
+        catalogue = catalogue.join(follow_ups, on="metric_id", how="left")
     organisations = db.sql(
         f"select org_code, org_name from {schema}.dim_organisations"  # noqa: S608
     ).pl()

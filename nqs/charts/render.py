@@ -22,6 +22,7 @@ from matplotlib.ticker import FuncFormatter
 
 from nqs.benchmarking.text import format_value
 from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries
+from nqs.charts.labels import PointLabel, place_labels
 from nqs.charts.style import (
     ASSURANCE_ICONS,
     BLUE,
@@ -36,6 +37,7 @@ from nqs.charts.style import (
     draw_icon,
 )
 from nqs.stats import funnel_limits
+from nqs.stats.funnel import NORMAL_TYPES
 
 FORMATS = (".svg", ".png")
 #: reproducible files: no creation date, a fixed salt for SVG ids, text kept as text
@@ -184,6 +186,31 @@ def spc_figure(series: SpcSeries) -> Figure:
         return figure
 
 
+def _outlier_labels(units: pl.DataFrame) -> list[PointLabel]:
+    """Every unit worse than expected, and better ones beyond the 99.8% limit: alarms first, the worse
+    first, then the furthest from the national value, so a crowded chart names the most important."""
+    labelled = units.filter(
+        pl.col("outlier_judgement").str.ends_with("worse")
+        | pl.col("outlier_judgement").str.starts_with("alarm")
+    ).sort(
+        pl.col("outlier_judgement").str.starts_with("alarm"),
+        pl.col("outlier_judgement").str.ends_with("worse"),
+        pl.col("z_adjusted").abs(),
+        descending=True,
+        nulls_last=True,
+    )
+    return [
+        PointLabel(
+            row["org_code"],
+            row["denominator"],
+            row["value"],
+            gid=f"outlier-{row['org_code']}",
+            bold=row["outlier_judgement"].startswith("alarm"),
+        )
+        for row in labelled.iter_rows(named=True)
+    ]
+
+
 def funnel_figure(period: FunnelPeriod) -> Figure:
     """A funnel plot: the national value, 95% and 99.8% limits, and the outliers labelled."""
     metric = period.metric
@@ -193,9 +220,18 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
     national = first["target"]
     grid = np.linspace(max(units["denominator"].min() * 0.6, 1e-9), units["denominator"].max() * 1.08, 300)
     method = "shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter"
+    # a mean's or median's limits are national ± z·sd/√n, sd in the metric's unit like the target
+    sd = first.get("sd")
     lcl95, ucl95, lcl998, ucl998 = funnel_limits(
-        metric.funnel_type, method, grid, national / scale, first["tau2"], first["adjusted"]
+        metric.funnel_type,
+        method,
+        grid,
+        national / scale,
+        first["tau2"],
+        first["adjusted"],
+        None if sd is None else sd / scale,
     )
+    observations = metric.funnel_type in NORMAL_TYPES
     judged = units["outlier_judgement"].to_list()
     colours = [
         ORANGE
@@ -242,23 +278,6 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             linewidths=0.5,
             gid="units",
         )
-        # every unit worse than expected is labelled; better ones only beyond the 99.8% limit
-        labelled = units.filter(
-            pl.col("outlier_judgement").str.ends_with("worse")
-            | (pl.col("outlier_judgement").str.starts_with("alarm"))
-        )
-        for row in labelled.iter_rows(named=True):
-            level = "alarm" if row["outlier_judgement"].startswith("alarm") else "alert"
-            axes.annotate(
-                row["org_code"],
-                (row["denominator"], row["value"]),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=8,
-                color=DARK,
-                fontweight="bold" if level == "alarm" else "normal",
-                gid=f"outlier-{row['org_code']}",
-            )
         for colour, name in (
             (ORANGE, "Worse than expected"),
             (BLUE, "Better than expected"),
@@ -270,18 +289,46 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
         axes.grid(color="#E8EDEE", linewidth=0.8)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        axes.set_xlabel("Denominator (trust size)", fontsize=9)
-        axes.set_ylabel(metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9)
+        if observations:
+            # the limits of a mean or median are national ± z·sd/√n; a median of whole numbers is interpolated
+            axes.set_xlabel(
+                f"Number of observations (n); limits: national ± z × {format_value(sd, metric.unit)} / √n",
+                fontsize=9,
+            )
+            interpolated = " (interpolated between whole values)" if metric.funnel_type == "median" else ""
+            axes.set_ylabel(f"{metric.title}{interpolated}", fontsize=9)
+        else:
+            axes.set_xlabel("Denominator (trust size)", fontsize=9)
+            axes.set_ylabel(
+                metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9
+            )
         low, high = units["value"].min(), units["value"].max()
         pad = (high - low) * 0.12 or abs(national) * 0.2 or 1
         axes.set_ylim(
             max(
                 min(low, float(np.nanmin(lcl998 * scale))) - pad,
-                0 if metric.unit == "proportion" else -np.inf,
+                # no limit below 0 is drawn for a proportion, or a mean or median of values none below 0
+                0 if metric.unit == "proportion" or (observations and low >= 0) else -np.inf,
             ),
             max(high, float(np.nanmax(ucl998[grid >= units["denominator"].min()] * scale))) + pad,
         )
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), fontsize=8, frameon=False, ncol=3)
+        left_out = place_labels(
+            axes,
+            _outlier_labels(units),
+            fontsize=8,
+            color=DARK,
+            points=list(zip(units["denominator"].to_list(), units["value"].to_list(), strict=True)),
+        )
+        if left_out:
+            figure.text(
+                0.09,
+                0.035,
+                f"Also outside the limits, not labelled for lack of room: {', '.join(left_out)}",
+                fontsize=8,
+                color=DARK,
+                gid="outliers-not-labelled",
+            )
         figure.text(
             0.09,
             0.94,
@@ -305,12 +352,12 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             color=DARK,
             gid="subtitle",
         )
-        left_out = period.units.height - units.height
-        if left_out:
+        too_small = period.units.height - units.height
+        if too_small:
             figure.text(
                 0.09,
                 0.86,
-                f"{left_out} trust(s) below the minimum denominator of {metric.min_denominator:g} not shown",
+                f"{too_small} trust(s) below the minimum denominator of {metric.min_denominator:g} not shown",
                 fontsize=8,
                 color=GREY,
             )

@@ -75,11 +75,10 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
+    from nqs.cli.instance import use_dagster_home
     from nqs.settings import REPO_ROOT, get_settings
 
-    settings = get_settings()
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    use_dagster_home(get_settings().dagster_home)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(args.port)]
     os.chdir(REPO_ROOT)

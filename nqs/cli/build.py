@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -24,9 +23,9 @@ def _use_instance(settings: Settings):
     """The persistent Dagster instance under the data folder, so `nqs ui` shows every build."""
     from dagster import DagsterInstance
 
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    (settings.dagster_home / "dagster.yaml").touch()
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    from nqs.cli.instance import use_dagster_home
+
+    use_dagster_home(settings.dagster_home)
     return DagsterInstance.get()
 
 

@@ -49,6 +49,12 @@ def add_spc_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         action="store_false",
         help="keep large moving ranges in the limits",
     )
+    spc.add_argument(
+        "--lower-bound", type=float, metavar="X", help="lowest value the measure can take (0 for a rate)"
+    )
+    spc.add_argument(
+        "--upper-bound", type=float, metavar="X", help="highest value the measure can take (1 for a share)"
+    )
     spc.add_argument("--output", required=True, metavar="OUT.csv", help="CSV file to write")
     spc.set_defaults(run=run_spc)
     return spc
@@ -62,17 +68,35 @@ def add_funnel_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         "outlier status, and the dispersion ratio phi and between-unit variance tau2.",
     )
     funnel.add_argument("--input", required=True, metavar="F", help="CSV or Parquet file")
-    funnel.add_argument("--numerator", required=True, metavar="COL", help="numerator (observed) column")
     funnel.add_argument(
-        "--denominator", required=True, metavar="COL", help="denominator (or expected) column"
+        "--numerator", metavar="COL", help="numerator (observed; for a mean, the sum of observations) column"
     )
+    funnel.add_argument(
+        "--denominator",
+        required=True,
+        metavar="COL",
+        help="denominator (expected; for a mean or median, the number of observations) column",
+    )
+    funnel.add_argument("--value", metavar="COL", help="each unit's median (--type median, one row per unit)")
     funnel.add_argument("--group", required=True, metavar="COL", help="unit column; rows are summed per unit")
     funnel.add_argument(
         "--type",
         required=True,
         dest="data_type",
-        choices=("proportion", "ratio", "standardised-ratio"),
-        help="what numerator / denominator is",
+        choices=("proportion", "ratio", "standardised-ratio", "mean", "median"),
+        help="what numerator / denominator (or value) is",
+    )
+    funnel.add_argument(
+        "--sd",
+        type=float,
+        metavar="X",
+        help="mean or median: standard deviation of one observation (a median's: 1 / (2 f(median)))",
+    )
+    funnel.add_argument(
+        "--target",
+        type=float,
+        metavar="X",
+        help="mean or median: the national value (a median's is required)",
     )
     funnel.add_argument(
         "--method",
@@ -139,6 +163,7 @@ def run_spc(args: argparse.Namespace) -> int:
                 rebase=args.rebase,
                 fix_after=args.fix_after,
                 screen_outliers=args.screen_outliers,
+                bounds=(args.lower_bound, args.upper_bound),
             )
         _write(result, args.output)
     except StatsInputError as error:
@@ -169,6 +194,9 @@ def run_funnel(args: argparse.Namespace) -> int:
             method=args.method,
             trim=args.trim,
             overdispersion=args.overdispersion,
+            value=args.value,
+            target=args.target,
+            sd=args.sd,
         )
         _write(result, args.output)
     except StatsInputError as error:

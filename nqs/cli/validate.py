@@ -134,8 +134,9 @@ def validate(source: str, file: Path, *, reference: Path | None = None, today: d
         "source": table.source,
         "table": table.table,
         "file": result.source_file,
-        "contract": table.model.__name__,
-        "contract_version": table.version,
+        # the version the file was judged under, chosen from its header (`contract_for_header`)
+        "contract": result.table.model.__name__,
+        "contract_version": result.table.version,
         "encoding": result.encoding,
         "loadable": result.critical_error is None,
         "rows_read": result.rows_read,

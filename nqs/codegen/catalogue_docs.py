@@ -1,8 +1,8 @@
 """Files written from one source of truth, never by hand.
 
 - `seeds/code_lists.csv` from the contracts' code lists (`contracts/domains.py`) and the deprivation
-  quintile range of the audit contract: the small dimensions (staff group, specialty, care setting,
-  age band, deprivation quintile) read it.
+  quintile range of the audit contract: the small dimensions (staff group, specialty and treatment
+  function, care setting, age band, deprivation quintile) read it.
 - `dbt_project/models/marts/metrics/_metric_catalogue__docs.md` (a docs block per metric and a
   table of all of them) and `_metric_catalogue__exposures.yml` (one dbt exposure per metric, so the
   docs site shows each metric with its definition and lineage), from `seeds/metric_catalogue.csv`
@@ -31,7 +31,7 @@ CATALOGUE_DOCS = REPO_ROOT / "dbt_project" / "models" / "marts" / "metrics" / "_
 CATALOGUE_EXPOSURES = CATALOGUE_DOCS.with_name("_metric_catalogue__exposures.yml")
 
 #: Code lists the warehouse has a dimension for.
-DIMENSION_DOMAINS = ("staff_group", "specialty", "care_setting", "patient_age_band")
+DIMENSION_DOMAINS = ("staff_group", "specialty", "care_setting", "patient_age_band", "treatment_function")
 DEPRIVATION = "imd_quintile"
 
 
@@ -48,12 +48,24 @@ def _deprivation_quintiles() -> range:
     return range(int(bounds["min_value"]), int(bounds["max_value"]) + 1)
 
 
+def _labelled(domain: str, code: str) -> tuple[str, str]:
+    """A code's label and parent code: a treatment function's own name and the specialty it falls
+    under (`TREATMENT_FUNCTIONS`), any other code's label from its spelling and no parent."""
+    from contracts.domains import TREATMENT_FUNCTIONS
+
+    if domain == "treatment_function":
+        return TREATMENT_FUNCTIONS[code]
+    return _label(code), ""
+
+
 def code_lists_csv() -> str:
     from contracts.domains import DOMAINS
 
-    rows: list[tuple[str, str, int, str]] = []
+    rows: list[tuple[str, str, int, str, str]] = []
     for domain in DIMENSION_DOMAINS:
-        rows += [(domain, code, i, _label(code)) for i, code in enumerate(DOMAINS[domain], start=1)]
+        rows += [
+            (domain, code, i, *_labelled(domain, code)) for i, code in enumerate(DOMAINS[domain], start=1)
+        ]
     quintiles = _deprivation_quintiles()
     for i, quintile in enumerate(quintiles, start=1):
         label = str(quintile)
@@ -61,10 +73,10 @@ def code_lists_csv() -> str:
             label += " (most deprived)"
         elif quintile == quintiles[-1]:
             label += " (least deprived)"
-        rows.append((DEPRIVATION, str(quintile), i, label))
+        rows.append((DEPRIVATION, str(quintile), i, label, ""))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["code_list", "code", "sort_order", "label"])
+    writer.writerow(["code_list", "code", "sort_order", "label", "parent_code"])
     writer.writerows(rows)
     return out.getvalue()
 
@@ -81,7 +93,7 @@ _PLURALS = {"trust": "trusts", "local authority": "local authorities"}
 
 def _frequency(row: dict[str, str]) -> str:
     if row["reporting_frequency"] == "annual":
-        return "annual (a financial year's figure, dated at its last month)"
+        return "annual (a financial year's figure, dated at its first month, April)"
     return row["reporting_frequency"]
 
 

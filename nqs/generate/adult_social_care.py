@@ -3,10 +3,11 @@
 Volumes follow each council's population aged 65 and over. Discharge delays: patients discharged
 after their discharge ready date (about 3.2 million a year nationally), of whom about 87% leave on the
 day; the others wait about five and a half days each, somewhat under half of those days for social
-care. Winter brings more discharges and fewer on the day. ASCOF, once a financial year (the file is
-written in March, the year's last month): 2B1, about 85,000 people aged 65 and over discharged into
-reablement from October to December, about 82% still at home 91 days later; 3A, about 60,000 survey
-respondents, about 62% extremely or very satisfied. Councils differ around those levels.
+care. Winter brings more discharges and fewer on the day. ASCOF, once for each financial year the
+span holds whole (the file is named after April, the year's first month, and its rows are dated
+there): 2B1, about 85,000 people aged 65 and over discharged into reablement from October to
+December, about 82% still at home 91 days later; 3A, about 60,000 survey respondents, about 62%
+extremely or very satisfied. Councils differ around those levels.
 
 Planted truths have their own pattern, since councils are not trusts: the largest councils by
 population aged 65 and over (`WORSE_COUNCILS` of them per metric in `WORSE_COUNCIL_METRICS`, each
@@ -53,8 +54,6 @@ METRIC_OF_MEASURE = ("reablement_still_at_home_91d", "care_user_satisfaction")
 #: Metrics with planted worse councils, and how many councils each.
 WORSE_COUNCIL_METRICS: tuple[str, ...] = ("reablement_still_at_home_91d",)
 WORSE_COUNCILS = 2
-#: The month a financial year's ASCOF file is written in and named after: its last.
-YEAR_END_MONTH = 3
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,8 @@ def plant_worse_councils(councils: LocalAuthorities) -> WorseCouncils:
     return WorseCouncils({metric: tuple(chosen) for metric, chosen in worse.items()})
 
 
-def is_year_end(month: Month) -> bool:
-    """Whether an annual file is written in `month` (the last month of a financial year)."""
-    return month.month == YEAR_END_MONTH
-
-
 class AdultSocialCareGenerator:
-    """Fixes each council's rates once; draws the monthly discharge file and, each March, ASCOF's."""
+    """Fixes each council's rates once; draws the monthly discharge file and, each year, ASCOF's."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -129,17 +123,17 @@ class AdultSocialCareGenerator:
         )
         return frame.sort("la_code")
 
-    def outcomes(self, month: Month) -> pl.DataFrame:
-        """ASCOF measures of the financial year ending in `month`, one row per council and measure."""
-        rng = stream(self.ctx.seed, "adult_social_care", month.index, 1)  # apart from the discharges
+    def outcomes(self, first: Month) -> pl.DataFrame:
+        """ASCOF measures of the financial year starting with `first` (April), one row per council and
+        measure."""
+        rng = stream(self.ctx.seed, "adult_social_care", first.index, 1)  # apart from the discharges
         council, measure = np.nonzero(self.measure_denominators > 0)
         denominator = rng.poisson(self.measure_denominators[council, measure])
         numerator = rng.binomial(denominator, expit(self.measure_log_odds[council, measure]))
-        year_start = dates(np.array([month.first_day]))[0].replace(year=month.year - 1, month=4)
         frame = pl.DataFrame(
             {
                 "la_code": lookup(self.councils.codes, council),
-                "financial_year_start": pl.Series([year_start] * len(council), dtype=pl.Date),
+                "financial_year_start": dates(np.full(len(council), first.first_day)),
                 "measure_id": lookup(MEASURES, measure),
                 "measure_order": measure,
                 "numerator": numerator,

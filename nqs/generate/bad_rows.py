@@ -268,6 +268,38 @@ DEFECTS: dict[TableSpec, list[Defect]] = {
         Defect("bad_enum", "ward_type", constant("critical_care")),
         *_blank("ward_type", "occupied_bed_days"),
     ],
+    tables.FRIENDS_AND_FAMILY: [
+        *_TRUST,
+        Defect("future_date", "reporting_month", future("month")),
+        Defect("out_of_range", "very_poor", constant("-1")),
+        Defect("not_a_number", "good", constant("n/a")),
+        Defect("bad_enum", "setting", constant("ambulance")),
+        *_blank("setting", "responses"),
+    ],
+    tables.COMPLAINTS: [
+        *_TRUST,
+        Defect("future_date", "quarter_start", future("month")),
+        Defect("out_of_range", "complaints_received", constant("-2")),
+        Defect("not_a_number", "upheld", constant("n/a")),
+        Defect("bad_enum", "subject_area", constant("parking")),
+        *_blank("subject_area", "complaints_received"),
+    ],
+    # a band or total made negative would also break the total; the unknown clock starts are apart
+    tables.RTT_PATHWAYS: [
+        *_TRUST,
+        Defect("future_date", "reporting_month", future("month")),
+        Defect(
+            "out_of_range",
+            "unknown_clock_start_pathways",
+            constant("-3"),
+            needs=("unknown_clock_start_pathways",),
+        ),
+        Defect("not_a_number", "gt_10_to_11_weeks", constant("n/a")),
+        Defect("not_a_number", "total_pathways", constant("n/a")),
+        Defect("bad_enum", "treatment_function_code", constant("999")),
+        Defect("bad_enum", "pathway_type", constant("waiting")),
+        *_blank("treatment_function_code", "pathway_type", "total_pathways"),
+    ],
     tables.DISCHARGE_DELAYS: [
         *_LA,
         Defect("future_date", "reporting_month", future("month")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contracts.sources import SYNTHETIC_FLAG
-from nqs.generate.adult_social_care import AdultSocialCareGenerator, is_year_end
+from nqs.generate.adult_social_care import AdultSocialCareGenerator
 from nqs.generate.audits import HipFractureGenerator, StrokeGenerator
 from nqs.generate.bad_rows import DefectEnv, future_start
 from nqs.generate.bed_availability import BedAvailabilityGenerator
@@ -13,12 +13,16 @@ from nqs.generate.context import Context
 from nqs.generate.incidents import IncidentGenerator
 from nqs.generate.joint_registry import JointRegistryGenerator
 from nqs.generate.organisations import build_organisations
-from nqs.generate.periods import month_span, parse_end
+from nqs.generate.patient_experience import PatientExperienceGenerator
+from nqs.generate.periods import month_span, parse_end, period_ended, quarter_ended
 from nqs.generate.personalised_care import PersonalisedCareGenerator
+from nqs.generate.referral_to_treatment import ReferralToTreatmentGenerator
 from nqs.generate.tables import (
     ADMISSIONS,
+    COMPLAINTS,
     DISCHARGE_DELAYS,
     EPISODES,
+    FRIENDS_AND_FAMILY,
     INTERVENTIONS,
     OCCUPANCY,
     ORGANISATIONS,
@@ -26,6 +30,7 @@ from nqs.generate.tables import (
     PROCEDURES,
     PROMS,
     REVISIONS,
+    RTT_PATHWAYS,
     STAFF_MONTHS,
     VACANCIES,
 )
@@ -80,6 +85,8 @@ def generate_sources(
     incidents, hips, strokes = IncidentGenerator(ctx), HipFractureGenerator(ctx), StrokeGenerator(ctx)
     registry, workforce = JointRegistryGenerator(ctx), WorkforceGenerator(ctx)
     beds = BedAvailabilityGenerator(ctx)
+    experience = PatientExperienceGenerator(ctx)
+    waits = ReferralToTreatmentGenerator(ctx)
     social_care, personalised = AdultSocialCareGenerator(ctx), PersonalisedCareGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
@@ -95,15 +102,20 @@ def generate_sources(
             STAFF_MONTHS: staff["staff_months"],
             VACANCIES: staff["vacancies"],
             OCCUPANCY: beds.month(month),
+            FRIENDS_AND_FAMILY: experience.month(month),
+            RTT_PATHWAYS: waits.month(month),
             DISCHARGE_DELAYS: social_care.discharge_delays(month),
             INTERVENTIONS: personalised.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)
-        if is_year_end(month):  # the annual return: one file per financial year, at its last month
-            years_left = sum(is_year_end(later) for later in span[month.index :])
-            writer.write(OUTCOMES, social_care.outcomes(month), month, years_left)
         del frames, joint, staff
+        if first := quarter_ended(span, month):  # quarterly: the file of a quarter the span holds whole
+            quarters_left = (len(span) - 1 - month.index) // 3 + 1
+            writer.write(COMPLAINTS, experience.quarter(first, month), first, quarters_left)
+        if first := period_ended(span, month, 12):  # annual: a financial year the span holds whole, at April
+            years_left = (len(span) - 1 - month.index) // 12 + 1
+            writer.write(OUTCOMES, social_care.outcomes(first), first, years_left)
 
     worse, deteriorating = truths.manifest(orgs, span)
     manifest = manifest_ready(

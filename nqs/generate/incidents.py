@@ -1,7 +1,8 @@
 """Patient safety events shaped like LFPSE: one row per reported event, filed by reported month.
 
 Care setting follows trust type, event category follows care setting, harm follows category and a
-per-trust multiplier (planted worse trusts report markedly more moderate-or-worse harm). Events are
+per-trust multiplier (planted worse trusts report markedly more moderate-or-worse harm; planted
+medication-unsafe trusts more of it in their medication incidents only). Events are
 reported after they happen: mostly within days, with a long tail. Planted under-reporting trusts
 report fewer of their events; planted slow reporters report more of them weeks or months late.
 
@@ -88,6 +89,9 @@ HARM_LEVELS = DOMAINS["degree_of_harm"]
 HARM_FACTOR_BY_CATEGORY = np.array([0.6, 1.2, 1.3, 1.5, 1.5, 1.0, 1.2, 1.4, 0.8, 0.3, 0.6])
 MODERATE_PLUS_BASE = 0.04
 WORSE_HARM_FACTOR = 2.8
+# Planted medication-unsafe trusts: their medication incidents harm patients this much more often.
+WORSE_MEDICATION_HARM_FACTOR = 2.5
+MEDICATION = CATEGORIES.index("medication")
 TRUST_HARM_SPREAD = 0.2
 SERIOUS_SPLIT = (0.82, 0.12, 0.06)  # moderate, severe, fatal
 MINOR_SPLIT = (0.7, 0.3)  # none, low
@@ -134,6 +138,9 @@ class IncidentGenerator:
         self.ctx = ctx
         self.harm_multiplier = ctx.trust_variation(1, TRUST_HARM_SPREAD)
         self.harm_multiplier[ctx.truths.flagged("incident_moderate_harm_share")] = WORSE_HARM_FACTOR
+        self.medication_harm_multiplier = np.where(
+            ctx.truths.flagged("medication_incident_harm_share"), WORSE_MEDICATION_HARM_FACTOR, 1.0
+        )
         self.reporting_factor = np.where(
             ctx.truths.flagged("incident_reporting_rate"), UNDER_REPORTING_FACTOR, 1.0
         )
@@ -213,6 +220,7 @@ class IncidentGenerator:
     def _harm(self, rng: np.random.Generator, trusts: np.ndarray, category: np.ndarray) -> np.ndarray:
         """Degree of harm: moderate-or-worse with a category- and trust-dependent chance."""
         chance = MODERATE_PLUS_BASE * HARM_FACTOR_BY_CATEGORY[category] * self.harm_multiplier[trusts]
+        chance = np.where(category == MEDICATION, chance * self.medication_harm_multiplier[trusts], chance)
         p_serious = np.minimum(chance, 0.9)
         serious = rng.random(len(trusts)) < p_serious
         minor_level = categorical(rng, MINOR_SPLIT, len(trusts))

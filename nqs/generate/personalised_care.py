@@ -4,7 +4,7 @@ Each trust that holds a caseload (every type but ambulance trusts) reports, per 
 its caseload eligible for a personalised care and support plan (people with long-term conditions)
 and for a personal health budget (people with a right to have one), and how many have one in place.
 Caseloads follow trust size (staff) with more weight on community and mental health trusts; coverage
-varies between trusts around the national level. Planted worse trusts (`truths.APPENDED_METRICS`)
+varies between trusts around the national level. Planted worse trusts (`truths.PERSONALISED_CARE_METRICS`)
 record far fewer care and support plans. A merged trust's caseload is reported by its successor.
 """
 

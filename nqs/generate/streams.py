@@ -25,6 +25,9 @@ _STREAM_IDS: dict[str, int] = {
     "adult_social_care": 18,
     "personalised_care": 19,
     "bad_rows": 20,
+    "patient_experience": 40,
+    "patient_experience_complaints": 41,
+    "referral_to_treatment": 21,
 }
 
 

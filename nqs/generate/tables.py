@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.referral_to_treatment import BAND_COLUMNS
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -201,6 +203,55 @@ EVENTS_V2 = TableSpec(
     ),
     key=("event_id",),
 )
+RTT_PATHWAYS = TableSpec(
+    "referral_to_treatment",
+    "pathways",
+    (
+        "reporting_month",
+        "trust_code",
+        "treatment_function_code",
+        "pathway_type",
+        *BAND_COLUMNS,
+        "total_pathways",
+        "unknown_clock_start_pathways",
+    ),
+    key=("trust_code", "reporting_month", "treatment_function_code", "pathway_type"),
+)
+
+FRIENDS_AND_FAMILY = TableSpec(
+    "patient_experience",
+    "friends_and_family",
+    (
+        "trust_code",
+        "reporting_month",
+        "setting",
+        "eligible",
+        "responses",
+        "very_good",
+        "good",
+        "neither_good_nor_poor",
+        "poor",
+        "very_poor",
+        "dont_know",
+    ),
+    key=("trust_code", "reporting_month", "setting"),
+)
+#: Quarterly: one file per financial quarter, named after the quarter's first month.
+COMPLAINTS = TableSpec(
+    "patient_experience",
+    "complaints",
+    (
+        "trust_code",
+        "quarter_start",
+        "subject_area",
+        "complaints_received",
+        "complaints_resolved",
+        "upheld",
+        "partially_upheld",
+        "not_upheld",
+    ),
+    key=("trust_code", "quarter_start", "subject_area"),
+)
 
 DISCHARGE_DELAYS = TableSpec(
     "adult_social_care",
@@ -215,7 +266,7 @@ DISCHARGE_DELAYS = TableSpec(
     ),
     key=("la_code", "reporting_month"),
 )
-#: Annual: one file per financial year, written in the year's last month (March) and named after it.
+#: Annual: one file per financial year, named after the year's first month (April).
 OUTCOMES = TableSpec(
     "adult_social_care",
     "outcomes",
@@ -241,6 +292,9 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     VACANCIES,
     EVENTS_V2,
     OCCUPANCY,
+    FRIENDS_AND_FAMILY,
+    COMPLAINTS,
+    RTT_PATHWAYS,
     DISCHARGE_DELAYS,
     OUTCOMES,
     INTERVENTIONS,

@@ -33,11 +33,26 @@ LATER_METRICS: dict[str, tuple[str, str]] = {
     "incident_reporting_rate": ("incidents", "higher_is_better"),
     "incident_report_days_median": ("incidents", "lower_is_better"),
 }
-# Planted last, after every round of the metrics above, so none of them changes trusts: metrics of
-# sources added later (personalised care is ranked by trust size, its caseload following staff).
-APPENDED_METRICS: dict[str, tuple[str, str]] = {
+# Planted after every round of the metrics above (sources added later each take a tier of their own,
+# so the metrics before keep the trusts they had).
+EXPERIENCE_METRICS: dict[str, tuple[str, str]] = {
+    "fft_ae_positive": ("patient_experience", "higher_is_better"),
+}
+WAITS_AND_MEDICATION_METRICS: dict[str, tuple[str, str]] = {
+    "rtt_within_18_weeks": ("referral_to_treatment", "higher_is_better"),
+    "medication_incident_harm_share": ("incidents", "lower_is_better"),
+}
+# Personalised care is ranked by trust size, its caseload following staff.
+PERSONALISED_CARE_METRICS: dict[str, tuple[str, str]] = {
     "care_and_support_plan_coverage": ("workforce", "higher_is_better"),
 }
+#: The tiers planted after METRICS, in order: a new source appends a tier of its own.
+LATER_TIERS: tuple[dict[str, tuple[str, str]], ...] = (
+    LATER_METRICS,
+    EXPERIENCE_METRICS,
+    WAITS_AND_MEDICATION_METRICS,
+    PERSONALISED_CARE_METRICS,
+)
 # Metrics that measure a planted effect another way: the same trusts are worse on them too (a trust
 # with a high death rate has a high standardised mortality ratio; one that keeps fewer staff has a
 # lower stability index; later stroke unit admission means a longer median wait; smaller gains in
@@ -47,6 +62,8 @@ ALSO_SHOWN_BY: dict[str, tuple[str, ...]] = {
     "stroke_unit_within_4h": ("stroke_unit_minutes_median",),
     "staff_leaver_rate": ("staff_stability_index",),
     "proms_oxford_gain_mean": ("proms_satisfaction",),
+    # longer waits: fewer within 18 weeks, more beyond 52, a longer median
+    "rtt_within_18_weeks": ("rtt_52_week_waiters_per_1000", "rtt_median_weeks_waited"),
 }
 DETERIORATING_METRICS: tuple[str, ...] = ("hip_surgery_within_36h", "sickness_absence_rate")
 WORSE_TRUSTS_PER_METRIC = 2
@@ -113,7 +130,7 @@ def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> Pl
     # Metrics take turns (rarest signals first) so none takes all the largest trusts; deteriorating
     # series pick after the first round, while large trusts are left, since they are judged on only
     # part of the span.
-    worse: dict[str, list[int]] = {metric: [] for metric in (*METRICS, *LATER_METRICS, *APPENDED_METRICS)}
+    worse: dict[str, list[int]] = {metric: [] for tier in (METRICS, *LATER_TIERS) for metric in tier}
     from_index = min(len(span) - 1, max(1, round(len(span) * DETERIORATION_POINT)))
     deteriorating: list[Deterioration] = []
     for round_number in range(WORSE_TRUSTS_PER_METRIC):
@@ -122,11 +139,9 @@ def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> Pl
         if round_number == 0:
             for metric in DETERIORATING_METRICS:
                 deteriorating.append(Deterioration(metric, largest(METRICS[metric][0], 1)[0], from_index))
-    for _round in range(WORSE_TRUSTS_PER_METRIC):
-        for metric, (source, _direction) in LATER_METRICS.items():
-            worse[metric].extend(largest(source, 1))
-    for _round in range(WORSE_TRUSTS_PER_METRIC):
-        for metric, (source, _direction) in APPENDED_METRICS.items():
-            worse[metric].extend(largest(source, 1))
+    for tier in LATER_TIERS:
+        for _round in range(WORSE_TRUSTS_PER_METRIC):
+            for metric, (source, _direction) in tier.items():
+                worse[metric].extend(largest(source, 1))
     frozen = {metric: tuple(trusts) for metric, trusts in worse.items()}
     return PlantedTruths(worse=frozen, deteriorating=tuple(deteriorating), n_trusts=orgs.n_trusts)

@@ -23,6 +23,9 @@ ANNUAL_VOLUME: dict[str, float] = {
     "stroke_audit": 90_000,
     "joint_registry": 200_000,
     "workforce": 1_420_000,
+    # written complaints about hospital and community health services (KO41a), about 230 thousand a
+    # year; the same trust shares size its Friends and Family Test responses
+    "patient_experience": 230_000,
 }
 # Relative share per trust type (acute, mental health, community, ambulance, specialist):
 # acute trusts report most incidents, ambulance trusts fewest; the audits are acute-only;
@@ -33,6 +36,9 @@ TYPE_FACTOR: dict[str, tuple[float, ...]] = {
     "stroke_audit": (1.0, 0.0, 0.0, 0.0, 0.0),
     "joint_registry": (1.0, 0.0, 0.0, 0.0, 0.0),
     "workforce": (1.0, 1.0, 1.0, 1.0, 1.0),
+    "patient_experience": (1.0, 0.5, 0.45, 0.35, 0.3),
+    # consultant-led waiting lists: acute trusts, and specialist trusts' single specialties
+    "referral_to_treatment": (1.0, 0.0, 0.0, 0.0, 0.5),
 }
 NOISE: dict[str, float] = {
     "incidents": 0.35,
@@ -40,6 +46,8 @@ NOISE: dict[str, float] = {
     "stroke_audit": 0.3,
     "joint_registry": 0.4,
     "workforce": 0.1,
+    "patient_experience": 0.3,
+    "referral_to_treatment": 0.3,
 }
 # Amplitude of a yearly cosine peaking in January: winter brings more falls, fractures and strokes
 # and cancels elective joint replacements. A full cosine averages to one over a year, so yearly
@@ -50,6 +58,7 @@ SEASONAL_AMPLITUDE: dict[str, float] = {
     "stroke_audit": 0.05,
     "joint_registry": -0.1,
     "workforce": 0.0,
+    "patient_experience": 0.0,
 }
 ORTHOPAEDIC_SPECIALIST_FACTOR = 2.5
 

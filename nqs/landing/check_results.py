@@ -79,6 +79,8 @@ CATEGORIES: dict[str, str] = {
     "known_site_code": "plausibility",
     "open_site_code": "plausibility",
     "site_of_trust": "plausibility",
+    "first_of_quarter": "conformance",
+    "sums_to": "plausibility",
     "ons_la_code": "conformance",
     "financial_year_start": "conformance",
     "known_la_code": "plausibility",

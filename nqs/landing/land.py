@@ -117,6 +117,7 @@ def _entry(result: LandingResult, path: Path, sha256: str, landing_fingerprint: 
         "month": file_month(path),
         "stem": output_stem(path),
         "fingerprint": landing_fingerprint,
+        "contract_version": result.table.version,  # the version chosen from the file's header
         "rows_read": result.rows_read,
         "rows_accepted": result.rows_accepted,
         "rows_quarantined": result.rows_quarantined,

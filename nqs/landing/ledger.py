@@ -3,9 +3,10 @@
 One small JSON file per source table under the landed zone (`_ledger/<source>/<table>.json`), so
 landing steps running side by side never write the same file. For every delivered file it keeps:
 
-- `landed`: its sha256 when it was landed, the month it covers, its output stem, its row counts and
-  any whole-file failure, and the fingerprint of what landing read besides the file (contracts,
-  landing code, the organisations reference, the pseudonym key);
+- `landed`: its sha256 when it was landed, the month it covers, its output stem, the contract
+  version it was landed under, its row counts and any whole-file failure, and the fingerprint of
+  what landing read besides the file (contracts, landing code, the organisations reference, the
+  pseudonym key);
 - `built`: its sha256 as of the last *successful* build (`mark_built`), so a file landed by a build
   that then failed stays pending (`TableLedger.pending_months`) until a build succeeds.
 

@@ -133,6 +133,24 @@ def read_delivered(path: Path) -> Delivered:
     return delivered
 
 
+def read_header(path: Path, limit: int = _BINARY_SNIFF_BYTES) -> list[str]:
+    """The names of a file's first record, read from its first `limit` bytes only.
+
+    Enough to tell which contract version the file is written under (`contract_for_header`) without
+    reading a file that may be gigabytes; [] for a file that is empty or not a text file.
+    """
+    with Path(path).open("rb") as handle:
+        data = handle.read(limit)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="ignore")
+    elif b"\x00" in data:
+        return []
+    else:
+        text = data.removeprefix(codecs.BOM_UTF8).decode(UTF8, errors="replace")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return [name.strip() for name in next(csv.reader([first]), [])]
+
+
 # ---------------------------------------------------------------------------------------------
 # Recognising the format and the encoding
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ every readable row is quarantined under `critical:<reason>` (`with_rows` attache
 
 The header must name exactly the contract's columns, once each, in any order (`check_header`): a
 missing, extra or repeated column, another delimiter, no header at all, or the header of another
-source fails the file.
+source fails the file. A first line naming no column of the contract (nor of another source) is a
+file with no header: every line, the first included, is a row (numbered from 1) kept in the
+quarantine, and the file is judged under the contract version with as many columns as it has fields
+(`SourceTable.contract_for_header`).
 
 Row failures become a whole-file failure when a column or the file is wrong as a whole. The
 thresholds, all here:
@@ -53,6 +56,15 @@ def check_header(table: SourceTable, header: list[str]) -> None:
             f"{len(header)} column{'s' if len(header) > 1 else ''} ({printable(','.join(header))}), "
             f"expected column '{expected[0]}' first",
         )
+    if not set(header) & set(expected) and _matching_table(header, table) is None:
+        # judged before the header's own faults: a first line of data is a row, never a header
+        # with repeated or unexpected names (a row often repeats a value: harm 'none' twice)
+        raise FileFailure(
+            "no_header",
+            expected[0],
+            f"has no header row: its first line names neither column '{expected[0]}' nor any other "
+            "(it is read as row 1)",
+        )
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         names = ", ".join(f"'{c}'" for c in repeated)
@@ -67,12 +79,6 @@ def check_header(table: SourceTable, header: list[str]) -> None:
             f"is a file of another source: its header is that of {other.source}/{other.table} "
             f"(contract {other.model.__name__}), not {table.source}/{table.table} "
             f"(no column '{missing[0]}'); move it to the '{other.source}' folder",
-        )
-    if not set(header) & set(expected):
-        raise FileFailure(
-            "no_header",
-            expected[0],
-            f"has no header row: its first line names neither column '{expected[0]}' nor any other",
         )
     if missing:
         names = ", ".join(f"'{c}'" for c in missing)

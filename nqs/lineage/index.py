@@ -2,7 +2,9 @@
 
 `models_for_table` reads from the manifest which models lie on the way from a source table to
 `marts.metric_values`; `LineageIndex` answers, per table, metric and priority, what the queries of
-`nqs.lineage.queries` put together.
+`nqs.lineage.queries` put together. Each delivered file is shown with the contract version it was
+landed under (the landing ledger records it), or, for a file not landed yet, the version its header
+would be landed under.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class LineageIndex:
     strategy: Strategy
     manifest: dict[str, Any]
     sources_dir: Path
+    landed_dir: Path | None = None  #: where the landing ledger is; None: no file counts as landed
     _models: dict[str, list[str]] = field(default_factory=dict)
 
     def table(self, table: SourceTable) -> dict[str, Any]:
@@ -74,11 +77,29 @@ class LineageIndex:
             "source_family": table.family,
             "contract": table.model.__name__,
             "contract_version": table.version,
+            "contract_versions": {v.version: v.model.__name__ for v in table.versions},
             "file_glob": table.file_glob,
             "folder": str(folder),
             "files": files,
+            "file_versions": self._file_versions(table, files),
             "models": self._models[table.name],
         }
+
+    def _file_versions(self, table: SourceTable, files: list[str]) -> list[dict[str, Any]]:
+        """Each file's contract version: as landed (the ledger), else as its header would land it."""
+        from nqs.landing.ledger import read_ledger
+        from nqs.landing.reading import read_header
+
+        landed = read_ledger(table, self.landed_dir).landed if self.landed_dir else {}
+        versions = []
+        for name in files:
+            entry = landed.get(f"{table.source}/{name}", {})
+            version = entry.get("contract_version")
+            if version is None:  # not landed (or by a landing that did not record it)
+                version = table.contract_for_header(read_header(self.sources_dir / table.source / name))
+                version = version.version
+            versions.append({"file": name, "contract_version": version, "landed": bool(entry)})
+        return versions
 
     def metric_down(self, metric_id: str) -> dict[str, Any]:
         metric = self.strategy.metric(metric_id)
@@ -128,4 +149,5 @@ def build_index(strategy_version: str | None = None) -> LineageIndex:
         strategy=load_strategy(version=strategy_version),
         manifest=load_manifest(),
         sources_dir=get_settings().sources_dir,
+        landed_dir=get_settings().landed_dir,
     )

@@ -15,7 +15,7 @@ def _table_node(table: dict[str, Any]) -> Node:
         )
     else:
         shown = f"no files yet matching {table['file_glob']} in {table['folder']}"
-    children: list[Node] = [(f"files: {shown}", [])]
+    children: list[Node] = [(f"files: {shown}", _version_runs(table))]
     if table["models"]:
         children.append(("models: " + " -> ".join(table["models"]), []))
     label = (
@@ -23,6 +23,28 @@ def _table_node(table: dict[str, Any]) -> Node:
         f"{table['contract_version']} ({table['source_family']})"
     )
     return label, children
+
+
+def _version_runs(table: dict[str, Any]) -> list[Node]:
+    """Runs of consecutive files under one contract version: `v1 (IncidentEventV1): 18 files, landed: ...`."""
+    runs: list[list[dict[str, Any]]] = []
+    for file in table["file_versions"]:
+        if runs and (runs[-1][0]["contract_version"], runs[-1][0]["landed"]) == (
+            file["contract_version"],
+            file["landed"],
+        ):
+            runs[-1].append(file)
+        else:
+            runs.append([file])
+    nodes: list[Node] = []
+    for run in runs:
+        version = run[0]["contract_version"]
+        count = f"{len(run)} file{'s' if len(run) != 1 else ''}"
+        state = "landed" if run[0]["landed"] else "not landed yet (version from the header)"
+        names = run[0]["file"] if len(run) == 1 else f"{run[0]['file']} .. {run[-1]['file']}"
+        contract = table["contract_versions"].get(version, "?")
+        nodes.append((f"{version} ({contract}): {count}, {state}: {names}", []))
+    return nodes
 
 
 def _metric_node(metric: dict[str, Any], role: str | None = None) -> Node:

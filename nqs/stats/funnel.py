@@ -3,7 +3,9 @@
 `funnel()` follows FunnelPlotR's `funnel_plot()` (data types "PR", "RC", "SR"): z-scores on a
 variance-stabilising scale, a dispersion ratio phi from z-scores winsorised (Spiegelhalter) or truncated
 (the SHMI method), the DerSimonian-Laird between-unit variance tau², and 95% / 99.8% limits around the
-target. README.md beside this file lists where and why it deliberately differs.
+target. Means and medians (data types "mean", "median", which FunnelPlotR has not) use the normal
+approximation, target ± z·sd/√n, with the same overdispersion treatment. README.md beside this file lists
+where and why it deliberately differs.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from scipy.stats import rankdata
 
 from nqs.stats._common import StatsInputError, label_column, numeric_column, r_sum, require_columns
 
-DataType = Literal["proportion", "ratio", "standardised-ratio"]
+DataType = Literal["proportion", "ratio", "standardised-ratio", "mean", "median"]
 Method = Literal["spiegelhalter", "shmi"]
 Improvement = Literal["increase", "decrease", "neutral"]
 
-DATA_TYPES = ("proportion", "ratio", "standardised-ratio")
+DATA_TYPES = ("proportion", "ratio", "standardised-ratio", "mean", "median")
+#: data types compared on the normal approximation of a mean or median: target ± z·sd/√n
+NORMAL_TYPES = ("mean", "median")
 METHODS = ("spiegelhalter", "shmi")
 
 # The normal quantiles for 95% and 99.8% two-sided limits, to the 6 decimals the reference uses.
@@ -47,6 +51,7 @@ FUNNEL_COLUMNS = (
     "phi",
     "tau2",
     "target",
+    "sd",
 )
 
 
@@ -124,8 +129,14 @@ def dersimonian_laird(n: int, phi: float, s: np.ndarray) -> float:
 # ---- the transforms: (Y, its standard error, the target on Y's scale, the z-score) ---------------------
 
 
-def _transform(data_type: str, method: str, num: np.ndarray, den: np.ndarray, target: float):
+def _transform(
+    data_type: str, method: str, num: np.ndarray, den: np.ndarray, target: float, sd: float | None = None
+):
     with np.errstate(divide="ignore", invalid="ignore"):
+        if data_type in NORMAL_TYPES:
+            # `num` holds the units' values (means or medians): no transform, s.e. sd/√n
+            s = sd / np.sqrt(den)
+            return num, s, target, (num - target) / s
         if data_type == "standardised-ratio" and method == "shmi":
             y = np.log(num / den)
             s = 1 / np.sqrt(den)
@@ -147,7 +158,15 @@ def _transform(data_type: str, method: str, num: np.ndarray, den: np.ndarray, ta
         return y, s, centre, (y - centre) / s
 
 
-def _limits(data_type: str, method: str, den: np.ndarray, target: float, tau2: float, adjusted: bool):
+def _limits(
+    data_type: str,
+    method: str,
+    den: np.ndarray,
+    target: float,
+    tau2: float,
+    adjusted: bool,
+    sd: float | None = None,
+):
     """(lcl95, ucl95, lcl998, ucl998) at each denominator."""
     if data_type == "standardised-ratio" and not adjusted:
         # exact Poisson limits for an observed count against an expected count
@@ -161,6 +180,10 @@ def _limits(data_type: str, method: str, den: np.ndarray, target: float, tau2: f
         tau2 = 0.0
     out = []
     for z in (Z95, Z998):
+        if data_type in NORMAL_TYPES:
+            spread = z * np.sqrt(sd**2 / den + tau2)
+            out += [target - spread, target + spread]
+            continue
         if data_type == "standardised-ratio" and method == "shmi":
             spread = np.sqrt((1 / den) + tau2)
             out += [np.exp(-z * spread), np.exp(z * spread)]
@@ -190,11 +213,14 @@ def funnel_limits(
     target: float,
     tau2: float,
     adjusted: bool,
+    sd: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(lcl95, ucl95, lcl998, ucl998) at any denominators, e.g. a grid to draw a funnel's limits, from a
-    `funnel()` result's target, tau2 and adjusted (denominators of a standardised ratio with `shmi`
-    rounded as `funnel()` rounds them)."""
-    return _limits(data_type, method, np.asarray(denominators, dtype=float), target, tau2, adjusted)
+    `funnel()` result's target, tau2, adjusted and (for a mean or median) sd (denominators of a
+    standardised ratio with `shmi` rounded as `funnel()` rounds them)."""
+    if data_type in NORMAL_TYPES and not (sd is not None and sd > 0):
+        raise StatsInputError(f"a {data_type} funnel needs a positive standard deviation, not {sd!r}")
+    return _limits(data_type, method, np.asarray(denominators, dtype=float), target, tau2, adjusted, sd)
 
 
 # ---- the API --------------------------------------------------------------------------------------------
@@ -203,19 +229,27 @@ def funnel_limits(
 def funnel(
     frame: pl.DataFrame,
     *,
-    numerator: str,
+    numerator: str | None = None,
     denominator: str,
     group: str,
     data_type: DataType = "proportion",
     method: Method = "spiegelhalter",
     trim: float = 0.1,
     overdispersion: bool = True,
+    value: str | None = None,
+    target: float | None = None,
+    sd: float | None = None,
 ) -> pl.DataFrame:
     """Funnel-plot data, one row per unit (`group` value); rows are summed within a unit first.
 
     data_type: "proportion" (numerator out of denominator; target the overall proportion), "ratio"
-        (a ratio of two counts; target the overall ratio) or "standardised-ratio" (observed over expected,
-        indirectly standardised; target 1).
+        (a ratio of two counts; target the overall ratio), "standardised-ratio" (observed over expected,
+        indirectly standardised; target 1), "mean" (numerator the sum of a unit's observations,
+        denominator their number; target the overall mean unless `target` is given) or "median" (`value`
+        the unit's median of its `denominator` observations, one row per unit; `target` required, the
+        median of all observations). A mean or median is compared on the normal approximation: standard
+        error `sd`/√n, `sd` (required) the standard deviation of one observation (for a mean) or the
+        asymptotic standard deviation of a median, 1 / (2 f(median)), f the observations' density.
     method: "spiegelhalter" winsorises the z-scores at `trim` and 1 - `trim` before estimating
         overdispersion (for a standardised ratio: square-root scale); "shmi" instead leaves out the units
         ranked in the outer `trim` at each end (for a standardised ratio: log scale, expected counts rounded
@@ -223,11 +257,12 @@ def funnel(
     overdispersion: widen the limits by tau² when the dispersion ratio phi exceeds 1. When it is off, or
         phi <= 1, the limits are unadjusted: exact Poisson for standardised ratios, tau² = 0 otherwise.
 
-    Columns: see FUNNEL_COLUMNS. `value` is numerator / denominator. `z` is the unadjusted z-score
-    (FunnelPlotR's); `z_adjusted` the z-score with tau² added to its variance. `outlier_95` and
-    `outlier_998` are "high", "low" or "none" against each pair of limits; `outlier_status` is the most
-    severe: "alarm_high"/"alarm_low" (beyond 99.8%), "alert_high"/"alert_low" (beyond 95%) or "none".
-    `phi` is the dispersion ratio; `tau2` the between-unit variance applied (0 when `adjusted` is false).
+    Columns: see FUNNEL_COLUMNS. `value` is numerator / denominator (a median: the unit's own). `z` is the
+    unadjusted z-score (FunnelPlotR's); `z_adjusted` the z-score with tau² added to its variance.
+    `outlier_95` and `outlier_998` are "high", "low" or "none" against each pair of limits;
+    `outlier_status` is the most severe: "alarm_high"/"alarm_low" (beyond 99.8%), "alert_high"/"alert_low"
+    (beyond 95%) or "none". `phi` is the dispersion ratio; `tau2` the between-unit variance applied (0 when
+    `adjusted` is false); `sd` the standard deviation of a mean or median (null otherwise).
     Raises StatsInputError for unusable input.
     """
     if data_type not in DATA_TYPES:
@@ -238,18 +273,28 @@ def funnel(
     if not (isinstance(trim, int | float) and trim_ok):
         bound = "above 0" if method == "shmi" else "at least 0"
         raise StatsInputError(f"trim must be {bound} and below 0.5, not {trim!r}")
-    require_columns(frame, numerator, denominator, group)
-    num_rows = numeric_column(frame, numerator)
+    _check_options(data_type, numerator, value, target, sd)
+    require_columns(frame, numerator, value, denominator, group)
+    if frame.height == 0:
+        raise StatsInputError("the input has no rows")
+    observed = value if data_type == "median" else numerator
+    assert observed is not None
+    num_rows = numeric_column(frame, observed)
     den_rows = numeric_column(frame, denominator)
     groups = label_column(frame, group)
-    for name, values in ((numerator, num_rows), (denominator, den_rows)):
+    checked = [denominator] if data_type in NORMAL_TYPES else [numerator, denominator]
+    for name, values in ((observed, num_rows), (denominator, den_rows)):
         negative = np.flatnonzero(values < 0)
-        if len(negative):
+        if name in checked and len(negative):
             raise StatsInputError(
                 f"column '{name}' is negative in row {negative[0] + 1}: {values[negative[0]]!r}"
             )
-    if frame.height == 0:
-        raise StatsInputError("the input has no rows")
+    if data_type == "median":
+        repeated = groups.filter(groups.is_duplicated())
+        if repeated.len():
+            raise StatsInputError(
+                f"group {repeated[0]!r} has more than one row: medians cannot be summed, give one per group"
+            )
 
     labels, num, den = _aggregate(groups, num_rows, den_rows)
     empty = np.flatnonzero(den <= 0)
@@ -262,17 +307,20 @@ def funnel(
                 f"group {labels[over[0]]!r} has '{numerator}' above '{denominator}': not a proportion"
             )
 
-    value = num / den
+    unit_value = num if data_type == "median" else num / den
     if data_type == "standardised-ratio" and method == "shmi":
         den = r_round(den, 2)
         empty = np.flatnonzero(den <= 0)
         if len(empty):
             raise StatsInputError(f"group {labels[empty[0]]!r} has an expected count that rounds to 0")
-    target = 1.0 if data_type == "standardised-ratio" else r_sum(num) / r_sum(den)
+    if target is None:
+        target = 1.0 if data_type == "standardised-ratio" else r_sum(num) / r_sum(den)
     if data_type == "ratio" and target == 0:
         raise StatsInputError(f"column '{numerator}' is 0 for every group, so there is no ratio to compare")
 
-    y, s, centre, z = _transform(data_type, method, num, den, target)
+    y, s, centre, z = _transform(
+        data_type, method, unit_value if data_type in NORMAL_TYPES else num, den, target, sd
+    )
     kept = truncate(z, trim) if method == "shmi" else winsorise(z, trim)
     keep = ~np.isnan(kept)
     phi = dispersion(kept[keep])
@@ -289,9 +337,9 @@ def funnel(
     with np.errstate(divide="ignore", invalid="ignore"):
         z_adjusted = (y - centre) / np.sqrt(s**2 + tau2) if adjusted else z
 
-    lcl95, ucl95, lcl998, ucl998 = _limits(data_type, method, den, target, tau2, adjusted)
-    outlier_95 = _side(value, lcl95, ucl95)
-    outlier_998 = _side(value, lcl998, ucl998)
+    lcl95, ucl95, lcl998, ucl998 = _limits(data_type, method, den, target, tau2, adjusted, sd)
+    outlier_95 = _side(unit_value, lcl95, ucl95)
+    outlier_998 = _side(unit_value, lcl998, ucl998)
     status = [
         f"alarm_{b}" if b != "none" else (f"alert_{a}" if a != "none" else "none")
         for a, b in zip(outlier_95, outlier_998, strict=True)
@@ -300,9 +348,9 @@ def funnel(
     out = pl.DataFrame(
         {
             "group": pl.Series(labels, dtype=pl.String),
-            "numerator": num,
+            "numerator": pl.Series([None] * n, dtype=pl.Float64) if data_type == "median" else num,
             "denominator": den,
-            "value": value,
+            "value": unit_value,
             "z": z,
             "z_adjusted": z_adjusted,
             "lcl95": lcl95,
@@ -316,9 +364,39 @@ def funnel(
             "phi": [phi] * n,
             "tau2": [tau2] * n,
             "target": [target] * n,
+            "sd": pl.Series([sd] * n, dtype=pl.Float64),
         }
     )
     return out.select(FUNNEL_COLUMNS)
+
+
+def _check_options(
+    data_type: str, numerator: str | None, value: str | None, target: float | None, sd: float | None
+) -> None:
+    """Each data type's own inputs: a median its value and target, a mean or median its sd."""
+    if data_type == "median":
+        if value is None:
+            raise StatsInputError("a median funnel needs the column of each unit's median (value)")
+        if numerator is not None:
+            raise StatsInputError("a median funnel takes each unit's median (value), not a numerator")
+        if target is None or not math.isfinite(target):
+            raise StatsInputError("a median funnel needs the target: the median of all observations")
+    else:
+        if numerator is None:
+            raise StatsInputError(f"a {data_type} funnel needs a numerator column")
+        if value is not None:
+            raise StatsInputError(
+                f"a {data_type} funnel is computed from numerator and denominator, not a value"
+            )
+    if data_type in NORMAL_TYPES:
+        if sd is None or not (math.isfinite(sd) and sd > 0):
+            raise StatsInputError(
+                f"a {data_type} funnel needs a positive standard deviation (sd), not {sd!r}"
+            )
+        if target is not None and not math.isfinite(target):
+            raise StatsInputError(f"target must be a finite number, not {target!r}")
+    elif target is not None or sd is not None:
+        raise StatsInputError(f"a {data_type} funnel computes its own target and takes no sd")
 
 
 def _aggregate(

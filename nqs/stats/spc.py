@@ -35,6 +35,16 @@ POINT_TYPES = (
     "special_cause_neutral_low",
 )
 
+#: What each point is judged to be, and its series' icons: what clamping the limits to `bounds` never changes.
+SIGNAL_COLUMNS = (
+    "relative_to_mean",
+    "outside_limits",
+    "close_to_limits",
+    "special_cause_label",
+    "point_type",
+    "variation_icon",
+    "assurance_type",
+)
 SPC_COLUMNS = (
     "facet",
     "date",
@@ -45,13 +55,7 @@ SPC_COLUMNS = (
     "upl",
     "lower_2sigma",
     "upper_2sigma",
-    "relative_to_mean",
-    "outside_limits",
-    "close_to_limits",
-    "special_cause_label",
-    "point_type",
-    "variation_icon",
-    "assurance_type",
+    *SIGNAL_COLUMNS,
     "short_group_warning",
     "target",
 )
@@ -276,6 +280,7 @@ def spc(
     rebase: Sequence[object] | Mapping[str, Sequence[object]] = (),
     fix_after: int | None = None,
     screen_outliers: bool = True,
+    bounds: tuple[float | None, float | None] = (None, None),
 ) -> pl.DataFrame:
     """XmR chart data for each series (one per `facet` value), one row per point.
 
@@ -285,6 +290,11 @@ def spc(
         or a mapping from facet value to its dates. A date matching no point is ignored, with a warning.
     fix_after: compute each segment's limits from its first n points only (n >= 12).
     screen_outliers: leave large moving ranges out of the limits (see SCREEN).
+    bounds: (lowest, highest) value the measure can take, None for no bound: a proportion's (0, 1), a
+        rate's or a count's (0, None). Process limits and 2-sigma lines are clamped to them, so no limit
+        is drawn where no value can be; a value beyond a bound raises StatsInputError. With every value
+        within its bounds, clamping changes no signal, icon or assurance (nothing can lie beyond a
+        limit at a bound).
 
     Columns: see SPC_COLUMNS. `facet` is null when no facet column is given. `rebase_group` counts
     rebase dates passed so far (0 before the first). Limits are null where a segment has no moving range
@@ -313,6 +323,9 @@ def spc(
         where = f" for {facet} {data['facet'][row]!r}" if facet is not None else ""
         raise StatsInputError(f"duplicate date {data['date'][row]}{where} in row {row + 1}")
 
+    low, high = _bounds(bounds)
+    _require_within(data["value"], low, high)
+
     facet_values = set(data["facet"].unique().to_list())
     targets = _targets(target, facet, facet_values)
     rebase_dates = _rebase(rebase, facet, facet_values, data["date"].dtype)
@@ -327,7 +340,35 @@ def spc(
 
     if data.height == 0:
         return pl.DataFrame(schema=_schema(data["date"].dtype))
-    return _chart(data, improvement, targets, rebase_dates, fix_after, screen_outliers)
+    return _chart(data, improvement, targets, rebase_dates, fix_after, screen_outliers, (low, high))
+
+
+def _bounds(bounds) -> tuple[float | None, float | None]:
+    try:
+        low, high = bounds
+    except (TypeError, ValueError):
+        raise StatsInputError(f"bounds must be (lowest, highest), not {bounds!r}") from None
+    low = None if low is None else _number(low, "lower bound")
+    high = None if high is None else _number(high, "upper bound")
+    if low is not None and high is not None and low >= high:
+        raise StatsInputError(f"the lower bound {low} must be below the upper bound {high}")
+    return low, high
+
+
+def _require_within(values: pl.Series, low: float | None, high: float | None) -> None:
+    beyond = pl.Series([False] * values.len(), dtype=pl.Boolean)
+    if low is not None:
+        beyond = beyond | (values < low).fill_null(False)
+    if high is not None:
+        beyond = beyond | (values > high).fill_null(False)
+    if beyond.any():
+        row = int(beyond.arg_true()[0])
+        where = (
+            f"at least {low}" if high is None else f"at most {high}" if low is None else f"{low} to {high}"
+        )
+        raise StatsInputError(
+            f"value {values[row]!r} in row {row + 1} is out of the measure's range ({where})"
+        )
 
 
 def _targets(target, facet: str | None, facet_values: set) -> dict:
@@ -379,6 +420,7 @@ def _chart(
     rebase_dates: dict,
     fix_after: int | None,
     screen_outliers: bool,
+    value_range: tuple[float | None, float | None] = (None, None),
 ) -> pl.DataFrame:
     """The chart for points sorted by facet and date."""
     n = data.height
@@ -410,6 +452,11 @@ def _chart(
     upl = mean + LIMIT * mean_range
     lower_2sigma = mean - LIMIT_CLOSE * mean_range
     upper_2sigma = mean + LIMIT_CLOSE * mean_range
+    low, high = value_range  # no limit where no value can be (np.maximum and np.minimum keep NaN)
+    if low is not None:
+        lpl, lower_2sigma = np.maximum(lpl, low), np.maximum(lower_2sigma, low)
+    if high is not None:
+        upl, upper_2sigma = np.minimum(upl, high), np.minimum(upper_2sigma, high)
     has_limits = ~np.isnan(mean_range)
     relative = np.sign(y - mean).astype(np.int8)
     outside = has_limits & ((y > upl) | (y < lpl))

@@ -16,7 +16,9 @@ final as (
     select
         specialty,
         specialty_label,
-        sort_order
+        sort_order,
+        code_list,
+        specialty_group
     from dim_specialties
 
 )

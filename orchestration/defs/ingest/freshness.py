@@ -1,16 +1,17 @@
 """Freshness: whether each monthly source has delivered the months it should have by now.
 
 Each source table in the registry declares its delivery lag (`SourceTable.delivery_lag_months`): a
-month's file is due by the end of the month that many months after it. On a given date (the
+month's file is due by the end of the month that many months after it (a quarterly file's, after the
+last month of its quarter). On a given date (the
 setting `NQS_FRESHNESS_AS_OF`, default today) the expected latest month is therefore the last one
 whose due date has passed, and a table whose latest landed month is older is overdue: its
 `freshness` check warns in the Dagster UI with both months as metadata. The check never blocks a
 build, since late data is still worth publishing.
 
 A table whose files each cover a quarter or a financial year (`SourceTable.months_per_file`) names
-each file after its period's last month, so the month expected is the last month ending such a period
-whose file was due: an annual return with a lag of 8 expects March 2025's file from December 2025 on,
-and March 2026's only from December 2026.
+each file after its period's first month, so the month expected is the first month of the latest such
+period whose file was due: an annual return with a lag of 8 expects the file of April 2024 (the year
+to March 2025) from December 2025 on, and April 2025's only from December 2026.
 
 The checks run after landing in every refresh, and on their own in the `check_source_freshness`
 job, which the daily `daily_source_freshness` schedule (off by default) starts, so a collection that
@@ -27,7 +28,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from contracts.sources import SOURCE_TABLES, SourceTable
+from contracts.sources import SOURCE_TABLES, SourceTable, latest_period_ended_by
 from nqs.landing.paths import landed_paths
 from nqs.settings import get_settings
 from orchestration.lib.dbt import landed_asset_key
@@ -45,13 +46,15 @@ def _shift(month: date, months: int) -> date:
 
 
 def expected_month(table: SourceTable, on: date) -> date:
-    """The latest month whose file is due by `on`: due by the end of the month `lag` months after it.
+    """The month naming the latest file due by `on`.
 
-    For a table of quarterly or annual files, the latest such month that ends a quarter or financial
-    year (the month its file is named after).
+    A file is due by the end of the month `lag` months after the last month it covers. A monthly
+    file covers the month in its name; a quarterly (`months_per_file` 3) or annual (12) one the
+    quarter or financial year starting with it, so it is due only once that period's last month is
+    `lag` months past.
     """
-    due = _shift(on.replace(day=1), -(table.delivery_lag_months or 0) - 1)
-    return _shift(due, -((due.month - 3) % table.months_per_file))
+    last_due = _shift(on.replace(day=1), -(table.delivery_lag_months or 0) - 1)
+    return latest_period_ended_by(last_due, table.months_per_file)
 
 
 def file_month(path: Path) -> date | None:

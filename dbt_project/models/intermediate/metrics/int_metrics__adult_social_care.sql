@@ -4,9 +4,10 @@
 
     Discharge delays are monthly: discharged_on_ready_date and social_care_delay_days_per_discharge
     by reporting month. ASCOF measures are annual: reablement_still_at_home_91d (2B1) and
-    care_user_satisfaction (3A) are dated at the last month of their financial year (March), the month
-    their file is named after and landed in, so the year's figure is that month's row (and its
-    quarter's and financial year's, which hold no other month).
+    care_user_satisfaction (3A) are dated at the first month of their financial year (April), the
+    month their file is named after and landed in, so the year's figure is that month's row (and its
+    quarter's and financial year's, which hold no other month), as a quarterly return's quarter sits
+    on its first month.
 
     Incremental: a month reads that month's discharge return and the ASCOF file landed in it.
 #}
@@ -29,7 +30,7 @@ discharge_delays as (
 outcomes as (
 
     select * from {{ ref('stg_adult_social_care__outcomes') }}
-    where {{ months_recomputed('year_end_month_date') }}
+    where {{ months_recomputed('financial_year_start_date') }}
 
 ),
 
@@ -61,7 +62,7 @@ metric_rows as (
             when '3A' then 'care_user_satisfaction'
         end as metric_id,
         la_code,
-        year_end_month_date as period_start,
+        financial_year_start_date as period_start,
         numerator,
         denominator
     from outcomes

@@ -1,5 +1,6 @@
 {#
-    Shares count every incident reported in the month. Rates per 1,000 occupied bed days count
+    Shares count every incident reported in the month (the medication harm share every medication
+    incident: event category medication). Rates per 1,000 occupied bed days count
     only trust months with a bed return: incidents of a trust without overnight beds (an ambulance
     trust) have no exposure to be measured against, so they are left out, not divided by zero.
 
@@ -40,7 +41,15 @@ trust_months as (
         sum(
             case when degree_of_harm in ('severe', 'fatal') then 1 else 0 end
         ) as severe_or_fatal_harm_count,
-        sum(case when is_never_event then 1 else 0 end) as never_event_count
+        sum(case when is_never_event then 1 else 0 end) as never_event_count,
+        sum(case when event_category = 'medication' then 1 else 0 end) as medication_incident_count,
+        sum(
+            case
+                when event_category = 'medication' and degree_of_harm in ('moderate', 'severe', 'fatal')
+                    then 1
+                else 0
+            end
+        ) as medication_moderate_or_worse_harm_count
     from events
     group by
         trust_code,
@@ -68,7 +77,8 @@ bed_months_with_incidents as (
         bed_months.period_start,
         bed_months.occupied_bed_days,
         coalesce(trust_months.incident_count, 0) as incident_count,
-        coalesce(trust_months.moderate_or_worse_harm_count, 0) as moderate_or_worse_harm_count
+        coalesce(trust_months.moderate_or_worse_harm_count, 0) as moderate_or_worse_harm_count,
+        coalesce(trust_months.medication_incident_count, 0) as medication_incident_count
     from bed_months
     left join trust_months
         on
@@ -124,6 +134,26 @@ metric_rows as (
         trust_code,
         period_start,
         incident_count as numerator,
+        occupied_bed_days as denominator
+    from bed_months_with_incidents
+
+    union all
+
+    select
+        'medication_incident_harm_share' as metric_id,
+        trust_code,
+        period_start,
+        medication_moderate_or_worse_harm_count as numerator,
+        medication_incident_count as denominator
+    from trust_months
+
+    union all
+
+    select
+        'medication_incident_reporting_rate' as metric_id,
+        trust_code,
+        period_start,
+        medication_incident_count as numerator,
         occupied_bed_days as denominator
     from bed_months_with_incidents
 

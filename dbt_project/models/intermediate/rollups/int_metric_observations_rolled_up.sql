@@ -6,6 +6,16 @@
     the distribution-free one between order statistics r and n - r + 1, r being the binomial
     (n, 1/2) quantile at half the significance level, null when n is too small for one.
 
+    For funnel plots, which compare a median with its standard error, the median and the quantiles
+    either side of it (0.5 -/+ var median_density_bandwidth) are also interpolated: observations that
+    are all whole numbers (days, minutes; to 6 decimals, as minutes computed from hours are) are
+    grouped data, each whole number v standing for [v - 1/2, v + 1/2), so the quantile p is
+    v - 1/2 + (p n - observations below v) / observations at v (a median of whole numbers otherwise
+    moves in whole steps, far more than its standard error in a large trust); other observations keep
+    the order statistic. The median's standard error is the asymptotic one, 1 / (2 f(median) sqrt(n)),
+    with the density at the median f estimated by Siddiqui's difference quotient,
+    2h / (Q(0.5 + h) - Q(0.5 - h)).
+
     Incremental: the months int_metric_observations recomputes (its window per metric) give the
     periods recomputed here, each from the observations of all its months (macros/incremental_rollups.sql).
 #}
@@ -16,6 +26,7 @@
     post_hook="{{ delete_emptied_periods() }}",
 ) }}
 {%- set tail = (1 - var('confidence_level')) / 2 -%}
+{%- set bandwidth = var('median_density_bandwidth') -%}
 with
 
 observations as (
@@ -234,7 +245,8 @@ cells as (
         is_all_quintiles,
         sum(observation_count) as observation_count,
         sum(observation_count * observation) as observation_sum,
-        sum(observation_count * observation * observation) as observation_sum_of_squares
+        sum(observation_count * observation * observation) as observation_sum_of_squares,
+        bool_and(round(observation, 6) = round(observation)) as is_whole_numbers
     from value_counts_rolled_up
     group by
         metric_id,
@@ -285,14 +297,7 @@ order_statistics as (
         ) as interval_upper_observation
     from cells_ranked
     inner join value_counts_accumulated
-        on
-            cells_ranked.metric_id = value_counts_accumulated.metric_id
-            and cells_ranked.org_view = value_counts_accumulated.org_view
-            and cells_ranked.org_code = value_counts_accumulated.org_code
-            and cells_ranked.period_type = value_counts_accumulated.period_type
-            and cells_ranked.period_start = value_counts_accumulated.period_start
-            and cells_ranked.imd_quintile is not distinct from value_counts_accumulated.imd_quintile
-            and cells_ranked.is_all_quintiles = value_counts_accumulated.is_all_quintiles
+        on {{ same_rolled_up_cell('cells_ranked', 'value_counts_accumulated') }}
     group by
         cells_ranked.metric_id,
         cells_ranked.org_view,
@@ -301,6 +306,91 @@ order_statistics as (
         cells_ranked.period_start,
         cells_ranked.imd_quintile,
         cells_ranked.is_all_quintiles
+
+),
+
+quantile_positions as (
+
+    select
+        cells_ranked.metric_id,
+        cells_ranked.org_view,
+        cells_ranked.org_code,
+        cells_ranked.period_type,
+        cells_ranked.period_start,
+        cells_ranked.imd_quintile,
+        cells_ranked.is_all_quintiles,
+        cells_ranked.is_whole_numbers,
+        probabilities.probability,
+        probabilities.probability * cells_ranked.observation_count as quantile_position
+    from cells_ranked
+    cross join (
+        values (0.5 - {{ bandwidth }}), (0.5), (0.5 + {{ bandwidth }})
+    ) as probabilities (probability)
+
+),
+
+quantile_steps as (
+
+    select
+        quantile_positions.metric_id,
+        quantile_positions.org_view,
+        quantile_positions.org_code,
+        quantile_positions.period_type,
+        quantile_positions.period_start,
+        quantile_positions.imd_quintile,
+        quantile_positions.is_all_quintiles,
+        quantile_positions.is_whole_numbers,
+        quantile_positions.probability,
+        quantile_positions.quantile_position,
+        min(value_counts_accumulated.observation) filter (
+            where value_counts_accumulated.cumulative_count >= quantile_positions.quantile_position
+        ) as quantile_observation,
+        coalesce(max(value_counts_accumulated.cumulative_count) filter (
+            where value_counts_accumulated.cumulative_count < quantile_positions.quantile_position
+        ), 0) as count_below,
+        min(value_counts_accumulated.cumulative_count) filter (
+            where value_counts_accumulated.cumulative_count >= quantile_positions.quantile_position
+        ) as count_to
+    from quantile_positions
+    inner join value_counts_accumulated
+        on {{ same_rolled_up_cell('quantile_positions', 'value_counts_accumulated') }}
+    group by all
+
+),
+
+quantiles_interpolated as (
+
+    select
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles,
+        max(quantile) filter (where probability < 0.5) as lower_quantile,
+        max(quantile) filter (where probability = 0.5) as middle_quantile,
+        max(quantile) filter (where probability > 0.5) as upper_quantile
+    from (
+        select
+            *,
+            case
+                when is_whole_numbers
+                    then
+                        round(quantile_observation) - 0.5
+                        + (quantile_position - count_below) / (count_to - count_below)
+                else quantile_observation
+            end as quantile
+        from quantile_steps
+    ) as quantile_values
+    group by
+        metric_id,
+        org_view,
+        org_code,
+        period_type,
+        period_start,
+        imd_quintile,
+        is_all_quintiles
 
 ),
 
@@ -330,26 +420,32 @@ final as (
         cast(
             case when cells_ranked.interval_rank >= 1 then order_statistics.interval_upper_observation end
             as double
-        ) as median_ci_upper
+        ) as median_ci_upper,
+        cast(
+            case
+                when cells_ranked.is_whole_numbers then quantiles_interpolated.middle_quantile
+                else
+                    (order_statistics.lower_middle_observation + order_statistics.upper_middle_observation)
+                    / 2.0
+            end as double
+        ) as median_interpolated,
+        cast(
+            case
+                when
+                    cells_ranked.observation_count >= 2
+                    and quantiles_interpolated.upper_quantile > quantiles_interpolated.lower_quantile
+                    then
+                        (quantiles_interpolated.upper_quantile - quantiles_interpolated.lower_quantile)
+                        / ({{ 4 * bandwidth }} * sqrt(cells_ranked.observation_count))
+            end as double
+        ) as median_standard_error
     from cells_ranked
     inner join order_statistics
-        on
-            cells_ranked.metric_id = order_statistics.metric_id
-            and cells_ranked.org_view = order_statistics.org_view
-            and cells_ranked.org_code = order_statistics.org_code
-            and cells_ranked.period_type = order_statistics.period_type
-            and cells_ranked.period_start = order_statistics.period_start
-            and cells_ranked.imd_quintile is not distinct from order_statistics.imd_quintile
-            and cells_ranked.is_all_quintiles = order_statistics.is_all_quintiles
+        on {{ same_rolled_up_cell('cells_ranked', 'order_statistics') }}
     inner join months_observed
-        on
-            cells_ranked.metric_id = months_observed.metric_id
-            and cells_ranked.org_view = months_observed.org_view
-            and cells_ranked.org_code = months_observed.org_code
-            and cells_ranked.period_type = months_observed.period_type
-            and cells_ranked.period_start = months_observed.period_start
-            and cells_ranked.imd_quintile is not distinct from months_observed.imd_quintile
-            and cells_ranked.is_all_quintiles = months_observed.is_all_quintiles
+        on {{ same_rolled_up_cell('cells_ranked', 'months_observed') }}
+    inner join quantiles_interpolated
+        on {{ same_rolled_up_cell('cells_ranked', 'quantiles_interpolated') }}
 
     {% if not recomputes_every_month() -%}
     union all
@@ -357,7 +453,8 @@ final as (
     {{ period_markers('periods_recomputed', [
         'metric_id', 'org_view', 'org_level', 'org_code', 'period_type', 'period_start', 'imd_quintile',
         'is_all_quintiles', 'observation_count', 'observation_sum', 'observation_sum_of_squares',
-        'months_reported', 'median', 'median_ci_lower', 'median_ci_upper',
+        'months_reported', 'median', 'median_ci_lower', 'median_ci_upper', 'median_interpolated',
+        'median_standard_error',
     ]) }}
     {%- endif %}
 

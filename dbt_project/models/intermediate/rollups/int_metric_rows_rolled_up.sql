@@ -49,6 +49,18 @@ metrics_workforce as (
 
 ),
 
+metrics_patient_experience as (
+
+    select * from {{ ref('int_metrics__patient_experience') }}
+
+),
+
+metrics_referral_to_treatment as (
+
+    select * from {{ ref('int_metrics__referral_to_treatment') }}
+
+),
+
 metrics_adult_social_care as (
 
     select * from {{ ref('int_metrics__adult_social_care') }}
@@ -84,6 +96,10 @@ metric_rows as (
     select * from metrics_joint_registry
     union all
     select * from metrics_workforce
+    union all
+    select * from metrics_patient_experience
+    union all
+    select * from metrics_referral_to_treatment
     union all
     select * from metrics_adult_social_care
     union all

@@ -5,7 +5,10 @@
     deprivation quintile 1 minus its value in quintile 5, with Newcombe's interval; null where either
     quintile has no denominator. A gap is published when both quintiles reach its minimum denominator.
 
-    Incremental: the periods the two roll-ups recomputed (and, for a gap metric, those of its base
+    Medians come from the observations' roll-up, or from the bands' for metrics counted in bands
+    (int_metric_bands_rolled_up): the two hold different metrics, with the same columns.
+
+    Incremental: the periods the roll-ups recomputed (and, for a gap metric, those of its base
     metric) are deleted and computed again, every cell of each (macros/incremental_rollups.sql).
 #}
 {{ config(
@@ -43,6 +46,11 @@ observations_rolled_up as (
     select rolled_up.* from {{ ref('int_metric_observations_rolled_up') }} as rolled_up
     {{ in_periods_recomputed('rolled_up') }}
 
+    union all
+
+    select rolled_up.* from {{ ref('int_metric_bands_rolled_up') }} as rolled_up
+    {{ in_periods_recomputed('rolled_up') }}
+
 ),
 
 normal as (
@@ -60,6 +68,8 @@ cells_joined as (
         observations_rolled_up.median,
         observations_rolled_up.median_ci_lower,
         observations_rolled_up.median_ci_upper,
+        observations_rolled_up.median_interpolated,
+        observations_rolled_up.median_standard_error,
         coalesce(rows_rolled_up.metric_id, observations_rolled_up.metric_id) as metric_id,
         coalesce(rows_rolled_up.org_view, observations_rolled_up.org_view) as org_view,
         coalesce(rows_rolled_up.org_level, observations_rolled_up.org_level) as org_level,
@@ -119,7 +129,9 @@ cell_values as (
         {{ metric_interval('cells', 'lower', 'normal.z') }} as ci_lower,
         {{ metric_interval('cells', 'upper', 'normal.z') }} as ci_upper,
         coalesce(cells.denominator >= cells.min_denominator, false) as is_published,
-        cells.months_reported
+        cells.months_reported,
+        {{ metric_standard_error('cells') }} as standard_error,
+        cells.median_interpolated * cells.unit_multiplier as median_interpolated
     from cells
     cross join normal
 
@@ -200,7 +212,9 @@ gap_values as (
         {{ gap_interval('gap_cells', 'upper', 'normal.z') }} as ci_upper,
         least(gap_cells.most_deprived_denominator, gap_cells.least_deprived_denominator)
         >= gap_cells.min_denominator as is_published,
-        gap_cells.months_reported
+        gap_cells.months_reported,
+        cast(null as double) as standard_error,
+        cast(null as double) as median_interpolated
     from gap_cells
     cross join normal
 

@@ -73,7 +73,9 @@ final as (
         cast(periods.period_end as date) as period_end,
         cast(metric_values_computed.unit as varchar) as unit,
         cast(metric_values_computed.is_published as boolean) as is_published,
-        cast(metric_values_computed.months_reported as integer) as months_reported
+        cast(metric_values_computed.months_reported as integer) as months_reported,
+        cast(metric_values_computed.standard_error as double) as standard_error,
+        cast(metric_values_computed.median_interpolated as double) as median_interpolated
     from metric_values_computed
     left join hierarchy
         on metric_values_computed.org_code = hierarchy.org_code

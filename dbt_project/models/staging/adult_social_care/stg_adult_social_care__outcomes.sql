@@ -1,6 +1,6 @@
 {#
     ASCOF measures are annual: a row covers a financial year, and its file is named (and landed)
-    after the year's last month. year_end_month_date is that month, the month the figures are dated
+    after the year's first month, April: financial_year_start_date, the month the figures are dated
     at downstream.
 #}
 with
@@ -16,7 +16,6 @@ final as (
     select
         cast(la_code as varchar) as la_code,
         cast(financial_year_start as date) as financial_year_start_date,
-        cast({{ dbt.dateadd('month', 11, 'financial_year_start') }} as date) as year_end_month_date,
         cast(measure_id as varchar) as measure_id,
         cast(numerator as bigint) as numerator,
         cast(denominator as bigint) as denominator,
