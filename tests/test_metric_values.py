@@ -380,21 +380,15 @@ def test_local_authority_metrics_roll_up_through_their_primary_icbs(sample_build
 
 
 def test_annual_measures_have_one_month_a_year_and_the_same_figure_for_its_year(values):
-    """ASCOF is annual: one month row a year (March, the year's last month), repeated by its quarter
-    and financial year."""
+    """ASCOF is annual: one month row a year (April, the year's first month), repeated by its quarter
+    (April to June) and financial year, which start in the same month."""
     annual = [
         r for r in values if r["metric_id"] == "reablement_still_at_home_91d" and r["org_level"] == "england"
     ]
-    assert {r["period_start"].month for r in annual if r["period_type"] == "month"} == {3}
-    last_month = {"month": 0, "quarter": 2, "financial_year": 11}
-
-    def year_end(row: dict) -> int:
-        start = row["period_start"]
-        return start.year + (start.month - 1 + last_month[row["period_type"]]) // 12
-
-    months = {(r["org_view"], year_end(r)): r for r in annual if r["period_type"] == "month"}
+    assert {r["period_start"].month for r in annual} == {4}
+    months = {(r["org_view"], r["period_start"]): r for r in annual if r["period_type"] == "month"}
     longer = [r for r in annual if r["period_type"] != "month"]
     assert len(longer) == 2 * len(months)
     for row in longer:
-        month = months[(row["org_view"], year_end(row))]
+        month = months[(row["org_view"], row["period_start"])]
         assert (row["numerator"], row["denominator"]) == (month["numerator"], month["denominator"])
