@@ -41,6 +41,14 @@ ODS_PATTERNS: dict[str, str] = {
     "site": r"^R[A-Z0-9]{4}$",
 }
 
+#: ONS code of an upper-tier local authority, a council with adult social services responsibilities:
+#: E06 unitary authority, E08 metropolitan district, E09 London borough (and the City of London),
+#: E10 county. Lower-tier districts (E07) run no social care, so their codes are not accepted.
+ONS_LA_PATTERN = r"^E(06|08|09|10)[0-9]{6}$"
+
+#: The month a financial year (April to March) starts.
+FINANCIAL_YEAR_FIRST_MONTH = 4
+
 #: Ages above this are possible (the patient-level contracts accept up to 120) but rare enough to be
 #: checked.
 PLAUSIBLE_MAX_AGE = 105
@@ -176,6 +184,12 @@ def ods_site_code(data: pa.PolarsData) -> pl.LazyFrame:
 
 
 @registered_check()
+def ons_la_code(data: pa.PolarsData) -> pl.LazyFrame:
+    """An upper-tier local authority's ONS code: `E06`, `E08`, `E09` or `E10` and six digits."""
+    return _column_result(data, pl.col(data.key).str.contains(ONS_LA_PATTERN))
+
+
+@registered_check()
 def not_in_future(data: pa.PolarsData) -> pl.LazyFrame:
     """A date or timestamp no later than the validation date (a record cannot describe tomorrow)."""
     today = validation_date()
@@ -201,6 +215,13 @@ def first_of_quarter(data: pa.PolarsData) -> pl.LazyFrame:
     """A reporting quarter, written as the first day of its first month (January, April, July or October)."""
     column = pl.col(data.key)
     return _column_result(data, (column.dt.day() == 1) & column.dt.month().is_in(QUARTER_FIRST_MONTHS))
+
+
+@registered_check()
+def financial_year_start(data: pa.PolarsData) -> pl.LazyFrame:
+    """A financial year (April to March), written as its first day: 1 April."""
+    column = pl.col(data.key)
+    return _column_result(data, (column.dt.month() == FINANCIAL_YEAR_FIRST_MONTH) & (column.dt.day() == 1))
 
 
 @registered_check("domain")

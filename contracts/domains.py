@@ -176,4 +176,27 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "delivery_mode": ("spontaneous_vaginal", "instrumental", "planned_caesarean", "emergency_caesarean"),
     "birth_outcome": ("live_birth", "stillbirth"),
     "perineal_trauma": ("none", "first_degree", "second_degree", "third_degree", "fourth_degree"),
+    # organisations v2: local authorities join the reference (ONS codes), with their kind of council
+    "org_level_v2": ("region", "icb", "trust", "site", "local_authority"),
+    "org_type_v2": (
+        "region",
+        "icb",
+        "acute",
+        "mental_health",
+        "community",
+        "ambulance",
+        "specialist",
+        "site",
+        "county",
+        "metropolitan_district",
+        "london_borough",
+        "unitary_authority",
+    ),
+    "local_authority_type": ("county", "metropolitan_district", "london_borough", "unitary_authority"),
+    # adult social care outcomes (ASCOF): the measures the return carries, by ASCOF identifier
+    # (2B1: older people still at home 91 days after discharge into reablement; 3A: overall
+    # satisfaction of people who use services, from the Adult Social Care Survey)
+    "ascof_measure": ("2B1", "3A"),
+    # personalised care: the interventions the return counts people for
+    "personalised_care_intervention": ("care_and_support_plan", "personal_health_budget"),
 }

@@ -18,20 +18,31 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from contracts.adult_social_care import DischargeDelayV1, SocialCareOutcomeV1
 from contracts.audits import HipFractureEpisodeV1, StrokeAdmissionV1
-from contracts.base import ContractModel
+from contracts.base import FINANCIAL_YEAR_FIRST_MONTH, ContractModel
 from contracts.bed_availability import BedOccupancyV1
 from contracts.incidents import IncidentEventV1, IncidentEventV2
 from contracts.joint_registry import JointProcedureV1, JointPromV1, JointRevisionV1
 from contracts.maternity import MaternityBirthV1
 from contracts.patient_experience import FriendsAndFamilyV1, WrittenComplaintsV1
-from contracts.reference import OrganisationV1
+from contracts.personalised_care import PersonalisedCareInterventionV1
+from contracts.reference import OrganisationV1, OrganisationV2
 from contracts.referral_to_treatment import RttPathwayV1
 from contracts.versions import ContractVersion, union_columns
 from contracts.workforce import StaffMonthV1, VacancyV1
 
 Family = Literal[
-    "reference", "incident", "audit", "registry", "workforce", "experience", "capacity", "access"
+    "reference",
+    "incident",
+    "audit",
+    "registry",
+    "workforce",
+    "experience",
+    "capacity",
+    "access",
+    "social_care",
+    "personalised_care",
 ]
 
 #: The first month of the national extracts these contracts describe.
@@ -49,6 +60,19 @@ def first_version(
 ) -> ContractVersion:
     """The v1 entry of a table that has had one contract so far."""
     return ContractVersion("v1", model, valid_from, change)
+
+
+def latest_period_ended_by(month: date, months: int) -> date:
+    """The first month of the latest period of `months` months that ends in `month` or before.
+
+    Periods follow the financial year: a month is its own period, a quarter starts in April, July,
+    October or January, a year in April. So with `months` 12 and `month` March 2026 it is April 2025
+    (the year that ends then); with February 2026 it is April 2024.
+    """
+    after = month.year * 12 + month.month  # the month after `month`, counted from year 0
+    start_of_after = after - (after % 12 + 1 - FINANCIAL_YEAR_FIRST_MONTH) % months
+    first = start_of_after - months
+    return date(first // 12, first % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -75,7 +99,9 @@ class SourceTable:
     delivery_lag_months: int | None = None
     #: months one file covers, counted from the month in its name: 1 for a monthly return, 3 for a
     #: quarterly one (named and partitioned by the quarter's first month: `complaints_2025-04.csv`
-    #: holds April to June, due `delivery_lag_months` after June ends)
+    #: holds April to June, due `delivery_lag_months` after June ends), 12 for an annual one (named
+    #: after April: `outcomes_2025-04.csv` holds the financial year April 2025 to March 2026). Periods
+    #: follow the financial year (`period_first_month`).
     months_per_file: int = 1
     versions: tuple[ContractVersion, ...] = ()
     model: type[ContractModel] | None = None  #: the newest version's model
@@ -192,6 +218,13 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "maternity": "Births shaped like the Maternity Services Data Set (MSDS) as the National Maternity and "
     "Perinatal Audit reads it: one row per baby, with the mother's details and what happened at the "
     "delivery. One file per month of delivery.",
+    "adult_social_care": "Adult social care returns by upper-tier local authority: hospital discharge "
+    "delays of the council's residents (one file per month, shaped like NHS England's discharge delay "
+    "data) and Adult Social Care Outcomes Framework measures (one file per financial year, named after "
+    "its first month, April).",
+    "personalised_care": "Personalised care interventions by trust, shaped like NHS England's "
+    "personalised care collections: people eligible for a personalised care and support plan or a "
+    "personal health budget, and people with one. One file per reporting month.",
 }
 
 SOURCE_TABLES: list[SourceTable] = [
@@ -207,9 +240,17 @@ SOURCE_TABLES: list[SourceTable] = [
                 OrganisationV1,
                 "ODS-shaped organisations: code, name, level, type, parent, opening, closure, successor.",
             ),
+            ContractVersion(
+                "v2",
+                OrganisationV2,
+                date(2024, 4, 1),
+                "Upper-tier local authorities added (org_level local_authority, ONS codes, a kind of "
+                "council as org_type), each under its primary ICB.",
+            ),
         ),
-        description="ODS-like reference of regions, ICBs, trusts and sites, with openings, closures and "
-        "successors; every other source's organisation codes must appear here.",
+        description="ODS-like reference of regions, ICBs, trusts and sites, and (from v2) the upper-tier "
+        "local authorities under their primary ICBs, with openings, closures and successors; every "
+        "other source's organisation codes must appear here.",
     ),
     SourceTable(
         source="incidents",
@@ -437,6 +478,69 @@ SOURCE_TABLES: list[SourceTable] = [
         description="Births in NHS maternity units (MSDS-like), one row per baby, one file per delivery "
         "month.",
         activity_date_column="delivery_date",
+    ),
+    SourceTable(
+        source="adult_social_care",
+        table="discharge_delays",
+        delivery_lag_months=2,
+        family="social_care",
+        file_glob="discharge_delays_*.csv",
+        key_columns=("la_code", "reporting_month"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                DischargeDelayV1,
+                "Discharges after the discharge ready date by local authority of residence and month: "
+                "on the day, days delayed and days attributable to social care.",
+                valid_from=date(2024, 4, 1),
+            ),
+        ),
+        description="Monthly discharges of patients no longer meeting the criteria to reside, by local "
+        "authority of residence: discharged on their ready date, days delayed, days attributable to "
+        "social care.",
+        activity_date_column="reporting_month",
+    ),
+    SourceTable(
+        source="adult_social_care",
+        table="outcomes",
+        delivery_lag_months=8,
+        months_per_file=12,
+        family="social_care",
+        file_glob="outcomes_*.csv",
+        key_columns=("la_code", "financial_year_start", "measure_id"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                SocialCareOutcomeV1,
+                "ASCOF measures by council and financial year: 2B1 (reablement) and 3A (satisfaction), "
+                "numerator and denominator.",
+                valid_from=date(2024, 4, 1),
+            ),
+        ),
+        description="Annual Adult Social Care Outcomes Framework measures by council: one file per "
+        "financial year, named after its first month (April), published about eight months after the "
+        "year ends.",
+        activity_date_column="financial_year_start",
+    ),
+    SourceTable(
+        source="personalised_care",
+        table="interventions",
+        delivery_lag_months=2,
+        family="personalised_care",
+        file_glob="interventions_*.csv",
+        key_columns=("trust_code", "reporting_month", "intervention"),
+        identifier_columns=(),
+        versions=(
+            first_version(
+                PersonalisedCareInterventionV1,
+                "People eligible for and with a personalised care and support plan or a personal health "
+                "budget, by trust, month and intervention.",
+                valid_from=date(2024, 4, 1),
+            ),
+        ),
+        description="Monthly personalised care interventions by trust: people eligible for a care and "
+        "support plan or a personal health budget, and people with one.",
+        activity_date_column="reporting_month",
     ),
 ]
 

@@ -238,7 +238,8 @@ def test_tables_are_published_as_documented(sample_build: Build) -> None:
             assert comment.startswith(f"Grain: {table.grain}")
         trust_months = db.execute(
             "select count(*) from marts.metric_values"
-            " where org_level = 'trust' and org_view = 'current' and period_type = 'month'"
+            " where org_level in ('trust', 'local_authority') and org_view = 'current'"
+            " and period_type = 'month'"
         ).fetchall()[0][0]
         assert db.execute("select count(*) from marts.spc_points").fetchall()[0][0] == trust_months
         alerts = db.sql("from marts.alerts").pl()

@@ -20,6 +20,7 @@ import pytest
 from conftest import Build, run_nqs_many
 from matplotlib.figure import Figure
 
+from contracts.sources import latest_period_ended_by
 from nqs.report import BoardReport, write_board_report
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -159,11 +160,15 @@ def _rows(db: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
 
 
 def _metric_months(db: duckdb.DuckDBPyConnection, period: dt.date) -> dict[str, dict]:
-    """Each metric's catalogue row with the month the report shows it at."""
+    """Each metric's catalogue row with the month the report shows it at (`month`: a quarterly or
+    annual metric's row sits on its period's first month) and the last month that covers (`through`)."""
     catalogue = _rows(db, "select * from published.metric_catalogue")
     for row in catalogue:
         latest = row["latest_complete_month"]
-        row["month"] = None if latest is None else min(latest, period)
+        row["through"] = None if latest is None else min(latest, period)
+        row["month"] = (
+            None if latest is None else latest_period_ended_by(row["through"], row["months_per_period"])
+        )
     return {row["metric_id"]: row for row in catalogue}
 
 
@@ -229,7 +234,7 @@ def test_charts_are_drawn_with_a_point_per_month_and_per_trust(opened: OpenedRep
         if shown["funnel"]:
             funnels += 1
             funnel = shown["funnel"]
-            year = metric["month"].year - (1 if metric["month"].month < 3 else 0) - 1
+            year = metric["through"].year - (1 if metric["through"].month < 3 else 0) - 1
             (trusts,) = published.execute(
                 "select count(*) from published.funnel_points where metric_id = ? "
                 "and period_type = 'financial_year' and period_start = ? and is_compared",

@@ -401,7 +401,8 @@ def test_published_benchmarking_compares_only_published_values(build_db):
         from published.spc_points as s
         left join published.metric_values as v
             on (v.metric_id, v.org_code, v.period_start) = (s.metric_id, s.org_code, s.period_start)
-            and v.org_view = 'current' and v.org_level = 'trust' and v.period_type = 'month'
+            and v.org_view = 'current' and v.org_level in ('trust', 'local_authority')
+            and v.period_type = 'month'
         """
     ).fetchone()
     assert rows > 1000 and (missing, compared_suppressed, wrong_value) == (0, 0, 0)
@@ -416,7 +417,7 @@ def test_published_benchmarking_compares_only_published_values(build_db):
         inner join published.metric_values as v
             on (v.metric_id, v.org_code, v.period_type, v.period_start)
             = (f.metric_id, f.org_code, f.period_type, f.period_start)
-            and v.org_view = 'current' and v.org_level = 'trust'
+            and v.org_view = 'current' and v.org_level in ('trust', 'local_authority')
         where f.is_compared and v.is_suppressed
         """
     ).fetchone()

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from conftest import Build
 
-from contracts.sources import SOURCE_TABLES, get_table
+from contracts.sources import SOURCE_TABLES, get_table, latest_period_ended_by
 from nqs.settings import SettingsError, get_settings
 from orchestration.defs.ingest.freshness import (
     FRESHNESS_CHECK,
@@ -26,6 +26,7 @@ from orchestration.defs.ingest.freshness import (
 
 EVENTS = get_table("incidents", "events")  # due 1 month after the month ends
 EPISODES = get_table("hip_fracture_audit", "episodes")  # due 2 months after
+OUTCOMES = get_table("adult_social_care", "outcomes")  # annual (ASCOF), due 8 months after the year
 
 
 def _land(landed: Path, relative: str, rows: int) -> None:
@@ -61,6 +62,23 @@ def test_the_month_due_follows_the_lag():
     assert expected_month(EVENTS, date(2025, 5, 1)) == date(2025, 3, 1)
     assert expected_month(EPISODES, date(2025, 5, 1)) == date(2025, 2, 1)
     assert expected_month(EVENTS, date(2026, 1, 15)) == date(2025, 11, 1)  # across a year
+
+
+def test_an_annual_return_is_expected_at_the_year_start_month_once_due():
+    assert OUTCOMES.months_per_file == 12 and OUTCOMES.delivery_lag_months == 8
+    # 2024-25 (named 2024-04) is due by the end of November 2025; until then 2023-24 is the latest due
+    assert expected_month(OUTCOMES, date(2025, 11, 30)) == date(2023, 4, 1)
+    assert expected_month(OUTCOMES, date(2025, 12, 1)) == date(2024, 4, 1)
+    assert expected_month(OUTCOMES, date(2026, 6, 15)) == date(2024, 4, 1)
+
+
+def test_an_annual_return_is_fresh_all_year_and_overdue_once_the_next_is_due(tmp_path: Path):
+    landed = tmp_path / "landed"
+    _land(landed, "adult_social_care/outcomes/month=2024-04/outcomes_2024-04.parquet", 3)
+    assert latest_landed_month(OUTCOMES, landed) == date(2024, 4, 1)
+    assert freshness(OUTCOMES, landed, date(2026, 11, 30)).is_fresh
+    late = freshness(OUTCOMES, landed, date(2026, 12, 1))
+    assert not late.is_fresh and late.expected == date(2025, 4, 1) and late.months_overdue == 12
 
 
 def test_latest_month_counts_only_files_with_rows(landed: Path):
@@ -149,15 +167,17 @@ def test_the_sample_build_reports_its_overdue_sources_and_still_publishes(sample
             for r in records
             if r.dagster_event.event_specific_data.check_name == FRESHNESS_CHECK
         }
-    end = sample_build.manifest["end"][:7]
+    end = date.fromisoformat(sample_build.manifest["end"] + "-01")
     as_of = date.today()
     for table in SOURCE_TABLES:
         if table.delivery_lag_months is None:
             continue
         evaluation = evaluations[f"{table.source}/{table.table}"]
         due = expected_month(table, as_of).strftime("%Y-%m")
-        assert evaluation.metadata["latest_month"].value == end
+        # the month naming its latest file: a quarterly or annual table's latest period the span ends
+        latest = latest_period_ended_by(end, table.months_per_file).strftime("%Y-%m")
+        assert evaluation.metadata["latest_month"].value == latest, table.name
         assert evaluation.metadata["expected_month"].value == due
-        assert evaluation.passed == (end >= due)
+        assert evaluation.passed == (latest >= due)
         assert evaluation.severity == dg.AssetCheckSeverity.WARN
     assert "freshness" in sample_build.stdout.split("Checks:")[1]

@@ -44,6 +44,8 @@ EVENTS_V2_FROM = next(t for t in SOURCE_TABLES if t.table == "events").version_e
 def expected_version(table: str, month: str | None) -> str:
     if table == "incidents/events" and month is not None and month >= EVENTS_V2_FROM.strftime("%Y-%m"):
         return "v2"
+    if table == "organisations/organisations":  # v2 lists the local authorities
+        return "v2"
     return "v1"
 
 
@@ -58,6 +60,8 @@ ENUMS = {
     "treatment_function_code": DOMAINS["treatment_function"],
     "pathway_type": DOMAINS["rtt_pathway_type"],
     "mother_ethnic_category": DOMAINS["ethnic_category"],
+    "measure_id": DOMAINS["ascof_measure"],
+    "intervention": DOMAINS["personalised_care_intervention"],
 }
 KEYS = {
     "incidents/events": ["event_id"],
@@ -78,6 +82,9 @@ KEYS = {
         "pathway_type",
     ],
     "maternity/births": ["birth_id"],
+    "adult_social_care/discharge_delays": ["la_code", "reporting_month"],
+    "adult_social_care/outcomes": ["la_code", "financial_year_start", "measure_id"],
+    "personalised_care/interventions": ["trust_code", "reporting_month", "intervention"],
 }
 # Column holding the date that decides the file month.
 MONTH_COLUMN = {
@@ -94,6 +101,8 @@ MONTH_COLUMN = {
     "patient_experience/complaints": "quarter_start",  # a quarter's file is named after its first month
     "referral_to_treatment/pathways": "reporting_month",
     "maternity/births": "delivery_date",
+    "adult_social_care/discharge_delays": "reporting_month",
+    "personalised_care/interventions": "reporting_month",
 }
 # Columns that may be empty (LFPSE allows unknown patients; no surgery, death, stroke unit or leaving;
 # no perineal trauma at a caesarean birth).
@@ -146,6 +155,14 @@ RANGES = {
         "birthweight_g": (200, 7000),
         "blood_loss_ml": (0, 20000),
     },
+    "adult_social_care/discharge_delays": {
+        "patients_discharged": (0, 1e9),
+        "discharged_on_ready_date": (0, 1e9),
+        "delay_days": (0, 1e9),
+        "delay_days_social_care": (0, 1e9),
+    },
+    "adult_social_care/outcomes": {"numerator": (0, 1e9), "denominator": (0, 1e9)},
+    "personalised_care/interventions": {"people_eligible": (0, 1e9), "people_with_intervention": (0, 1e9)},
 }
 DATES = {
     "incidents/events": ["event_date", "reported_date"],
@@ -161,6 +178,9 @@ DATES = {
     "patient_experience/complaints": ["quarter_start"],
     "referral_to_treatment/pathways": ["reporting_month"],
     "maternity/births": ["delivery_date", "baby_death_date"],
+    "adult_social_care/discharge_delays": ["reporting_month"],
+    "adult_social_care/outcomes": ["financial_year_start"],
+    "personalised_care/interventions": ["reporting_month"],
 }
 # (later column, earlier column): the later one must not precede the earlier one.
 ORDER = {
@@ -182,6 +202,7 @@ ALL_KINDS = {
     "bad_enum",
     "missing_required",
     "duplicate_key",
+    "unknown_la_code",
 }
 
 
@@ -239,7 +260,9 @@ def _parse(column: str) -> pl.Expr:
     )
 
 
-def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl.Expr]]:
+def defect_checks(
+    table: str, trust_codes: list[str], la_codes: list[str] | None = None
+) -> list[tuple[str, str, pl.Expr]]:
     """(kind, column, expression true where the row has that defect) for one table, from the spec."""
     checks: list[tuple[str, str, pl.Expr]] = []
     columns = SPEC_COLUMNS[table]
@@ -249,6 +272,8 @@ def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl
         checks.append(("invalid_nhs_number", nhs, well_formed & ~_mod11_valid(nhs)))
     if "trust_code" in columns:
         checks.append(("unknown_trust_code", "trust_code", ~pl.col("trust_code").is_in(trust_codes)))
+    if "la_code" in columns:
+        checks.append(("unknown_la_code", "la_code", ~pl.col("la_code").is_in(la_codes or [])))
     for column in columns:
         delivered = [v for v, version_columns in VERSION_COLUMNS[table].items() if column in version_columns]
         if column not in OPTIONAL | OPTIONAL_IN.get(table, set()):
@@ -276,9 +301,11 @@ def defect_checks(table: str, trust_codes: list[str]) -> list[tuple[str, str, pl
     return checks
 
 
-def detected_defects(out: Path, table: str, trust_codes: list[str]) -> set[tuple[str, int, str, str]]:
+def detected_defects(
+    out: Path, table: str, trust_codes: list[str], la_codes: list[str] | None = None
+) -> set[tuple[str, int, str, str]]:
     frame = read_table(out, table)
-    checks = defect_checks(table, trust_codes)
+    checks = defect_checks(table, trust_codes, la_codes)
     flags = frame.select(
         "_file", "_row", *[expr.fill_null(False).alias(str(i)) for i, (_, _, expr) in enumerate(checks)]
     )
@@ -289,9 +316,9 @@ def detected_defects(out: Path, table: str, trust_codes: list[str]) -> set[tuple
     return found
 
 
-def trust_codes_of(out: Path) -> list[str]:
+def trust_codes_of(out: Path, level: str = "trust") -> list[str]:
     orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
-    return orgs.filter(pl.col("org_level") == "trust")["org_code"].to_list()
+    return orgs.filter(pl.col("org_level") == level)["org_code"].to_list()
 
 
 # --- NHS numbers ---------------------------------------------------------------------------------
@@ -350,13 +377,13 @@ def test_rerun_replaces_previous_output_only_in_source_folders(tmp_path: Path) -
 
 
 def file_months(table: str, span: list[str] = SPAN) -> list[str]:
-    """The months naming a table's files: every month, or for a quarterly table (`months_per_file`)
-    the first month of each quarter the span holds whole."""
+    """The months naming a table's files: every month, or for a quarterly or annual table
+    (`months_per_file`) the first month of each quarter or financial year the span holds whole."""
     per_file = next(t.months_per_file for t in SOURCE_TABLES if f"{t.source}/{t.table}" == table)
     return [
         month
         for i, month in enumerate(span)
-        if (int(month[5:]) - 1) % per_file == 0 and i + per_file <= len(span)
+        if (int(month[5:]) - 4) % per_file == 0 and i + per_file <= len(span)
     ]
 
 
@@ -559,7 +586,7 @@ def test_organisation_hierarchy(small: tuple[Path, dict]) -> None:
         assert orgs.filter(pl.col("org_level") == level)["org_code"].str.contains(pattern).all(), level
     assert orgs["org_code"].is_unique().all()
     parents = dict(zip(orgs["org_code"], orgs["org_level"], strict=True))
-    expected_parent = {"icb": "region", "trust": "icb", "site": "trust"}
+    expected_parent = {"icb": "region", "trust": "icb", "site": "trust", "local_authority": "icb"}
     for row in orgs.filter(pl.col("org_level") != "region").iter_rows(named=True):
         assert parents[row["parent_code"]] == expected_parent[row["org_level"]]
     sites = orgs.filter(pl.col("org_level") == "site")
@@ -658,12 +685,12 @@ def test_every_kind_is_planted_and_recorded_completely(small: tuple[Path, dict])
 def test_bad_rows_are_exactly_the_defective_rows(small: tuple[Path, dict]) -> None:
     """Every planted row fails exactly its one recorded check; every other row passes all checks."""
     out, manifest = small
-    trusts = trust_codes_of(out)
+    trusts, councils = trust_codes_of(out), trust_codes_of(out, "local_authority")
     recorded = {(b["file"], b["row"], b["kind"], b["column"]) for b in manifest["bad_rows"]}
     found: set[tuple[str, int, str, str]] = set()
     for table in SPEC_COLUMNS:
         if table != "organisations/organisations":
-            found |= detected_defects(out, table, trusts)
+            found |= detected_defects(out, table, trusts, councils)
     assert recorded - found == set(), "recorded bad rows that are not defective"
     assert found - recorded == set(), "defective rows not recorded (or with a second defect)"
 
@@ -809,6 +836,15 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         (pl.col("blood_loss_ml").cast(pl.Float64) >= 1500).cast(pl.Float64).alias("num"),
         pl.lit(1.0).alias("den"),
     )
+    plans = (
+        without_bad_rows(read_table(out, "personalised_care/interventions"), manifest)
+        .filter(pl.col("intervention") == "care_and_support_plan")
+        .with_columns(
+            month,
+            pl.col("people_with_intervention").cast(pl.Float64).alias("num"),
+            pl.col("people_eligible").cast(pl.Float64).alias("den"),
+        )
+    )
     return {
         "rtt_within_18_weeks": (within_18, "lower", "ratio"),
         "rtt_52_week_waiters_per_1000": (beyond_52, "higher", "ratio"),
@@ -816,6 +852,7 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         "medication_incident_harm_share": (medication, "higher", "ratio"),
         "perineal_tear_3rd_4th_share": (tears, "higher", "binomial"),
         "pph_1500ml_share": (haemorrhages, "higher", "binomial"),
+        "care_and_support_plan_coverage": (plans, "lower", "ratio"),
         "incident_moderate_harm_share": (events, "higher", "binomial"),
         "hip_surgery_within_36h": (hip36, "lower", "binomial"),
         "hip_30day_mortality": (hip30, "higher", "binomial"),
@@ -1049,3 +1086,135 @@ def test_planted_maternity_trusts_are_funnel_outliers_at_national_scale(national
         result = funnel(per_trust, numerator="num", denominator="den", group="trust_code")
         alarms = set(result.filter(pl.col("outlier_status") == "alarm_high")["group"])
         assert len(worse[metric]) == 2 and set(worse[metric]) <= alarms, (metric, worse[metric], alarms)
+
+
+# --- local authorities and adult social care ------------------------------------------------------
+
+#: Upper-tier councils in England by ONS code prefix: counties, metropolitan districts, London
+#: boroughs (and the City), unitary authorities.
+COUNCILS_BY_PREFIX = {"E10": 21, "E08": 36, "E09": 33, "E06": 63}
+
+
+def test_local_authorities_sit_under_one_icb_each(small: tuple[Path, dict]) -> None:
+    out, _ = small
+    orgs = pl.read_csv(out / "organisations/organisations.csv", infer_schema=False)
+    councils = orgs.filter(pl.col("org_level") == "local_authority")
+    assert councils.height == sum(COUNCILS_BY_PREFIX.values()) == 153
+    assert dict(councils.group_by(pl.col("org_code").str.slice(0, 3)).len().iter_rows()) == COUNCILS_BY_PREFIX
+    assert councils["org_code"].str.contains(r"^E(06|08|09|10)\d{6}$").all()
+    kinds = {
+        "E10": "county",
+        "E08": "metropolitan_district",
+        "E09": "london_borough",
+        "E06": "unitary_authority",
+    }
+    assert (councils["org_code"].str.slice(0, 3).replace_strict(kinds) == councils["org_type"]).all()
+    icbs = orgs.filter(pl.col("org_level") == "icb")
+    assert set(councils["parent_code"]) == set(icbs["org_code"])  # each council one ICB, every ICB a council
+    region_of = dict(zip(icbs["org_code"], icbs["parent_code"], strict=True))
+    london = councils.filter(pl.col("org_type") == "london_borough")["parent_code"]
+    assert {region_of[icb] for icb in london} == {"Y56"}  # London boroughs map to London's ICBs
+    assert councils["close_date"].is_null().all()
+
+
+def test_discharge_delays_follow_the_national_shape(small: tuple[Path, dict]) -> None:
+    """About 3.2 million discharges after a ready date a year, 87% on the day, the rest waiting
+    about five and a half days, somewhat under half of them for social care."""
+    out, manifest = small
+    frame = without_bad_rows(read_table(out, "adult_social_care/discharge_delays"), manifest)
+    sums = frame.select(
+        pl.col(c).cast(pl.Int64).sum()
+        for c in ("patients_discharged", "discharged_on_ready_date", "delay_days", "delay_days_social_care")
+    ).row(0, named=True)
+    assert 2.8e6 < sums["patients_discharged"] / (MONTHS / 12) / manifest["scale"] < 3.6e6
+    assert 0.84 < sums["discharged_on_ready_date"] / sums["patients_discharged"] < 0.9
+    delayed = sums["patients_discharged"] - sums["discharged_on_ready_date"]
+    assert 4.5 < sums["delay_days"] / delayed < 6.5
+    assert 0.35 < sums["delay_days_social_care"] / sums["delay_days"] < 0.55
+    councils = trust_codes_of(out, "local_authority")
+    assert frame.group_by("_file").len()["len"].min() >= len(councils) - 2  # every council every month
+
+
+def test_ascof_outcomes_are_one_file_a_year_named_after_april(sample: tuple[Path, dict]) -> None:
+    """2B1 about 82% of about 85,000 people a year, 3A about 62% of about 60,000 respondents (the
+    councils planted worse left out of the levels); a file covers the financial year starting in the
+    month it is named after, one for each year the span holds whole."""
+    out, manifest = sample
+    frame = without_bad_rows(read_table(out, "adult_social_care/outcomes"), manifest)
+    years = file_months("adult_social_care/outcomes")
+    assert years and all(m.endswith("-04") for m in years)
+    assert set(frame["_file"]) == {f"adult_social_care/outcomes_{m}.csv" for m in years}
+    year_start = pl.col("financial_year_start").str.slice(0, 7)
+    assert (frame["_file"].str.extract(r"_(\d{4}-\d{2})\.csv$") == frame.select(year_start).to_series()).all()
+    totals = frame.group_by("measure_id").agg(pl.col("numerator", "denominator").cast(pl.Int64).sum())
+    planted = {council for councils in manifest["worse_local_authorities"].values() for council in councils}
+    levels = (
+        frame.filter(~pl.col("la_code").is_in(list(planted)))
+        .group_by("measure_id")
+        .agg(pl.col("numerator", "denominator").cast(pl.Int64).sum())
+    )
+    years = len(set(frame["_file"]))
+    for measure, volume, level in (("2B1", 85_000, 0.82), ("3A", 60_000, 0.62)):
+        row = totals.filter(pl.col("measure_id") == measure).row(0, named=True)
+        assert 0.8 < row["denominator"] / years / manifest["scale"] / volume < 1.2, measure
+        row = levels.filter(pl.col("measure_id") == measure).row(0, named=True)
+        assert abs(row["numerator"] / row["denominator"] - level) < 0.03, measure
+
+
+def _national_context():
+    """The generation context of a national extract (scale 1.0, the default seed and span), for
+    generators drawn on their own without writing the other sources."""
+    from nqs.generate.context import Context
+    from nqs.generate.organisations import build_organisations
+    from nqs.generate.periods import month_span
+    from nqs.generate.truths import plant_truths
+    from nqs.generate.volumes import build_volumes
+
+    span = month_span(END, MONTHS)
+    orgs = build_organisations(42, span)
+    volumes = build_volumes(42, orgs, 1.0)
+    truths = plant_truths(orgs, volumes, span)
+    return Context(seed=42, scale=1.0, span=span, orgs=orgs, volumes=volumes, truths=truths)
+
+
+def _outliers_low(frame: pl.DataFrame, group: str, numerator: str, denominator: str) -> set[str]:
+    """Units below the 99.8% funnel limit (overdispersion-adjusted), as the benchmarking finds them."""
+    from nqs.stats import funnel
+
+    result = funnel(
+        frame.select(group, numerator, denominator),
+        numerator=numerator,
+        denominator=denominator,
+        group=group,
+        data_type="proportion",
+    )
+    return set(result.filter(pl.col("outlier_998") == "low")["group"])
+
+
+def test_planted_councils_are_funnel_outliers_at_national_scale() -> None:
+    """At scale 1.0, the planted councils' 2B1 is below the 99.8% funnel limit in each financial
+    year: the funnel compares councils."""
+    from nqs.generate.adult_social_care import AdultSocialCareGenerator
+
+    ctx = _national_context()
+    generator = AdultSocialCareGenerator(ctx)
+    worse = set(generator.truths.manifest(ctx.orgs.local_authorities)["reablement_still_at_home_91d"])
+    assert len(worse) == 2
+    for first in (m for m in ctx.span if m.month == 4):
+        year = generator.outcomes(first).filter(pl.col("measure_id") == "2B1")
+        assert worse <= _outliers_low(year, "la_code", "numerator", "denominator"), first.label
+
+
+def test_planted_trusts_are_funnel_outliers_on_care_plans_at_national_scale() -> None:
+    """At scale 1.0, over the latest financial year, the planted trusts' care and support plan
+    coverage is below the 99.8% funnel limit."""
+    from nqs.generate.personalised_care import PersonalisedCareGenerator
+
+    ctx = _national_context()
+    worse = {ctx.orgs.trust_codes[t] for t in ctx.truths.worse["care_and_support_plan_coverage"]}
+    assert len(worse) == 2
+    generator = PersonalisedCareGenerator(ctx)
+    year = pl.concat([generator.month(m) for m in ctx.span[-12:]]).filter(
+        pl.col("intervention") == "care_and_support_plan"
+    )
+    assert worse <= _outliers_low(year, "trust_code", "people_with_intervention", "people_eligible")

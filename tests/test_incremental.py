@@ -43,6 +43,8 @@ INTERMEDIATE_TABLES = (
     "int_metrics__hip_fracture_audit",
     "int_metrics__joint_registry",
     "int_metrics__referral_to_treatment",
+    "int_metrics__adult_social_care",
+    "int_metrics__personalised_care",
     "int_metric_rows_rolled_up",
     "int_metric_observations_rolled_up",
     "int_metric_bands_rolled_up",

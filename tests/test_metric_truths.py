@@ -163,7 +163,8 @@ def test_standardised_mortality_is_one_nationally_and_expected_deaths_follow_cas
 
 
 def test_quintile_rows_add_up_to_the_trust_values(sample_build: Build):
-    """metric_values is the sum of the intermediate rows over deprivation quintiles, trust by trust."""
+    """metric_values is the sum of the intermediate rows over deprivation quintiles, trust by trust
+    (council by council for adult social care)."""
     differences = _query(
         sample_build,
         f"""
@@ -175,7 +176,8 @@ def test_quintile_rows_add_up_to_the_trust_values(sample_build: Build):
         from summed as s
         left join marts.metric_values as v
             on s.metric_id = v.metric_id and s.trust_code = v.org_code and s.period_start = v.period_start
-            and v.org_view = 'as_recorded' and v.org_level = 'trust' and v.period_type = 'month'
+            and v.org_view = 'as_recorded' and v.org_level in ('trust', 'local_authority')
+            and v.period_type = 'month'
         """,
     )
     rows, matched, gap = differences[0]
@@ -244,3 +246,46 @@ def test_banded_medians_roll_up_from_the_summed_bands(sample_build: Build):
         if reported[key] != pytest.approx(expected := banded_median((f, t, c) for (f, t), c in bands.items()))
     }
     assert not wrong, list(wrong.items())[:5]
+
+
+def test_planted_worse_councils_are_worse_than_national(sample_build: Build):
+    """Local authorities are planted by a pattern of their own (the largest councils by population
+    aged 65 and over), recorded in the manifest apart from the trusts."""
+    catalogue = _catalogue(sample_build)
+    values = _values(sample_build, catalogue)
+    planted = sample_build.manifest["worse_local_authorities"]
+    assert set(planted) == {"reablement_still_at_home_91d"}
+    for metric, councils in planted.items():
+        assert len(councils) == 2
+        for council in councils:
+            assert _worse(catalogue[metric][1], values[metric][council], values[metric][None]), (
+                metric,
+                council,
+                values[metric][council],
+                values[metric][None],
+            )
+
+
+#: National values the social care and personalised care metrics should come near: ASCOF 2B1 about
+#: 82%, 3A about 62%, 87% of discharges on the ready date, about a third of a day of social care delay
+#: per discharge, care and support plans for about 45% and budgets for about half of those eligible.
+NATIONAL_LEVELS = {
+    "reablement_still_at_home_91d": (0.76, 0.86),
+    "care_user_satisfaction": (0.56, 0.68),
+    "discharged_on_ready_date": (0.83, 0.89),
+    "social_care_delay_days_per_discharge": (0.2, 0.45),
+    "care_and_support_plan_coverage": (0.4, 0.48),
+    "personal_health_budget_coverage": (0.44, 0.56),
+}
+
+
+def test_social_and_personalised_care_national_values_are_realistic(sample_build: Build):
+    england = dict(
+        sample_build.query(
+            "select metric_id, value from marts.metric_values where org_level = 'england' "
+            "and org_view = 'current' and period_type = 'financial_year' "
+            "and period_start = date '2025-04-01'"
+        )
+    )
+    for metric, (low, high) in NATIONAL_LEVELS.items():
+        assert low < england[metric] < high, (metric, england[metric])

@@ -15,8 +15,10 @@ import pytest
 from conftest import Build
 from scipy import stats
 
-LEVELS = ("trust", "icb", "region", "england")
-PARENT_LEVEL = {"trust": "icb", "icb": "region", "region": "england"}
+LEVELS = ("trust", "local_authority", "icb", "region", "england")
+#: Trusts and local authorities (the reporting units of adult social care) both count towards an ICB.
+PARENT_LEVEL = {"trust": "icb", "local_authority": "icb", "icb": "region", "region": "england"}
+UNIT_LEVELS = ("trust", "local_authority")
 PERIOD_TYPES = ("month", "quarter", "financial_year")
 VIEWS = ("as_recorded", "current")
 Z = stats.norm.ppf(0.975)
@@ -64,10 +66,12 @@ def test_every_level_period_type_and_view_is_present(values):
     assert len(england) == 1
 
 
-@pytest.mark.parametrize("level", ["trust", "icb", "region"])
+@pytest.mark.parametrize("level", ["trust", "local_authority", "icb", "region"])
 def test_numerators_and_denominators_sum_to_the_next_level(values, parents, level):
     parent_level = PARENT_LEVEL[level]
     summed: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    # a metric's ICB rows are the sum of its trusts' or, for adult social care, its councils'
+    metrics = {r["metric_id"] for r in _additive(values) if r["org_level"] == level}
     for r in _additive(values):
         if r["org_level"] == level:
             key = (
@@ -85,7 +89,7 @@ def test_numerators_and_denominators_sum_to_the_next_level(values, parents, leve
             r["denominator"],
         )
         for r in _additive(values)
-        if r["org_level"] == parent_level
+        if r["org_level"] == parent_level and r["metric_id"] in metrics
     }
     assert summed, f"no additive {level} rows"
     assert summed.keys() == reported.keys()
@@ -141,7 +145,7 @@ def test_trust_months_are_the_intermediate_rows_summed(sample_build: Build, valu
     reported = {
         (r["metric_id"], r["org_code"], r["period_start"]): (r["numerator"], r["denominator"])
         for r in _additive(values)
-        if r["org_view"] == "as_recorded" and r["org_level"] == "trust" and r["period_type"] == "month"
+        if r["org_view"] == "as_recorded" and r["org_level"] in UNIT_LEVELS and r["period_type"] == "month"
     }
     assert models and expected, "no intermediate metric rows"
     assert reported.keys() == expected.keys()
@@ -300,11 +304,14 @@ def test_dimensions_cover_the_hierarchy_and_code_lists(sample_build: Build):
     from contracts.domains import DOMAINS
 
     levels = dict(sample_build.query("select org_level, count(*) from marts.dim_organisations group by all"))
-    assert set(levels) == {"england", "region", "icb", "trust", "site"} and levels["england"] == 1
+    assert set(levels) == {"england", "region", "icb", "trust", "site", "local_authority"}
+    assert levels["england"] == 1 and levels["local_authority"] == 153
     orphans = sample_build.query(
         """select org_code from marts.dim_organisations
-           where org_level in ('trust', 'site')
-             and (icb_code is null or region_code is null or peer_group is null)"""
+           where (org_level in ('trust', 'site') and peer_group is null)
+             or (org_level in ('trust', 'site', 'local_authority')
+                 and (icb_code is null or region_code is null))
+             or (org_level = 'local_authority' and (icb_code != parent_code or trust_code is not null))"""
     )
     assert not orphans
     for table, column, domain in [
@@ -339,3 +346,49 @@ def test_dimensions_cover_the_hierarchy_and_code_lists(sample_build: Build):
         4,
         5,
     ]
+
+
+def test_local_authority_metrics_roll_up_through_their_primary_icbs(sample_build: Build, values, parents):
+    """Adult social care is recorded by council: every council's rows reach its primary ICB, its region
+    and England, and England is the sum of the councils (no trust rows for these metrics)."""
+    councils = {r["metric_id"] for r in values if r["org_level"] == "local_authority"}
+    assert councils == {
+        "discharged_on_ready_date",
+        "social_care_delay_days_per_discharge",
+        "reablement_still_at_home_91d",
+        "care_user_satisfaction",
+    }
+    assert not {r["metric_id"] for r in values if r["org_level"] == "trust"} & councils
+    primary_icb = dict(
+        sample_build.query(
+            "select org_code, parent_code from marts.dim_organisations where org_level = 'local_authority'"
+        )
+    )
+    totals: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in values:
+        if r["metric_id"] in councils and r["org_level"] == "local_authority" and r["org_view"] == "current":
+            assert parents[r["org_code"]]["icb"] == primary_icb[r["org_code"]]
+            totals[(r["metric_id"], r["period_type"], r["period_start"])][0] += r["numerator"]
+            totals[(r["metric_id"], r["period_type"], r["period_start"])][1] += r["denominator"]
+    england = {
+        (r["metric_id"], r["period_type"], r["period_start"]): (r["numerator"], r["denominator"])
+        for r in values
+        if r["metric_id"] in councils and r["org_level"] == "england" and r["org_view"] == "current"
+    }
+    assert totals.keys() == england.keys()
+    assert all(_close(n, england[k][0]) and _close(d, england[k][1]) for k, (n, d) in totals.items())
+
+
+def test_annual_measures_have_one_month_a_year_and_the_same_figure_for_its_year(values):
+    """ASCOF is annual: one month row a year (April, the year's first month), repeated by its quarter
+    (April to June) and financial year, which start in the same month."""
+    annual = [
+        r for r in values if r["metric_id"] == "reablement_still_at_home_91d" and r["org_level"] == "england"
+    ]
+    assert {r["period_start"].month for r in annual} == {4}
+    months = {(r["org_view"], r["period_start"]): r for r in annual if r["period_type"] == "month"}
+    longer = [r for r in annual if r["period_type"] != "month"]
+    assert len(longer) == 2 * len(months)
+    for row in longer:
+        month = months[(row["org_view"], row["period_start"])]
+        assert (row["numerator"], row["denominator"]) == (month["numerator"], month["denominator"])

@@ -28,8 +28,8 @@
        when a count figure is suppressed, or when it is a median or mean of observation_suppress_from
        to observation_suppress_to observations;
     2. complementary suppression: in every set of siblings (the children of one parent one level up:
-       trusts of an ICB, ICBs of a region, regions of England; per metric, view, period and cell
-       key) holding exactly one suppressed row, the sibling with the smallest figures is suppressed
+       trusts (or local authorities) of an ICB, ICBs of a region, regions of England; per metric,
+       view, period and cell key) holding exactly one suppressed row, the sibling with the smallest figures is suppressed
        too, so that no suppressed figure equals the parent's total less the published siblings;
     3. values and intervals recomputed from the published figures (macros/metric_statistics.sql), a
        median or mean keeping its own; a suppressed row publishes no figure, value or interval.
@@ -80,6 +80,7 @@ cells as (
         metric_values.org_level = rules.exempt_org_level as is_exempt,
         case metric_values.org_level
             when 'trust' then hierarchy.icb_code
+            when 'local_authority' then hierarchy.icb_code
             when 'icb' then hierarchy.region_code
             when 'region' then hierarchy.england_code
         end as parent_code

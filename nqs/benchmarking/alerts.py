@@ -178,7 +178,9 @@ def alerts_table(
     funnels: pl.DataFrame,
     metrics: list[MetricDefinition],
     org_names: pl.DataFrame,
+    org_levels: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
+    """Every alert episode; `org_levels` (org_code, org_level) gives each unit's level, trust if absent."""
     conditions = pl.concat(
         [
             red_line_conditions(points, metrics),
@@ -187,6 +189,9 @@ def alerts_table(
         ]
     )
     found = episodes(conditions).join(org_names, on="org_code", how="left")
+    if org_levels is None:
+        org_levels = pl.DataFrame(schema={"org_code": pl.String, "org_level": pl.String})
+    found = found.join(org_levels, on="org_code", how="left")
     by_id = {m.metric_id: m for m in metrics}
     messages, labels, titles = [], [], []
     for row in found.iter_rows(named=True):
@@ -197,7 +202,7 @@ def alerts_table(
     found = found.with_columns(
         alert_id=pl.concat_str([*EPISODE_KEY, pl.col("first_raised").cast(pl.String)], separator="|"),
         metric_title=pl.Series(titles, dtype=pl.String),
-        org_level=pl.lit("trust"),
+        org_level=pl.col("org_level").fill_null("trust"),
         period_label=pl.Series(labels, dtype=pl.String),
         message=pl.Series(messages, dtype=pl.String),
     )

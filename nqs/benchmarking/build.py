@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from nqs.benchmarking.alerts import alerts_table
-from nqs.benchmarking.schema import benchmarking_tables
+from nqs.benchmarking.schema import UNIT_LEVELS, benchmarking_tables
 from nqs.benchmarking.text import (
     OUTLIER_LABELS,
     assurance_label,
@@ -100,15 +100,17 @@ def build_benchmarking(
     """All four tables. `values` is metric_values of marts or published (any levels and period
     types: trust months, and trust financial years where present, are used; England's rows give a
     mean's or median's national value and standard deviation), `catalogue` its metric_catalogue (with
-    latest_complete_month, if known), `organisations` org_code and org_name (optional)."""
+    latest_complete_month, if known), `organisations` org_code and org_name (optional). The units
+    compared are the reporting units (`UNIT_LEVELS`): trusts, and local authorities for the metrics
+    they return."""
     metrics = metric_definitions(catalogue)
     names = _org_names(organisations)
     notes: list[str] = []
-    trust = values.filter(pl.col("org_level") == "trust")
+    trust = values.filter(pl.col("org_level").is_in(UNIT_LEVELS))
     points = spc_points(trust, metrics)
     summary = spc_summary(points, metrics, names)
     funnels = funnel_points(trust, metrics, notes, national=values.filter(pl.col("org_level") == "england"))
-    alerts = alerts_table(points, funnels, metrics, names)
+    alerts = alerts_table(points, funnels, metrics, names, trust.select("org_code", "org_level").unique())
     tables = benchmarking_tables()
     built = {"spc_points": points, "spc_summary": summary, "funnel_points": funnels, "alerts": alerts}
     return BenchmarkingResult(

@@ -10,6 +10,10 @@ import polars as pl
 import yaml
 
 TABLES_FILE = Path(__file__).with_name("tables.yml")
+#: The organisation levels whose values are benchmarked: the reporting units, trusts and (for adult
+#: social care) local authorities. A metric's rows are all of one level, so each funnel and SPC chart
+#: compares like with like: trusts with trusts, councils with councils.
+UNIT_LEVELS: tuple[str, ...] = ("trust", "local_authority")
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "varchar": pl.String(),

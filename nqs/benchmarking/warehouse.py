@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from nqs.benchmarking.schema import benchmarking_tables
+from nqs.benchmarking.schema import UNIT_LEVELS, benchmarking_tables
 
 INTERNAL_SCHEMA = "marts"
 PUBLISHED_SCHEMA = "published"
@@ -32,11 +32,10 @@ PERIOD_TYPES = ("month", "financial_year")
 def read_inputs(
     db: duckdb.DuckDBPyConnection, schema: str = INTERNAL_SCHEMA
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(trust and England metric values by month and financial year, merged trusts under their
-    successors (the current view), the metric catalogue with each metric's latest_complete_month,
-    organisation names), from `schema`. The values come in a
-    fixed order, so the funnels' totals (summed in row order) do not depend on how the table was
-    written."""
+    """(trust (and local authority) and England metric values by month and financial year, merged
+    trusts under their successors (the current view), the metric catalogue with each metric's
+    latest_complete_month, organisation names), from `schema`. The values come in a fixed order, so
+    the funnels' totals (summed in row order) do not depend on how the table was written."""
     numerator, denominator = FIGURES[schema]
     values = db.sql(
         f"""
@@ -44,7 +43,7 @@ def read_inputs(
             cast({numerator} as double) as numerator, cast({denominator} as double) as denominator, value,
             standard_error, median_interpolated
         from {schema}.metric_values
-        where org_level in ('trust', 'england') and org_view = 'current'
+        where org_level in {(*UNIT_LEVELS, "england")} and org_view = 'current'
             and period_type in ('month', 'financial_year')
         order by metric_id, period_type, period_start, org_level, org_code
         """  # noqa: S608 - fixed names

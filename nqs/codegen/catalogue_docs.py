@@ -20,6 +20,7 @@ import io
 import sys
 from pathlib import Path
 
+from contracts.sources import tables_for_source
 from nqs.catalogue import CATALOGUE, INTERVAL_METHODS, domains, load_catalogue, load_disclosure_control
 from nqs.codegen import header
 from nqs.settings import REPO_ROOT
@@ -78,6 +79,22 @@ def code_lists_csv() -> str:
     writer.writerow(["code_list", "code", "sort_order", "label", "parent_code"])
     writer.writerows(rows)
     return out.getvalue()
+
+
+def reporting_unit(row: dict[str, str]) -> str:
+    """Whose returns a metric's rows are: local authorities where its sources report by council
+    (an `la_code` column), trusts otherwise."""
+    tables = [table for source in row["sources"].split() for table in tables_for_source(source)]
+    return "local authority" if any("la_code" in table.columns for table in tables) else "trust"
+
+
+_PLURALS = {"trust": "trusts", "local authority": "local authorities"}
+
+
+def _frequency(row: dict[str, str]) -> str:
+    if row["reporting_frequency"] == "annual":
+        return "annual (a financial year's figure, dated at its first month, April)"
+    return row["reporting_frequency"]
 
 
 def _metric_models(row: dict[str, str]) -> list[str]:
@@ -140,8 +157,10 @@ def _docs_block(row: dict[str, str]) -> str:
         ("Confidence interval", INTERVAL_METHODS.get(unit, "none")),
         ("Sources", ", ".join(row["sources"].split())),
         ("Computed in", ", ".join(f"`{m}`" for m in _metric_models(row)) + ", then `metric_values`"),
-        ("Reported", f"{row['reporting_frequency']}, by trust, ICB, region and England"),
+        ("Reported", f"{_frequency(row)}, by {reporting_unit(row)}, ICB, region and England"),
     ]
+    if row["funnel_type"] != "none":
+        facts.append(("Funnel plots compare", _PLURALS[reporting_unit(row)]))
     if row.get("base_metric_id"):
         facts.insert(1, ("Gap in", f"`{row['base_metric_id']}`, quintile 1 minus quintile 5"))
     table = "\n".join(f"| {k} | {v} |" for k, v in facts)

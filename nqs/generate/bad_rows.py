@@ -32,6 +32,7 @@ KINDS: tuple[str, ...] = (
     "bad_enum",
     "missing_required",
     "duplicate_key",
+    "unknown_la_code",
 )
 DATE_FORMAT = "%Y-%m-%d"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -43,6 +44,7 @@ class DefectEnv:
 
     unknown_trust_codes: tuple[str, ...]
     future_from_day: int
+    unknown_la_codes: tuple[str, ...] = ()
 
 
 Mutation = Callable[[pl.DataFrame, np.random.Generator, DefectEnv], pl.Series]
@@ -97,14 +99,22 @@ def unknown_trust(sub: pl.DataFrame, rng: np.random.Generator, env: DefectEnv) -
     return _text(list(rng.choice(env.unknown_trust_codes, size=sub.height)))
 
 
+def unknown_la(sub: pl.DataFrame, rng: np.random.Generator, env: DefectEnv) -> pl.Series:
+    """A well-formed local authority (ONS) code that no council has."""
+    return _text(list(rng.choice(env.unknown_la_codes, size=sub.height)))
+
+
 def future(fmt: str) -> Mutation:
-    """A date (or timestamp, or first of a month) more than a year after the end of the span."""
+    """A date (or timestamp, first of a month, or start of a financial year) more than a year after
+    the end of the span."""
 
     def mutate(sub: pl.DataFrame, rng: np.random.Generator, env: DefectEnv) -> pl.Series:
         days = env.future_from_day + rng.integers(30, 900, sub.height)
         stamps = pl.Series(days.astype(np.int32)).cast(pl.Date)
         if fmt == "month":
             return stamps.dt.truncate("1mo").dt.strftime(DATE_FORMAT)
+        if fmt == "financial_year":  # 1 April of the year after the date's
+            return (stamps.dt.truncate("1y").dt.offset_by("15mo")).dt.strftime(DATE_FORMAT)
         if fmt == "timestamp":
             seconds = pl.Series(rng.integers(8 * 3600, 18 * 3600, sub.height) // 60 * 60 * 1_000_000)
             moments = stamps.cast(pl.Datetime("us")) + seconds.cast(pl.Duration("us"))
@@ -144,6 +154,7 @@ def _blank(*columns: str) -> list[Defect]:
 
 
 _TRUST = [Defect("unknown_trust_code", "trust_code", unknown_trust)]
+_LA = [Defect("unknown_la_code", "la_code", unknown_la)]
 
 DEFECTS: dict[TableSpec, list[Defect]] = {
     tables.EVENTS: [
@@ -309,6 +320,29 @@ DEFECTS: dict[TableSpec, list[Defect]] = {
         Defect("bad_enum", "perineal_trauma", constant("third"), needs=("perineal_trauma",)),
         Defect("bad_enum", "birth_outcome", constant("neonatal_death"), blank=("baby_death_date",)),
         *_blank("delivery_date", "mother_ethnic_category", "blood_loss_ml"),
+    ],
+    tables.DISCHARGE_DELAYS: [
+        *_LA,
+        Defect("future_date", "reporting_month", future("month")),
+        Defect("out_of_range", "delay_days_social_care", constant("-2")),
+        Defect("not_a_number", "delay_days", constant("n/a")),
+        *_blank("patients_discharged", "discharged_on_ready_date"),
+    ],
+    tables.OUTCOMES: [
+        *_LA,
+        Defect("future_date", "financial_year_start", future("financial_year")),
+        Defect("out_of_range", "numerator", constant("-3")),
+        Defect("not_a_number", "denominator", constant("n/a")),
+        Defect("bad_enum", "measure_id", constant("1C")),
+        *_blank("measure_id", "denominator"),
+    ],
+    tables.INTERVENTIONS: [
+        *_TRUST,
+        Defect("future_date", "reporting_month", future("month")),
+        Defect("out_of_range", "people_with_intervention", constant("-1")),
+        Defect("not_a_number", "people_eligible", constant("n/a")),
+        Defect("bad_enum", "intervention", constant("social_prescribing")),
+        *_blank("intervention", "people_eligible"),
     ],
 }
 for _defects in DEFECTS.values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contracts.sources import SYNTHETIC_FLAG
+from nqs.generate.adult_social_care import AdultSocialCareGenerator
 from nqs.generate.audits import HipFractureGenerator, StrokeGenerator
 from nqs.generate.bad_rows import DefectEnv, future_start
 from nqs.generate.bed_availability import BedAvailabilityGenerator
@@ -14,16 +15,20 @@ from nqs.generate.joint_registry import JointRegistryGenerator
 from nqs.generate.maternity import MaternityGenerator
 from nqs.generate.organisations import build_organisations
 from nqs.generate.patient_experience import PatientExperienceGenerator
-from nqs.generate.periods import month_span, parse_end, quarter_ended
+from nqs.generate.periods import month_span, parse_end, period_ended, quarter_ended
+from nqs.generate.personalised_care import PersonalisedCareGenerator
 from nqs.generate.referral_to_treatment import ReferralToTreatmentGenerator
 from nqs.generate.tables import (
     ADMISSIONS,
     BIRTHS,
     COMPLAINTS,
+    DISCHARGE_DELAYS,
     EPISODES,
     FRIENDS_AND_FAMILY,
+    INTERVENTIONS,
     OCCUPANCY,
     ORGANISATIONS,
+    OUTCOMES,
     PROCEDURES,
     PROMS,
     REVISIONS,
@@ -71,7 +76,11 @@ def generate_sources(
     ctx = Context(seed=seed, scale=scale, span=span, orgs=orgs, volumes=volumes, truths=truths)
 
     clear_output(out_dir)
-    env = DefectEnv(orgs.unknown_trust_codes, future_from_day=future_start(*parse_end(end)))
+    env = DefectEnv(
+        orgs.unknown_trust_codes,
+        future_from_day=future_start(*parse_end(end)),
+        unknown_la_codes=orgs.local_authorities.unknown_codes,
+    )
     writer = SourceWriter(out_dir, seed, bad_row_share, env)
     writer.write(ORGANISATIONS, orgs.frame())
 
@@ -81,6 +90,7 @@ def generate_sources(
     experience = PatientExperienceGenerator(ctx)
     waits = ReferralToTreatmentGenerator(ctx)
     births = MaternityGenerator(ctx)
+    social_care, personalised = AdultSocialCareGenerator(ctx), PersonalisedCareGenerator(ctx)
     for month in span:
         files_left = len(span) - month.index
         joint = registry.month(month)
@@ -98,6 +108,8 @@ def generate_sources(
             FRIENDS_AND_FAMILY: experience.month(month),
             RTT_PATHWAYS: waits.month(month),
             BIRTHS: births.month(month),
+            DISCHARGE_DELAYS: social_care.discharge_delays(month),
+            INTERVENTIONS: personalised.month(month),
         }
         for spec, frame in frames.items():
             writer.write(spec, frame, month, files_left)
@@ -105,6 +117,9 @@ def generate_sources(
         if first := quarter_ended(span, month):  # quarterly: the file of a quarter the span holds whole
             quarters_left = (len(span) - 1 - month.index) // 3 + 1
             writer.write(COMPLAINTS, experience.quarter(first, month), first, quarters_left)
+        if first := period_ended(span, month, 12):  # annual: a financial year the span holds whole, at April
+            years_left = (len(span) - 1 - month.index) // 12 + 1
+            writer.write(OUTCOMES, social_care.outcomes(first), first, years_left)
 
     worse, deteriorating = truths.manifest(orgs, span)
     manifest = manifest_ready(
@@ -119,6 +134,7 @@ def generate_sources(
             SYNTHETIC_FLAG: True,
             "files": dict(sorted(writer.files.items())),
             "worse_trusts": worse,
+            "worse_local_authorities": social_care.truths.manifest(orgs.local_authorities),
             "deteriorating": deteriorating,
             "merger": {
                 "trust_code": orgs.trust_codes[orgs.merger.trust],

@@ -2,7 +2,9 @@
 
 Shaped like ODS: 7 regions, 42 ICBs, about 210 trusts of five types, 1-4 sites each. Codes and names
 are invented (place names are built from syllables) so nothing can be mistaken for a real trust's
-figures. Trust size is lognormal, so per-trust volumes vary as they do nationally.
+figures. Trust size is lognormal, so per-trust volumes vary as they do nationally. The 153 upper-tier
+local authorities, each under its primary ICB, come from `nqs.generate.local_authorities` (their own
+random stream, so the NHS organisations do not depend on them).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from nqs.generate.local_authorities import LocalAuthorities, build_local_authorities
 from nqs.generate.periods import Month, day_number
 from nqs.generate.sampling import categorical, dates, with_nulls
 from nqs.generate.streams import stream
@@ -201,6 +204,7 @@ class Organisations:
     site_trust: np.ndarray
     merger: Merger
     unknown_trust_codes: tuple[str, ...]
+    local_authorities: LocalAuthorities
 
     @property
     def n_trusts(self) -> int:
@@ -372,6 +376,7 @@ def build_organisations(seed: int, span: list[Month]) -> Organisations:
         site_trust=np.array(site_trust),
         merger=merger,
         unknown_trust_codes=unknown_trust_codes,
+        local_authorities=build_local_authorities(seed, icb_region),
     )
 
 
@@ -384,15 +389,18 @@ def _organisation_frame(orgs: Organisations) -> pl.DataFrame:
         orgs.n_trusts,
         len(orgs.site_codes),
     )
-    codes = [*orgs.region_codes, *orgs.icb_codes, *orgs.trust_codes, *orgs.site_codes]
-    names = [*orgs.region_names, *orgs.icb_names, *orgs.trust_names, *orgs.site_names]
+    councils = orgs.local_authorities
+    codes = [*orgs.region_codes, *orgs.icb_codes, *orgs.trust_codes, *orgs.site_codes, *councils.codes]
+    names = [*orgs.region_names, *orgs.icb_names, *orgs.trust_names, *orgs.site_names, *councils.names]
     levels = ["region"] * n_regions + ["icb"] * n_icbs + ["trust"] * n_trusts + ["site"] * n_sites
+    levels += ["local_authority"] * councils.count
     trust_types = [TRUST_TYPES[t] for t in orgs.trust_type]
-    types = ["region"] * n_regions + ["icb"] * n_icbs + trust_types + ["site"] * n_sites
+    types = ["region"] * n_regions + ["icb"] * n_icbs + trust_types + ["site"] * n_sites + councils.types
     parents: list[str | None] = [None] * n_regions
     parents += [orgs.region_codes[r] for r in orgs.icb_region]
     parents += [orgs.icb_codes[i] for i in orgs.trust_icb]
     parents += [orgs.trust_codes[t] for t in orgs.site_trust]
+    parents += [orgs.icb_codes[i] for i in councils.icb]
 
     open_days = np.full(len(codes), day_number(OPEN_DATE))
     close_days = np.full(len(codes), -1)
@@ -420,5 +428,6 @@ def _organisation_frame(orgs: Organisations) -> pl.DataFrame:
             "successor_code": pl.Series(successors, dtype=pl.String),
         }
     )
-    level_rank = pl.col("org_level").replace_strict({"region": 0, "icb": 1, "trust": 2, "site": 3})
+    ranks = {"region": 0, "icb": 1, "trust": 2, "site": 3, "local_authority": 4}
+    level_rank = pl.col("org_level").replace_strict(ranks)
     return frame.sort(level_rank, pl.col("org_code"))

@@ -93,9 +93,16 @@ def weekday_weights(days: np.ndarray, weekend_weight: float) -> np.ndarray:
     return weights / weights.sum()
 
 
+def period_ended(span: list[Month], month: Month, months: int) -> Month | None:
+    """The first month of the period of `months` months that `month` ends, if the span holds all of
+    that period; otherwise None. Periods follow the financial year: a quarter starts in January, April,
+    July or October, a year in April."""
+    if (month.month - 3) % months != 0 or month.index < months - 1:
+        return None
+    return span[month.index - months + 1]
+
+
 def quarter_ended(span: list[Month], month: Month) -> Month | None:
     """The first month of the quarter (January, April, July, October) `month` ends, if the span holds
     all of that quarter; otherwise None."""
-    if month.month % 3 != 0 or month.index < 2:
-        return None
-    return span[month.index - 2]
+    return period_ended(span, month, 3)

@@ -278,6 +278,32 @@ BIRTHS = TableSpec(
     ),
     key=("birth_id",),
 )
+DISCHARGE_DELAYS = TableSpec(
+    "adult_social_care",
+    "discharge_delays",
+    (
+        "la_code",
+        "reporting_month",
+        "patients_discharged",
+        "discharged_on_ready_date",
+        "delay_days",
+        "delay_days_social_care",
+    ),
+    key=("la_code", "reporting_month"),
+)
+#: Annual: one file per financial year, named after the year's first month (April).
+OUTCOMES = TableSpec(
+    "adult_social_care",
+    "outcomes",
+    ("la_code", "financial_year_start", "measure_id", "numerator", "denominator"),
+    key=("la_code", "financial_year_start", "measure_id"),
+)
+INTERVENTIONS = TableSpec(
+    "personalised_care",
+    "interventions",
+    ("trust_code", "reporting_month", "intervention", "people_eligible", "people_with_intervention"),
+    key=("trust_code", "reporting_month", "intervention"),
+)
 
 ALL_TABLES: tuple[TableSpec, ...] = (
     ORGANISATIONS,
@@ -295,5 +321,8 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     COMPLAINTS,
     RTT_PATHWAYS,
     BIRTHS,
+    DISCHARGE_DELAYS,
+    OUTCOMES,
+    INTERVENTIONS,
 )
 SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(spec.source for spec in ALL_TABLES))

@@ -46,12 +46,17 @@ MATERNITY_METRICS: dict[str, tuple[str, str]] = {
     "perineal_tear_3rd_4th_share": ("maternity", "lower_is_better"),
     "pph_1500ml_share": ("maternity", "lower_is_better"),
 }
+# Personalised care is ranked by trust size, its caseload following staff.
+PERSONALISED_CARE_METRICS: dict[str, tuple[str, str]] = {
+    "care_and_support_plan_coverage": ("workforce", "higher_is_better"),
+}
 #: The tiers planted after METRICS, in order: a new source appends a tier of its own.
 LATER_TIERS: tuple[dict[str, tuple[str, str]], ...] = (
     LATER_METRICS,
     EXPERIENCE_METRICS,
     WAITS_AND_MEDICATION_METRICS,
     MATERNITY_METRICS,
+    PERSONALISED_CARE_METRICS,
 )
 # Metrics that measure a planted effect another way: the same trusts are worse on them too (a trust
 # with a high death rate has a high standardised mortality ratio; one that keeps fewer staff has a

@@ -82,6 +82,10 @@ CATEGORIES: dict[str, str] = {
     "site_of_trust": "plausibility",
     "first_of_quarter": "conformance",
     "sums_to": "plausibility",
+    "ons_la_code": "conformance",
+    "financial_year_start": "conformance",
+    "known_la_code": "plausibility",
+    "open_la_code": "plausibility",
 }
 #: Checks written as contract methods (dates in order and the like) are plausibility checks.
 DEFAULT_CATEGORY = "plausibility"
@@ -95,6 +99,8 @@ REASONS: dict[str, str] = {
     "known_site_code": "site code not in the organisations reference",
     "open_site_code": "site closed before the activity date (use its successor's code)",
     "site_of_trust": "site belongs to another trust in the organisations reference",
+    "known_la_code": "local authority code not in the organisations reference",
+    "open_la_code": "local authority closed before the activity date (use its successor's code)",
 }
 
 #: Checks made while reading a file, before its contract: (check, severity, per column?).
@@ -105,8 +111,8 @@ READING_CHECKS: list[tuple[str, Severity, bool]] = [
     (ENCODING_CHECK, Severity.MINOR, True),
     (WHITESPACE_CHECK, Severity.MINOR, True),
 ]
-#: Registered column checks whose columns hold ODS codes, upper case by definition (`code_case`).
-CODE_CHECKS = ("ods_trust_code", "ods_site_code")
+#: Registered column checks whose columns hold ODS (or ONS) codes, upper case by definition (`code_case`).
+CODE_CHECKS = ("ods_trust_code", "ods_site_code", "ons_la_code")
 
 
 _PERIOD = re.compile(r"_(\d{4})-(\d{2})$")

@@ -1,13 +1,14 @@
 """Organisation codes checked against the organisations reference: known, open, and consistent.
 
-A well-formed code is not enough: it must name a trust (or site) the reference lists, still open on
-the day of the activity (after a merger, records use the successor's codes), and a site must belong to
-the trust the row names. These checks need the reference, so they run beside the contract.
+A well-formed code is not enough: it must name a trust (or site, or local authority) the reference
+lists, still open on the day of the activity (after a merger, records use the successor's codes), and
+a site must belong to the trust the row names. These checks need the reference, so they run beside
+the contract.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -17,14 +18,21 @@ if TYPE_CHECKING:
 
 _CODES_SCHEMA = {"code": pl.String, "parent_code": pl.String, "close_date": pl.Date}
 _FAILURE_SCHEMA = {"row_number": pl.Int64, "column_name": pl.String, "check_name": pl.String}
+#: Code columns checked against the reference, and the prefix of their checks (`known_<prefix>_code`,
+#: `open_<prefix>_code`, as `contracts.reference_checks` names them).
+_CODE_COLUMNS = {"trust_code": "trust", "site_code": "site", "la_code": "la"}
+#: The `ReferenceCodes` attribute holding each prefix's codes.
+_REFERENCE_CODES = {"trust": "trusts", "site": "sites", "la": "local_authorities"}
 
 
 @dataclass(frozen=True, eq=False)
 class ReferenceCodes:
-    """Valid trust and site codes (columns code, parent_code, close_date) from accepted organisations."""
+    """Valid trust, site and local authority codes (columns code, parent_code, close_date) from
+    accepted organisations (a reference of contract version 1 lists no local authorities)."""
 
     trusts: pl.DataFrame
     sites: pl.DataFrame
+    local_authorities: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_CODES_SCHEMA))
 
     @classmethod
     def from_organisations(cls, organisations: pl.DataFrame) -> ReferenceCodes:
@@ -37,7 +45,7 @@ class ReferenceCodes:
                 .cast(_CODES_SCHEMA)
             )
 
-        return cls(trusts=level("trust"), sites=level("site"))
+        return cls(trusts=level("trust"), sites=level("site"), local_authorities=level("local_authority"))
 
     @property
     def trust_codes(self) -> frozenset[str]:
@@ -75,30 +83,25 @@ def membership_failures(typed: pl.DataFrame, table: SourceTable, reference: Refe
     checks: list[tuple[str, str, pl.Expr]] = []
     frame = typed.select(
         "_row_number",
-        *(c for c in ("trust_code", "site_code") if c in typed.columns),
+        *(c for c in _CODE_COLUMNS if c in typed.columns),
         _activity_date(typed, table.activity_date_column).alias("_activity"),
     )
-    if "trust_code" in frame.columns:
-        frame = _lookup(frame, "trust_code", reference.trusts, "trust")
-        trust_known = pl.col("trust_known").fill_null(False)
-        checks += [
-            ("trust_code", "known_trust_code", pl.col("trust_code").is_not_null() & ~trust_known),
-            (
-                "trust_code",
-                "open_trust_code",
-                trust_known & (pl.col("_activity") > pl.col("trust_close_date")),
-            ),
-        ]
-    if "site_code" in frame.columns:
-        frame = _lookup(frame, "site_code", reference.sites, "site")
+    for column, prefix in _CODE_COLUMNS.items():
+        if column in frame.columns:
+            frame = _lookup(frame, column, getattr(reference, _REFERENCE_CODES[prefix]), prefix)
+            known = pl.col(f"{prefix}_known").fill_null(False)
+            checks += [
+                (column, f"known_{prefix}_code", pl.col(column).is_not_null() & ~known),
+                (
+                    column,
+                    f"open_{prefix}_code",
+                    known & (pl.col("_activity") > pl.col(f"{prefix}_close_date")),
+                ),
+            ]
+    if {"site_code", "trust_code"} <= set(frame.columns):
+        belongs = pl.col("site_parent") == pl.col("trust_code")
         site_known = pl.col("site_known").fill_null(False)
-        checks += [
-            ("site_code", "known_site_code", pl.col("site_code").is_not_null() & ~site_known),
-            ("site_code", "open_site_code", site_known & (pl.col("_activity") > pl.col("site_close_date"))),
-        ]
-        if "trust_code" in frame.columns:
-            belongs = pl.col("site_parent") == pl.col("trust_code")
-            checks.append(("site_code", "site_of_trust", site_known & pl.col("trust_known") & ~belongs))
+        checks.append(("site_code", "site_of_trust", site_known & pl.col("trust_known") & ~belongs))
     found = [
         frame.filter(failed.fill_null(False)).select(
             pl.col("_row_number").alias("row_number"), column_name=pl.lit(column), check_name=pl.lit(check)

@@ -17,7 +17,7 @@ from nqs.landing.membership import ReferenceCodes
 
 def needs_reference(table: SourceTable) -> bool:
     """Whether a table has organisation codes to check against the reference."""
-    return bool({"trust_code", "site_code"} & set(table.columns))
+    return bool({"trust_code", "site_code", "la_code"} & set(table.columns))
 
 
 def reference_path(sources_dir: Path) -> Path:

@@ -10,7 +10,9 @@ trust charts are.
 
 Periods: each metric is reported at its latest complete month (follow-up finished: the catalogue's
 `latest_complete_month`) on or before the report's month, and its funnel at the latest financial year
-that ended on or before that month, so no figure in the report can still change.
+that ended on or before that month, so no figure in the report can still change. A quarterly or annual
+metric (`months_per_period` 3 or 12) is reported at its latest quarter or financial year ended by then,
+whose row sits on the period's first month.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field, fields
 import duckdb
 import polars as pl
 
+from contracts.sources import latest_period_ended_by
 from nqs.benchmarking.build import MetricDefinition, spc_points, spc_summary
 from nqs.benchmarking.text import financial_year_label
 from nqs.benchmarking.warehouse import FIGURES, PUBLISHED_SCHEMA
@@ -81,7 +84,8 @@ class MetricSection:
     role: str
     rationale: str
     latest_complete_month: dt.date | None
-    #: the month this metric is reported at; None when it has no complete month by the report's month
+    #: the month this metric is reported at (a quarter's or year's first month, for a quarterly or
+    #: annual metric); None when it has no complete month by the report's month
     month: dt.date | None
     england: Figure | None
     regions: list[Figure]
@@ -95,6 +99,8 @@ class MetricSection:
     shown_under: str | None = None
     #: for a gap, the unit of the metric it is the gap of (a gap of proportions is in percentage points)
     base_unit: str | None = None
+    #: the last month the period reported covers (`month` itself for a monthly metric)
+    through: dt.date | None = None
 
 
 @dataclass
@@ -484,7 +490,8 @@ def _metric_section(
 ) -> MetricSection:
     definition = MetricDefinition.from_row(entry)
     latest = entry["latest_complete_month"]
-    month = None if latest is None else min(latest, period)
+    through = None if latest is None else min(latest, period)
+    month = None if through is None else latest_period_ended_by(through, entry.get("months_per_period") or 1)
     section = MetricSection(
         metric=definition,
         description=entry["description"],
@@ -500,6 +507,7 @@ def _metric_section(
         funnel_note=None,
         alerts=[],
         shown_under=shown_under,
+        through=through,
     )
     if month is None:
         section.spc_note = section.funnel_note = "no complete month yet"
@@ -509,6 +517,6 @@ def _metric_section(
         return section
     section.regions = regions
     section.spc, section.spc_note = _england_spc(db, definition, month)
-    section.funnel, section.funnel_note = _funnel(db, definition, month)
+    section.funnel, section.funnel_note = _funnel(db, definition, through)
     section.alerts = _active_alerts(db, definition.metric_id, month)
     return section

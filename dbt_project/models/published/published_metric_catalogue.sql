@@ -1,8 +1,8 @@
 {#
     The metric catalogue as published, with what BI users need to read published figures: each
     metric's follow-up, which of its figures are counts under disclosure control, and its latest
-    complete month (int_metric_follow_ups_completed), so a dashboard can filter on
-    figures that will not change.
+    complete month and the months one of its rows covers (int_metric_follow_ups_completed), so a
+    dashboard can filter on figures that will not change.
 #}
 with
 
@@ -50,7 +50,8 @@ final as (
         cast(metric_catalogue.follow_up_months as integer) as follow_up_months,
         cast(metric_catalogue.is_numerator_count as boolean) as is_numerator_count,
         cast(metric_catalogue.is_denominator_count as boolean) as is_denominator_count,
-        cast(follow_ups.latest_complete_month as date) as latest_complete_month
+        cast(follow_ups.latest_complete_month as date) as latest_complete_month,
+        cast(follow_ups.months_per_period as integer) as months_per_period
     from dim_metrics
     inner join metric_catalogue
         on dim_metrics.metric_id = metric_catalogue.metric_id

@@ -14,6 +14,7 @@ import dagster as dg
 import polars as pl
 
 from nqs.benchmarking import KINDS, benchmarking_tables, build_benchmarking
+from nqs.benchmarking.schema import UNIT_LEVELS
 from nqs.benchmarking.warehouse import INTERNAL_SCHEMA, PUBLISHED_SCHEMA, read_inputs, write_tables
 from nqs.settings import get_settings
 from orchestration.lib.warehouse import BUILD_DB_TAGS
@@ -57,7 +58,8 @@ def _checks(schema: str) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             "one_row_per_trust_month",
             asset=table_key("spc_points", schema),
-            description="One row per trust month of each metric in metric_values, no more, no fewer.",
+            description="One row per trust (or local authority) month of each metric in metric_values, no "
+            "more, no fewer.",
         ),
         dg.AssetCheckSpec(
             "limits_enclose_the_national_value",
@@ -105,7 +107,9 @@ def _materialise(context: dg.AssetExecutionContext, schema: str) -> Iterator:
     for note in result.notes:
         context.log.warning(note)
     tables = result.tables
-    trust_months = values.filter((pl.col("period_type") == "month") & (pl.col("org_level") == "trust")).height
+    trust_months = values.filter(
+        (pl.col("period_type") == "month") & pl.col("org_level").is_in(UNIT_LEVELS)
+    ).height
     for name in ("spc_points", "funnel_points", "spc_summary", "alerts"):
         frame = tables[name]
         metadata: dict = {"dagster/row_count": frame.height}

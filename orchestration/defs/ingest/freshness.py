@@ -8,6 +8,11 @@ whose due date has passed, and a table whose latest landed month is older is ove
 `freshness` check warns in the Dagster UI with both months as metadata. The check never blocks a
 build, since late data is still worth publishing.
 
+A table whose files each cover a quarter or a financial year (`SourceTable.months_per_file`) names
+each file after its period's first month, so the month expected is the first month of the latest such
+period whose file was due: an annual return with a lag of 8 expects the file of April 2024 (the year
+to March 2025) from December 2025 on, and April 2025's only from December 2026.
+
 The checks run after landing in every refresh, and on their own in the `check_source_freshness`
 job, which the daily `daily_source_freshness` schedule (off by default) starts, so a collection that
 stops delivering shows as overdue even when nothing new arrives to start a build.
@@ -23,7 +28,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from contracts.sources import SOURCE_TABLES, SourceTable
+from contracts.sources import SOURCE_TABLES, SourceTable, latest_period_ended_by
 from nqs.landing.paths import landed_paths
 from nqs.settings import get_settings
 from orchestration.lib.dbt import landed_asset_key
@@ -44,14 +49,12 @@ def expected_month(table: SourceTable, on: date) -> date:
     """The month naming the latest file due by `on`.
 
     A file is due by the end of the month `lag` months after the last month it covers. A monthly
-    file covers the month in its name; a quarterly one (`months_per_file` 3) the quarter starting
-    with it, so it is due only once its quarter's third month is `lag` months past.
+    file covers the month in its name; a quarterly (`months_per_file` 3) or annual (12) one the
+    quarter or financial year starting with it, so it is due only once that period's last month is
+    `lag` months past.
     """
     last_due = _shift(on.replace(day=1), -(table.delivery_lag_months or 0) - 1)
-    span = table.months_per_file
-    after = _shift(last_due, 1)
-    period_start = _shift(after, -((after.month - 1) % span))  # the period holding the month after
-    return _shift(period_start, -span)
+    return latest_period_ended_by(last_due, table.months_per_file)
 
 
 def file_month(path: Path) -> date | None:
@@ -108,6 +111,9 @@ def freshness(table: SourceTable, landed_dir: Path, as_of: date) -> Freshness:
     return Freshness(table, as_of, latest_landed_month(table, landed_dir), expected_month(table, as_of))
 
 
+_PERIOD_NAMES = {1: "month", 3: "quarter", 12: "financial year"}
+
+
 def _freshness_check(table: SourceTable) -> dg.AssetChecksDefinition:
     lag = table.delivery_lag_months
 
@@ -116,8 +122,8 @@ def _freshness_check(table: SourceTable) -> dg.AssetChecksDefinition:
         name=FRESHNESS_CHECK,
         blocking=False,
         description=f"Warns when the latest month landed is older than the month due by now: each "
-        f"month's file is due {lag} month(s) after the month ends (`delivery_lag_months` in "
-        "contracts/sources.py).",
+        f"{_PERIOD_NAMES[table.months_per_file]}'s file is due {lag} month(s) after it ends "
+        "(`delivery_lag_months` and `months_per_file` in contracts/sources.py).",
     )
     def _check() -> dg.AssetCheckResult:
         settings = get_settings()
@@ -131,6 +137,7 @@ def _freshness_check(table: SourceTable) -> dg.AssetChecksDefinition:
                 "expected_month": result.expected.strftime("%Y-%m"),
                 "months_overdue": result.months_overdue,
                 "delivery_lag_months": lag,
+                "months_per_file": table.months_per_file,
                 "as_of": result.as_of.isoformat(),
             },
         )

@@ -18,6 +18,7 @@ it needs and has, and its priorities are `insufficient history`.
 import dagster as dg
 
 from contracts.sources import SOURCE_TABLES
+from nqs.benchmarking.schema import UNIT_LEVELS
 from nqs.catalogue import Strategy, load_strategy
 from nqs.coverage import (
     INSUFFICIENT_HISTORY,
@@ -46,21 +47,22 @@ def priority_asset_key(priority_id: str) -> dg.AssetKey:
 
 
 def _metric_summaries() -> dict[str, dict]:
-    """Per metric: trust-months with a value, trusts with data, first and latest month with a value,
+    """Per metric: trust-months with a value, trusts with data (local authority months and local
+    authorities for the metrics councils return), first and latest month with a value,
     national totals (England). A month whose denominator is 0 (no patient followed up yet) has no value."""
     with read_only(get_settings().build_db) as db:
         rows = db.execute(
-            """
+            f"""
             select metric_id,
-                   count(*) filter (where org_level = 'trust'),
-                   count(distinct org_code) filter (where org_level = 'trust'),
+                   count(*) filter (where org_level in {UNIT_LEVELS}),
+                   count(distinct org_code) filter (where org_level in {UNIT_LEVELS}),
                    min(period_start), max(period_start),
                    sum(numerator) filter (where org_level = 'england'),
                    sum(denominator) filter (where org_level = 'england')
             from marts.metric_values
             where org_view = 'as_recorded' and period_type = 'month' and value is not null
             group by metric_id
-            """
+            """  # noqa: S608 - fixed levels
         ).fetchall()
     return {
         metric_id: {

@@ -1,7 +1,9 @@
 {#
     Places every organisation in the reporting hierarchy site > trust > ICB > region > England,
-    adding England (the national total) as an organisation of its own. A closed organisation keeps
-    the parents it had; the organisation carrying its activity today (current_org_code) has its own.
+    adding England (the national total) as an organisation of its own. A local authority sits under
+    its primary ICB (local authority > ICB > region > England), so its figures roll up through that
+    ICB. A closed organisation keeps the parents it had; the organisation carrying its activity
+    today (current_org_code) has its own.
 #}
 with
 
@@ -63,6 +65,7 @@ with_icb as (
         trusts.trust_type,
         case
             when with_trust.org_level = 'icb' then with_trust.org_code
+            when with_trust.org_level = 'local_authority' then with_trust.parent_code
             else trusts.icb_code
         end as icb_code
     from with_trust

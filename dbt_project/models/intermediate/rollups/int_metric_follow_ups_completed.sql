@@ -1,8 +1,11 @@
 {#
-    Each metric's latest complete month: its latest month of data less the catalogue's
-    follow_up_months, the months after a month ends before its figures stop changing (30-day
-    mortality needs the month plus 30 days, revisions within a year 12 months). Read by the
-    published catalogue and the published metric values (is_latest_complete_period).
+    Each metric's latest complete month: the last month its latest row of data covers, less the
+    catalogue's follow_up_months, the months after a month ends before its figures stop changing
+    (30-day mortality needs the month plus 30 days, revisions within a year 12 months). A monthly
+    metric's row covers its month; a quarterly or annual one's sits on its period's first month and
+    covers the quarter or financial year (months_per_period), so a financial year is complete once
+    its file (or its last quarter's) has landed. Read by the published catalogue and the published
+    metric values (is_latest_complete_period).
 #}
 with
 
@@ -15,6 +18,16 @@ metric_catalogue as (
 metric_values_computed as (
 
     select * from {{ ref('int_metric_values_computed') }}
+
+),
+
+catalogue_periods as (
+
+    select
+        metric_id,
+        follow_up_months,
+        {{ months_per_period('reporting_frequency') }} as months_per_period
+    from metric_catalogue
 
 ),
 
@@ -32,15 +45,18 @@ latest_months as (
 final as (
 
     select
-        metric_catalogue.metric_id,
+        catalogue_periods.metric_id,
         latest_months.latest_month,
-        metric_catalogue.follow_up_months,
+        catalogue_periods.months_per_period,
+        catalogue_periods.follow_up_months,
         cast(
-            latest_months.latest_month - to_months(metric_catalogue.follow_up_months) as date
+            latest_months.latest_month
+            + to_months(catalogue_periods.months_per_period - 1)
+            - to_months(catalogue_periods.follow_up_months) as date
         ) as latest_complete_month
-    from metric_catalogue
+    from catalogue_periods
     left join latest_months
-        on metric_catalogue.metric_id = latest_months.metric_id
+        on catalogue_periods.metric_id = latest_months.metric_id
 
 )
 

@@ -67,6 +67,18 @@ metrics_maternity as (
 
 ),
 
+metrics_adult_social_care as (
+
+    select * from {{ ref('int_metrics__adult_social_care') }}
+
+),
+
+metrics_personalised_care as (
+
+    select * from {{ ref('int_metrics__personalised_care') }}
+
+),
+
 organisation_bridge as (
 
     select * from {{ ref('int_organisation_rollup_bridge') }}
@@ -96,6 +108,10 @@ metric_rows as (
     select * from metrics_referral_to_treatment
     union all
     select * from metrics_maternity
+    union all
+    select * from metrics_adult_social_care
+    union all
+    select * from metrics_personalised_care
 
 ),
 
@@ -113,7 +129,7 @@ trust_months_built as (
     from {{ this }}
     where
         org_view = 'as_recorded'
-        and org_level = 'trust'
+        and org_level in {{ reporting_unit_levels() }}
         and period_type = 'month'
         and not is_all_quintiles
 
@@ -133,7 +149,7 @@ trust_months_now as (
         on
             metric_rows.trust_code = organisation_bridge.trust_code
             and organisation_bridge.org_view = 'as_recorded'
-            and organisation_bridge.org_level = 'trust'
+            and organisation_bridge.org_level in {{ reporting_unit_levels() }}
     inner join period_bridge
         on
             metric_rows.period_start = period_bridge.month_start_date

@@ -3,6 +3,10 @@
     of the hierarchy. as_recorded: the trust as it was, with its own ICB and region, so a trust that
     merged keeps its past under its own code. current: the trust that carries its activity today
     (following successors through mergers), with that trust's ICB and region.
+
+    A metric row's reporting unit is a trust, or for adult social care a local authority (the levels
+    in var reporting_unit_levels): a local authority counts towards its primary ICB, that ICB's region
+    and England, at its own level (local_authority) where a trust's rows are at trust level.
 #}
 with
 
@@ -16,9 +20,10 @@ trusts as (
 
     select
         org_code as trust_code,
+        org_level as unit_level,
         current_org_code
     from hierarchy
-    where org_level = 'trust'
+    where org_level in {{ reporting_unit_levels() }}
 
 ),
 
@@ -27,6 +32,7 @@ trust_views as (
     select
         'as_recorded' as org_view,
         trust_code,
+        unit_level,
         trust_code as reporting_trust_code
     from trusts
 
@@ -35,6 +41,7 @@ trust_views as (
     select
         'current' as org_view,
         trust_code,
+        unit_level,
         current_org_code as reporting_trust_code
     from trusts
 
@@ -45,6 +52,7 @@ trust_views_placed as (
     select
         trust_views.org_view,
         trust_views.trust_code,
+        trust_views.unit_level,
         trust_views.reporting_trust_code,
         hierarchy.icb_code,
         hierarchy.region_code,
@@ -60,7 +68,7 @@ final as (
     select
         org_view,
         trust_code,
-        'trust' as org_level,
+        unit_level as org_level,
         reporting_trust_code as org_code
     from trust_views_placed
 
