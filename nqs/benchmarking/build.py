@@ -29,6 +29,12 @@ from nqs.stats.funnel import NORMAL_TYPES
 BASELINE_MONTHS = 12
 #: A funnel needs a few trusts to estimate a national value and its dispersion.
 MIN_FUNNEL_UNITS = 5
+#: How the between-trust variance tau² of an overdispersed funnel is estimated: so that the trusts'
+#: winsorised (or truncated) z-scores, tau² added to their variance, are as spread as standard normal
+#: ones (`nqs.stats.funnel.paule_mandel`). FunnelPlotR's DerSimonian-Laird from the winsorised phi
+#: understates tau² by about a third, so where trusts genuinely vary (staff sickness, waiting times) it
+#: flagged twice the nominal share of trusts with no real difference beyond the 95% limit.
+TAU2_METHOD = "paule-mandel"
 #: The values a metric can take, by its catalogue `unit`: SPC limits are clamped to them (`spc(bounds=)`),
 #: so no process limit is drawn below 0 for a share, a rate or a count, nor above 1 for a share. A mean,
 #: a median or a gap can be negative (an Oxford score lost, a gap in the other direction): no bound.
@@ -391,6 +397,7 @@ def _one_funnel(
                 data_type=metric.funnel_type,
                 method="shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter",
                 overdispersion=metric.overdispersion_method != "none",
+                tau2_method=TAU2_METHOD,
                 **options,
             )
         except StatsInputError as error:
