@@ -84,6 +84,26 @@ def test_recall_and_false_flags_per_metric() -> None:
     assert (total["planted_worse"], total["planted_flagged"]) == (5, 3)
 
 
+def test_false_flag_uncertainty_by_hand() -> None:
+    # 1 of 3 flagged at 2.5%: P(X >= 1) = 1 - 0.975³; the exact upper bound solves P(X <= 1 | p) = 0.05
+    assert recall.exceedance_p_value(1, 3, 0.025) == pytest.approx(1 - 0.975**3)
+    assert recall.exceedance_p_value(0, 3, 0.025) == pytest.approx(1.0)
+    bound = recall.upper_bound(1, 3)
+    assert (1 - bound) ** 3 + 3 * bound * (1 - bound) ** 2 == pytest.approx(0.05)
+    # none of 100 flagged: 1 - 0.05^(1/100)
+    assert recall.upper_bound(0, 100) == pytest.approx(1 - 0.05 ** (1 / 100))
+    # 17 of 117 at 2.5% (about 3 expected) is far above the nominal rate; 4 of 119 is not
+    assert recall.exceedance_p_value(17, 117, 0.025) < 1e-6
+    assert recall.exceedance_p_value(4, 119, 0.025) > 0.3
+    assert recall.upper_bound(0, 0) is None and recall.exceedance_p_value(0, 0, 0.025) is None
+    funnels = _funnels(
+        [("m", "A1", True, "alert_worse"), ("m", "A2", True, "none"), ("m", "A3", True, "none")]
+    )
+    (row,) = [r for r in recall.recall_table(funnels, MANIFEST).to_dicts() if r["metric_id"] == "m"]
+    assert row["p_value"] == pytest.approx(1 - 0.975**3)
+    assert row["false_flag_upper95"] == pytest.approx(bound)
+
+
 def test_a_neutral_metric_counts_either_side() -> None:
     funnels = _funnels([("m", "W1", True, "alert_high"), ("m", "A1", True, "alarm_low")], "neutral")
     (row,) = [r for r in recall.recall_table(funnels, MANIFEST).to_dicts() if r["metric_id"] == "m"]
