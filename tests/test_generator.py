@@ -785,32 +785,6 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
             beds.select(columns),
         ]
     )
-    # Harmful incidents and medication incidents per occupied bed day, likewise.
-    harmful = pl.concat(
-        [
-            events.filter(pl.col("trust_code").is_in(beds["trust_code"].implode()))
-            .with_columns(pl.lit(0.0).alias("den"))
-            .select(columns),
-            beds.select(columns),
-        ]
-    )
-    medication_reporting = pl.concat(
-        [
-            reporting.filter(pl.col("den") > 0),
-            events.filter(
-                pl.col("trust_code").is_in(beds["trust_code"].implode())
-                & (pl.col("event_category") == "medication")
-            )
-            .with_columns(pl.lit(1.0).alias("num"), pl.lit(0.0).alias("den"))
-            .select(columns),
-        ]
-    )
-    severe = events.with_columns(
-        pl.coalesce("degree_of_harm", "physical_harm")
-        .is_in(["severe", "fatal"])
-        .cast(pl.Float64)
-        .alias("num")
-    )
     agency = vacancies.with_columns(pl.col("agency_fte").cast(pl.Float64).alias("num"))
     # Report delay and Oxford gain: their mean, which the planted effects move as they move the median.
     delays = events.with_columns(
@@ -894,9 +868,6 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         "proms_satisfaction": (satisfaction, "lower", "binomial"),
         "stroke_unit_minutes_median": (stroke_minutes, "higher", "ratio"),
         "fft_ae_positive": (fft_ae, "lower", "binomial"),
-        "incident_moderate_harm_rate": (harmful, "higher", "ratio"),
-        "incident_severe_harm_share": (severe, "higher", "ratio"),
-        "medication_incident_reporting_rate": (medication_reporting, "lower", "ratio"),
         "agency_staffing_share": (agency, "higher", "ratio"),
     }
 

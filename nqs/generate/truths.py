@@ -69,27 +69,28 @@ ALSO_SHOWN_BY: dict[str, tuple[str, ...]] = {
     "proms_oxford_gain_mean": ("proms_satisfaction",),
     # longer waits: fewer within 18 weeks, more beyond 52, a longer median
     "rtt_within_18_weeks": ("rtt_52_week_waiters_per_1000", "rtt_median_weeks_waited"),
-    # more harm in every category of incident: more harmful incidents per bed day, more of them severe
-    # or fatal
-    "incident_moderate_harm_share": ("incident_moderate_harm_rate", "incident_severe_harm_share"),
-    # fewer of every kind of incident reported, medication incidents included
-    "incident_reporting_rate": ("medication_incident_reporting_rate",),
     # the agency staff covering vacancies grow with them
     "vacancy_rate": ("agency_staffing_share",),
 }
-# Metrics a planted effect moves too little, or on too few records, to be sure of finding it: more
-# harm in medication incidents raises a trust's harm among all its incidents by a fraction of it; more
-# harm in every incident shows in its medication incidents, a few dozen a year in a 1% sample; fewer
-# incidents reported mean fewer harmful ones per bed day (better, not worse). Such a trust is neither
-# planted worse on the metric nor without a planted effect on it (the manifest's `also_affected`).
+# Metrics a planted effect moves too little, or on too few records, to be sure of finding it in a 1%
+# sample: more harm in every incident shows in the harmful incidents per bed day, the severe or fatal
+# ones (under 1% of incidents) and the medication incidents' harm, a few dozen records a year; more
+# harm in medication incidents raises a trust's harm among all its incidents by a fraction of it;
+# fewer incidents reported mean fewer medication incidents per bed day, and fewer harmful ones (better,
+# not worse). Such a trust is neither planted worse on the metric nor without a planted effect on it
+# (the manifest's `also_affected`): the benchmark counts its flags neither as found nor as false.
 ALSO_AFFECTED: dict[str, tuple[str, ...]] = {
-    "incident_moderate_harm_share": ("medication_incident_harm_share",),
+    "incident_moderate_harm_share": (
+        "incident_moderate_harm_rate",
+        "incident_severe_harm_share",
+        "medication_incident_harm_share",
+    ),
     "medication_incident_harm_share": (
         "incident_moderate_harm_share",
         "incident_moderate_harm_rate",
         "incident_severe_harm_share",
     ),
-    "incident_reporting_rate": ("incident_moderate_harm_rate",),
+    "incident_reporting_rate": ("medication_incident_reporting_rate", "incident_moderate_harm_rate"),
 }
 DETERIORATING_METRICS: tuple[str, ...] = ("hip_surgery_within_36h", "sickness_absence_rate")
 WORSE_TRUSTS_PER_METRIC = 2
