@@ -18,6 +18,7 @@ import polars as pl
 from conftest import Build
 
 from contracts.base import nhs_number_is_valid
+from contracts.reference_checks import MEMBERSHIP_CHECKS
 from contracts.sources import SOURCE_TABLES
 
 SCANNED_SCHEMAS = ("staging", "intermediate", "marts", "published")
@@ -61,7 +62,8 @@ def identifier_column_names() -> set[str]:
 
 
 def organisation_codes(db: duckdb.DuckDBPyConnection) -> set[str]:
-    """Codes of organisations (ODS and ONS codes such as England's E92000001), which name no person.
+    """Codes of organisations (ODS and ONS codes such as England's E92000001 or a council's E06000001),
+    which name no person.
 
     England's ONS code has the staff identifier's shape (E and eight digits); an organisation code
     is public and is never a person's identifier.
@@ -79,6 +81,28 @@ def organisation_codes(db: duckdb.DuckDBPyConnection) -> set[str]:
             for (c,) in db.execute(f'select distinct "{column}" from marts.dim_organisations').fetchall()
             if c
         }  # noqa: S608
+    # an organisation code column's value the reference does not know (a mistyped or closed council
+    # code, quarantined by the membership checks) is still an organisation's code: E06000962 has
+    # the staff identifier's shape too
+    quarantine = db.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'quarantined_rows'"
+    ).fetchone()[0]
+    if not quarantine:
+        return codes
+    checks = sorted({check for names in MEMBERSHIP_CHECKS.values() for check in names})
+    codes |= {
+        c
+        for (c,) in db.execute(
+            f"""
+            select distinct failure_value from marts.quarantined_rows
+            where column_name in ({", ".join("?" for _ in MEMBERSHIP_CHECKS)})
+                and check_name in ({", ".join("?" for _ in checks)})
+            """,  # noqa: S608 - placeholders only
+            [*MEMBERSHIP_CHECKS, *checks],
+        ).fetchall()
+        if c
+    }
     return codes
 
 

@@ -233,75 +233,29 @@ cells_ranked as (
 
 positions as (
 
+    -- the position in the cell's ordered counts of each statistic: the median, the interval's order
+    -- statistics (when n allows one) and the quantiles either side of the median for its standard error
     select
-        metric_id,
-        org_view,
-        org_code,
-        period_type,
-        period_start,
-        imd_quintile,
-        is_all_quintiles,
-        'median' as statistic,
-        observation_count / 2.0 as band_position
+        cells_ranked.metric_id,
+        cells_ranked.org_view,
+        cells_ranked.org_code,
+        cells_ranked.period_type,
+        cells_ranked.period_start,
+        cells_ranked.imd_quintile,
+        cells_ranked.is_all_quintiles,
+        wanted.statistic,
+        case wanted.statistic
+            when 'median' then cells_ranked.observation_count / 2.0
+            when 'lower' then cells_ranked.interval_rank - 0.5
+            when 'upper' then cells_ranked.observation_count - cells_ranked.interval_rank + 0.5
+            when 'density_lower' then cells_ranked.observation_count * {{ 0.5 - bandwidth }}
+            when 'density_upper' then cells_ranked.observation_count * {{ 0.5 + bandwidth }}
+        end as band_position
     from cells_ranked
-
-    union all
-
-    select
-        metric_id,
-        org_view,
-        org_code,
-        period_type,
-        period_start,
-        imd_quintile,
-        is_all_quintiles,
-        'lower' as statistic,
-        interval_rank - 0.5 as band_position
-    from cells_ranked
-    where interval_rank >= 1
-
-    union all
-
-    select
-        metric_id,
-        org_view,
-        org_code,
-        period_type,
-        period_start,
-        imd_quintile,
-        is_all_quintiles,
-        'upper' as statistic,
-        observation_count - interval_rank + 0.5 as band_position
-    from cells_ranked
-    where interval_rank >= 1
-
-    union all
-
-    select
-        metric_id,
-        org_view,
-        org_code,
-        period_type,
-        period_start,
-        imd_quintile,
-        is_all_quintiles,
-        'density_lower' as statistic,
-        observation_count * {{ 0.5 - bandwidth }} as band_position
-    from cells_ranked
-
-    union all
-
-    select
-        metric_id,
-        org_view,
-        org_code,
-        period_type,
-        period_start,
-        imd_quintile,
-        is_all_quintiles,
-        'density_upper' as statistic,
-        observation_count * {{ 0.5 + bandwidth }} as band_position
-    from cells_ranked
+    cross join (
+        values ('median'), ('lower'), ('upper'), ('density_lower'), ('density_upper')
+    ) as wanted (statistic)
+    where wanted.statistic not in ('lower', 'upper') or cells_ranked.interval_rank >= 1
 
 ),
 
