@@ -6,9 +6,9 @@ funnel plots (`marts.funnel_points`, or `--schema published`) of each metric's l
 year (`is_latest_complete_period`: its follow-up is complete, from the catalogue's follow_up_months), and
 print per metric:
 
-- **recall**: planted worse trusts (the manifest's `worse_trusts`, which include the metrics that show the
-  same effect another way) flagged worse, beyond the `--limit` (95 or 99.8) on the worse side, out of
-  those planted;
+- **recall**: planted worse trusts and councils (the manifest's `worse_trusts`, which include the metrics
+  that show the same effect another way, and `worse_local_authorities`) flagged worse, beyond the
+  `--limit` (95 or 99.8) on the worse side, out of those planted;
 - **false-flag rate**: trusts compared with no planted effect on the metric (in no planted truth of the
   manifest that names the metric: worse, deteriorating, also affected, or any other) flagged worse, out
   of those compared, beside the nominal rate of the limit on one side ((1 - 0.95) / 2 = 2.5%, 0.1% for
@@ -50,6 +50,8 @@ from build_benchmark import _data_folder  # noqa: E402 - a sibling script, not a
 #: nominal share of trusts with no real difference beyond each limit on one side
 LIMITS = {"95": ("alert_worse", "alarm_worse"), "99.8": ("alarm_worse",)}
 NOMINAL_ONE_SIDED = {"95": 0.025, "99.8": 0.001}
+#: the manifest's planted worse units: trusts, and councils (adult social care)
+WORSE_UNITS = ("worse_trusts", "worse_local_authorities")
 
 
 def planted_pairs(manifest: dict) -> set[tuple[str, str]]:
@@ -94,7 +96,10 @@ def recall_table(funnels: pl.DataFrame, manifest: dict, limit: str = "95") -> pl
         (pl.col("improvement_direction") == "neutral") & pl.col("outlier_judgement").is_in(neutral_levels)
     )
     worse = {
-        (metric, trust) for metric, trusts in manifest.get("worse_trusts", {}).items() for trust in trusts
+        (metric, unit)
+        for key in WORSE_UNITS
+        for metric, units in manifest.get(key, {}).items()
+        for unit in units
     }
     planted = planted_pairs(manifest)
     pairs = pl.DataFrame(
