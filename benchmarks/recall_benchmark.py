@@ -6,12 +6,19 @@ funnel plots (`marts.funnel_points`, or `--schema published`) of each metric's l
 year (`is_latest_complete_period`: its follow-up is complete, from the catalogue's follow_up_months), and
 print per metric:
 
-- **recall**: planted worse trusts (the manifest's `worse_trusts`, which include the metrics that show the
-  same effect another way) flagged worse, beyond the `--limit` (95 or 99.8) on the worse side, out of
-  those planted;
+- **recall**: planted worse trusts and councils (the manifest's `worse_trusts`, which include the metrics
+  that show the same effect another way, and `worse_local_authorities`) flagged worse, beyond the
+  `--limit` (95 or 99.8) on the worse side, out of those planted;
 - **false-flag rate**: trusts compared with no planted effect on the metric (in no planted truth of the
-  manifest that names the metric: worse, deteriorating, or any other) flagged worse, out of those
-  compared, beside the nominal rate of the limit on one side ((1 - 0.95) / 2 = 2.5%, 0.1% for 99.8).
+  manifest that names the metric: worse, deteriorating, also affected, or any other) flagged worse, out
+  of those compared, beside the nominal rate of the limit on one side ((1 - 0.95) / 2 = 2.5%, 0.1% for
+  99.8), with its binomial uncertainty: the exact (Clopper-Pearson) one-sided 95% upper bound of the
+  rate, and the one-sided p-value of a count this high or higher were each trust flagged at the nominal
+  rate (P(X >= flagged), X binomial). A p-value below 0.05 (marked `*`) says the metric flags more than
+  the nominal rate; across some 30 metrics one or two such marks are expected by chance alone.
+
+"Flagged worse", as NHS funnel plots use the limits: beyond the 95% limit on the worse side, an **alert**
+(`--limit 95`, the default: alert or alarm), or beyond the 99.8% limit, an **alarm** (`--limit 99.8`).
 
 Nothing is particular to a metric or a truth: every metric with a funnel, every truth of the manifest
 that names metrics and trusts. A neutral metric has no worse side: either side counts.
@@ -35,6 +42,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+from scipy.stats import beta, binom
 
 sys.path.insert(0, str(Path(__file__).parent))
 from build_benchmark import _data_folder  # noqa: E402 - a sibling script, not a package
@@ -42,6 +50,8 @@ from build_benchmark import _data_folder  # noqa: E402 - a sibling script, not a
 #: nominal share of trusts with no real difference beyond each limit on one side
 LIMITS = {"95": ("alert_worse", "alarm_worse"), "99.8": ("alarm_worse",)}
 NOMINAL_ONE_SIDED = {"95": 0.025, "99.8": 0.001}
+#: the manifest's planted worse units: trusts, and councils (adult social care)
+WORSE_UNITS = ("worse_trusts", "worse_local_authorities")
 
 
 def planted_pairs(manifest: dict) -> set[tuple[str, str]]:
@@ -86,7 +96,10 @@ def recall_table(funnels: pl.DataFrame, manifest: dict, limit: str = "95") -> pl
         (pl.col("improvement_direction") == "neutral") & pl.col("outlier_judgement").is_in(neutral_levels)
     )
     worse = {
-        (metric, trust) for metric, trusts in manifest.get("worse_trusts", {}).items() for trust in trusts
+        (metric, unit)
+        for key in WORSE_UNITS
+        for metric, units in manifest.get(key, {}).items()
+        for unit in units
     }
     planted = planted_pairs(manifest)
     pairs = pl.DataFrame(
@@ -130,7 +143,28 @@ def recall_table(funnels: pl.DataFrame, manifest: dict, limit: str = "95") -> pl
         )
         .sort("metric_id")
     )
-    return table
+    return with_uncertainty(table)
+
+
+def exceedance_p_value(flagged: int, compared: int, nominal: float) -> float | None:
+    """One-sided p-value of `flagged` or more of `compared` trusts flagged, each at the nominal rate."""
+    return float(binom.sf(flagged - 1, compared, nominal)) if compared else None
+
+
+def upper_bound(flagged: int, compared: int, confidence: float = 0.95) -> float | None:
+    """Exact (Clopper-Pearson) one-sided upper confidence bound of a rate of `flagged` out of `compared`."""
+    if not compared:
+        return None
+    return 1.0 if flagged >= compared else float(beta.ppf(confidence, flagged + 1, compared - flagged))
+
+
+def with_uncertainty(table: pl.DataFrame) -> pl.DataFrame:
+    """The table with each false-flag rate's upper 95% bound and its p-value against the nominal rate."""
+    rows = table.select("others_flagged", "others_compared", "nominal").rows()
+    return table.with_columns(
+        false_flag_upper95=pl.Series([upper_bound(k, n) for k, n, _ in rows], dtype=pl.Float64),
+        p_value=pl.Series([exceedance_p_value(k, n, q) for k, n, q in rows], dtype=pl.Float64),
+    )
 
 
 def totals(table: pl.DataFrame) -> dict:
@@ -145,7 +179,9 @@ def totals(table: pl.DataFrame) -> dict:
         "others_compared": others,
         "others_flagged": false,
         "false_flag_rate": false / others if others else None,
+        "false_flag_upper95": upper_bound(false, others),
         "nominal": float(table["nominal"][0]) if table.height else None,
+        "metrics_above_nominal": int((table["p_value"] < 0.05).sum()) if table.height else 0,
     }
 
 
@@ -197,16 +233,39 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}" + ("*" if value < 0.05 else " ")
+
+
+LIMIT_MEANING = {
+    "95": "beyond the 95% limit on the worse side (an alert, or an alarm beyond 99.8%)",
+    "99.8": "beyond the 99.8% limit on the worse side (an alarm)",
+}
+
+
 def print_result(result: dict) -> None:
     total = result["total"]
     print(
         f"scale {result['scale']:g}, {result['months']} months, seed {result['seed']}: funnels of each "
-        f"metric's latest complete financial year (schema {result['schema']}), flagged worse beyond the "
-        f"{result['limit']}% limit"
+        f"metric's latest complete financial year (schema {result['schema']}); flagged worse = "
+        f"{LIMIT_MEANING[result['limit']]}"
     )
-    heading = ("year", 7), ("compared", 8), ("recall", 14), ("false flags", 16), ("rate", 7), ("nominal", 7)
     print(
-        f"{'metric':40} "
+        "false flags: trusts with no planted effect on the metric flagged worse; upper95: exact one-sided 95%"
+        " upper bound of their rate; p: P(this many or more | each flagged at the nominal rate), * below 0.05"
+    )
+    heading = (
+        ("year", 7),
+        ("compared", 8),
+        ("recall", 14),
+        ("false flags", 12),
+        ("rate", 6),
+        ("upper95", 7),
+        ("nominal", 7),
+        ("p", 6),
+    )
+    print(
+        f"{'metric':38} "
         + " ".join(f"{name:{'' if name == 'year' else '>'}{width}}" for name, width in heading)
     )
     for row in result["metrics"]:
@@ -214,15 +273,17 @@ def print_result(result: dict) -> None:
         recall += f" {_percent(row['recall'])}" if row["planted_worse"] else ""
         false = f"{row['others_flagged']}/{row['others_compared']}"
         print(
-            f"{row['metric_id']:40} {row['period'] or '-':7} {row['compared']:>8} {recall:>14} {false:>16} "
-            f"{_percent(row['false_flag_rate']):>7} {_percent(row['nominal']):>7}"
+            f"{row['metric_id']:38} {row['period'] or '-':7} {row['compared']:>8} {recall:>14} {false:>12} "
+            f"{_percent(row['false_flag_rate']):>6} {_percent(row['false_flag_upper95']):>7} "
+            f"{_percent(row['nominal']):>7} {_p(row['p_value']):>6}"
         )
+    recall = f"{total['planted_flagged']}/{total['planted_worse']} {_percent(total['recall'])}"
+    false = f"{total['others_flagged']}/{total['others_compared']}"
     print(
-        f"{'all metrics':40} {'':7} {'':>8} "
-        f"{total['planted_flagged']}/{total['planted_worse']} {_percent(total['recall']):>6} "
-        f"{total['others_flagged']:>7}/{total['others_compared']:<8} {_percent(total['false_flag_rate']):>7} "
-        f"{_percent(total['nominal']):>7}"
+        f"{'all metrics':38} {'':7} {'':>8} {recall:>14} {false:>12} {_percent(total['false_flag_rate']):>6} "
+        f"{_percent(total['false_flag_upper95']):>7} {_percent(total['nominal']):>7}"
     )
+    print(f"metrics flagging more than the nominal rate (p < 0.05): {total['metrics_above_nominal']}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,7 +11,7 @@ from conftest import Build
 
 from nqs.benchmarking import benchmarking_tables, build_benchmarking, episodes
 from nqs.benchmarking.alerts import CONDITION_COLUMNS
-from nqs.benchmarking.build import BASELINE_MONTHS, UNIT_BOUNDS
+from nqs.benchmarking.build import BASELINE_MONTHS, TAU2_METHOD, UNIT_BOUNDS
 from nqs.charts.data import spc_series
 from nqs.charts.render import spc_figure
 from nqs.stats import funnel, spc
@@ -177,7 +177,9 @@ def test_funnels_per_month_and_financial_year_are_nqs_funnel() -> None:
     assert set(funnels["period_type"]) == {"month", "financial_year"}
     year = funnels.filter((pl.col("period_type") == "financial_year") & (pl.col("period_label") == "2025-26"))
     months = frame.filter(pl.col("period_start") >= dt.date(2025, 4, 1))
-    direct = funnel(months, numerator="numerator", denominator="denominator", group="org_code")
+    direct = funnel(
+        months, numerator="numerator", denominator="denominator", group="org_code", tau2_method=TAU2_METHOD
+    )
     assert year.sort("org_code")["ucl95"].to_list() == pytest.approx(direct["ucl95"].to_list(), abs=1e-12)
     assert year.sort("org_code")["z"].to_list() == pytest.approx(direct["z"].to_list(), abs=1e-12)
     worse = year.filter(pl.col("org_code") == "RX1").row(0, named=True)
@@ -191,6 +193,43 @@ def test_funnels_per_month_and_financial_year_are_nqs_funnel() -> None:
         "active",
     )
     assert yearly["severity"] == "high" and "2025-26 against" in yearly["message"]
+
+
+def test_trusts_are_compared_with_trusts_of_their_own_type() -> None:
+    # mental health trusts report at half the acute trusts' rate: within their own type none is worse
+    acute = {f"RA{i}": steady(12, 0.6 + 0.01 * (i % 3), den=40 + 5 * i) for i in range(8)}
+    mental = {f"RM{i}": steady(12, 0.3 + 0.01 * (i % 3), den=40 + 5 * i) for i in range(6)}
+    mental["RM9"] = steady(12, 0.1, den=60)
+    small = {f"RC{i}": steady(12, 0.3, den=50) for i in range(2)}
+    frame = values(acute | mental | small)
+    types = pl.DataFrame(
+        {
+            "org_code": [*acute, *mental, *small],
+            "org_name": [*acute, *mental, *small],
+            "trust_type": ["acute"] * 8 + ["mental_health"] * 7 + ["community"] * 2,
+        }
+    )
+    result = build_benchmarking(frame, catalogue(red_line=None), types)
+    year = result.tables["funnel_points"].filter(pl.col("period_type") == "financial_year")
+    groups = {g: rows for (g,), rows in year.partition_by("comparison_group", as_dict=True).items()}
+    assert set(groups) == {"acute", "mental_health", "community"}
+    mh = groups["mental_health"].filter("is_compared")
+    direct = funnel(
+        frame.filter(pl.col("org_code").str.starts_with("RM")),
+        numerator="numerator",
+        denominator="denominator",
+        group="org_code",
+        tau2_method=TAU2_METHOD,
+    )
+    assert mh.sort("org_code")["target"].to_list() == pytest.approx(direct["target"].to_list())
+    assert mh.sort("org_code")["ucl95"].to_list() == pytest.approx(direct["ucl95"].to_list())
+    assert set(mh["units"]) == {7}
+    flagged = year.filter(pl.col("outlier_judgement").str.ends_with("worse"))["org_code"].to_list()
+    assert flagged == ["RM9"]
+    # two community trusts are too few for a funnel of their own: not compared
+    assert not groups["community"]["is_compared"].any()
+    alert = result.tables["alerts"].filter(pl.col("kind") == "funnel_outlier").row(0, named=True)
+    assert "for mental health trusts" in alert["message"]
 
 
 def test_more_levels_and_period_types_in_metric_values_change_nothing() -> None:
@@ -281,16 +320,21 @@ def test_planted_deteriorating_series_raise_special_cause_of_concern(sample_buil
     assert "sickness_absence_rate" in detected, (detected, too_small)
 
 
+#: metrics whose financial-year denominator counts the same people in each of its months: the stability
+#: index sums twelve monthly cohorts of the staff employed a year earlier, so a year's 733 is about 61 staff
+RECOUNTED_EACH_MONTH = {"staff_stability_index": 12}
+
+
 def test_planted_worse_trusts_raise_funnel_alerts(sample_build: Build) -> None:
-    """Every planted worse trust with a financial-year denominator of at least 200 is worse than expected
-    (95% or beyond) in that year's funnel, and has a funnel alert."""
+    """Every planted worse trust with a financial-year denominator of at least 200 distinct records is
+    worse than expected (95% or beyond) in that year's funnel, and has a funnel alert."""
     judged = 0
     for metric, trusts in sample_build.manifest["worse_trusts"].items():
         rows = sample_build.query(
             "select org_code, period_label, denominator, outlier_judgement from marts.funnel_points "
-            "where metric_id = ? and period_type = 'financial_year' and is_compared and denominator >= 200 "
+            "where metric_id = ? and period_type = 'financial_year' and is_compared and denominator >= ? "
             "and org_code in (select unnest(?))",
-            [metric, trusts],
+            [metric, 200 * RECOUNTED_EACH_MONTH.get(metric, 1), trusts],
         )
         for org, year, _, judgement in rows:
             assert judgement in ("alert_worse", "alarm_worse"), (metric, org, year, judgement)

@@ -11,6 +11,7 @@ from conftest import Build
 from test_benchmarking import catalogue as proportion_catalogue
 
 from nqs.benchmarking import build_benchmarking
+from nqs.benchmarking.build import TAU2_METHOD
 from nqs.stats import funnel
 
 YEAR = dt.date(2025, 4, 1)
@@ -95,7 +96,8 @@ def test_a_median_funnel_is_nqs_funnel_on_the_interpolated_medians() -> None:
             "n": [t[1] for t in TRUSTS.values()][:5],
         }
     )
-    direct = funnel(frame, value="m", denominator="n", group="org", data_type="median", target=60.25, sd=sd)
+    options = {"data_type": "median", "target": 60.25, "sd": sd, "tau2_method": TAU2_METHOD}
+    direct = funnel(frame, value="m", denominator="n", group="org", **options)
     assert compared["value"].to_list() == pytest.approx(direct["value"].to_list())
     assert compared["ucl95"].to_list() == pytest.approx(direct["ucl95"].to_list())
     assert compared["target"][0] == pytest.approx(60.25) and compared["sd"][0] == pytest.approx(sd)

@@ -785,6 +785,7 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
             beds.select(columns),
         ]
     )
+    agency = vacancies.with_columns(pl.col("agency_fte").cast(pl.Float64).alias("num"))
     # Report delay and Oxford gain: their mean, which the planted effects move as they move the median.
     delays = events.with_columns(
         (_parse("reported_date") - _parse("event_date")).dt.total_days().cast(pl.Float64).alias("num")
@@ -867,6 +868,7 @@ def _metric_frames(out: Path, manifest: dict) -> dict[str, tuple[pl.DataFrame, s
         "proms_satisfaction": (satisfaction, "lower", "binomial"),
         "stroke_unit_minutes_median": (stroke_minutes, "higher", "ratio"),
         "fft_ae_positive": (fft_ae, "lower", "binomial"),
+        "agency_staffing_share": (agency, "higher", "ratio"),
     }
 
 

@@ -43,6 +43,7 @@ MANIFEST = {
     "files": {"a/b_2025-01.csv": 10},
     "merger": {"trust": "RM1", "successor": "RM2"},
     "worse_trusts": {"m": ["W1", "W2"], "also_m": ["W1", "W2"], "never_compared": ["W9"]},
+    "worse_local_authorities": {"council_m": ["E1"]},
     "deteriorating": [{"metric_id": "m", "trust_code": "D1", "from_month": "2025-07"}],
     # a truth some other generator adds: it names metrics and trusts, so those trusts are planted too
     "slow_trusts": {"m": ["S1"]},
@@ -63,11 +64,15 @@ def test_recall_and_false_flags_per_metric() -> None:
             ("also_m", "W1", True, "alert_worse"),
             ("also_m", "W2", True, "alert_worse"),
             ("also_m", "A1", True, "none"),
+            ("council_m", "E1", True, "alert_worse"),  # a planted worse council, found
+            ("council_m", "E2", True, "none"),
         ]
     )
     table = recall.recall_table(funnels, MANIFEST).to_dicts()
     rows = {row["metric_id"]: row for row in table}
-    assert set(rows) == {"m", "also_m", "never_compared"}
+    assert set(rows) == {"m", "also_m", "never_compared", "council_m"}
+    council = rows["council_m"]
+    assert (council["planted_worse"], council["planted_flagged"], council["others_compared"]) == (1, 1, 1)
     m = rows["m"]
     assert (m["planted_worse"], m["planted_flagged"], m["recall"]) == (2, 1, 0.5)
     assert (m["compared"], m["others_compared"], m["others_flagged"]) == (7, 3, 1)
@@ -81,7 +86,27 @@ def test_recall_and_false_flags_per_metric() -> None:
     assert strict["m"]["planted_flagged"] == 1 and strict["m"]["others_flagged"] == 0
     assert strict["m"]["nominal"] == 0.001
     total = recall.totals(recall.recall_table(funnels, MANIFEST))
-    assert (total["planted_worse"], total["planted_flagged"]) == (5, 3)
+    assert (total["planted_worse"], total["planted_flagged"]) == (6, 4)
+
+
+def test_false_flag_uncertainty_by_hand() -> None:
+    # 1 of 3 flagged at 2.5%: P(X >= 1) = 1 - 0.975³; the exact upper bound solves P(X <= 1 | p) = 0.05
+    assert recall.exceedance_p_value(1, 3, 0.025) == pytest.approx(1 - 0.975**3)
+    assert recall.exceedance_p_value(0, 3, 0.025) == pytest.approx(1.0)
+    bound = recall.upper_bound(1, 3)
+    assert (1 - bound) ** 3 + 3 * bound * (1 - bound) ** 2 == pytest.approx(0.05)
+    # none of 100 flagged: 1 - 0.05^(1/100)
+    assert recall.upper_bound(0, 100) == pytest.approx(1 - 0.05 ** (1 / 100))
+    # 17 of 117 at 2.5% (about 3 expected) is far above the nominal rate; 4 of 119 is not
+    assert recall.exceedance_p_value(17, 117, 0.025) < 1e-6
+    assert recall.exceedance_p_value(4, 119, 0.025) > 0.3
+    assert recall.upper_bound(0, 0) is None and recall.exceedance_p_value(0, 0, 0.025) is None
+    funnels = _funnels(
+        [("m", "A1", True, "alert_worse"), ("m", "A2", True, "none"), ("m", "A3", True, "none")]
+    )
+    (row,) = [r for r in recall.recall_table(funnels, MANIFEST).to_dicts() if r["metric_id"] == "m"]
+    assert row["p_value"] == pytest.approx(1 - 0.975**3)
+    assert row["false_flag_upper95"] == pytest.approx(bound)
 
 
 def test_a_neutral_metric_counts_either_side() -> None:
@@ -110,7 +135,8 @@ def test_on_the_sample_build(sample_build: Build) -> None:
             ).fetchall()
         )
     table = recall.recall_table(funnels, sample_build.manifest)
-    assert expected | set(sample_build.manifest["worse_trusts"]) == set(table["metric_id"])
+    planted = {m for key in recall.WORSE_UNITS for m in sample_build.manifest.get(key, {})}
+    assert expected | planted == set(table["metric_id"])
     assert dict(zip(table["metric_id"], table["period"], strict=True)) == {
         m: years.get(m) for m in table["metric_id"]
     }

@@ -345,7 +345,7 @@ def test_bad_input() -> None:
     with pytest.raises(StatsInputError, match="trim"):
         funnel(good, numerator="o", denominator="n", group="g", method="shmi", trim=0)
     with pytest.raises(StatsInputError, match="data type"):
-        funnel(good, numerator="o", denominator="n", group="g", data_type="rate")
+        funnel(good, numerator="o", denominator="n", group="g", data_type="count")
     zero = pl.DataFrame({"g": ["a", "b", "c"], "o": [0, 5, 9], "e": [4.0, 5.0, 6.0]})
     with pytest.raises(StatsInputError, match="group 'a' has an infinite z-score"):
         funnel(zero, numerator="o", denominator="e", group="g", data_type="standardised-ratio", method="shmi")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from nqs.benchmarking.schema import benchmarking_tables
+from nqs.benchmarking.schema import ALL_UNITS, benchmarking_tables
 from nqs.benchmarking.text import format_value, period_label, period_noun, sentence_title
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ CONDITION_COLUMNS = {
     "value": pl.Float64,
     "threshold": pl.Float64,
     "national": pl.Float64,
+    # the trusts a funnel outlier is compared with, in words ("for acute trusts", "nationally")
+    "compared_with": pl.String,
 }
 
 
@@ -64,6 +66,7 @@ def red_line_conditions(points: pl.DataFrame, metrics: list[MetricDefinition]) -
                 value="value",
                 threshold=pl.lit(m.red_line),
                 national=pl.lit(None, dtype=pl.Float64),
+                compared_with=pl.lit(None, dtype=pl.String),
             )
         )
     return _stack(frames)
@@ -99,6 +102,7 @@ def spc_conditions(points: pl.DataFrame, metrics: list[MetricDefinition]) -> pl.
                 value="value",
                 threshold=threshold,
                 national=pl.lit(None, dtype=pl.Float64),
+                compared_with=pl.lit(None, dtype=pl.String),
             )
         ]
     )
@@ -127,6 +131,11 @@ def funnel_conditions(funnels: pl.DataFrame, metrics: list[MetricDefinition]) ->
                 .then(pl.when(high).then(pl.col("ucl998")).otherwise(pl.col("lcl998")))
                 .otherwise(pl.when(high).then(pl.col("ucl95")).otherwise(pl.col("lcl95"))),
                 national="target",
+                compared_with=pl.when(pl.col("comparison_group") == ALL_UNITS)
+                .then(pl.lit("nationally"))
+                .otherwise(
+                    pl.lit("for ") + pl.col("comparison_group").str.replace_all("_", " ") + pl.lit(" trusts")
+                ),
             )
         ]
     )
@@ -164,6 +173,7 @@ def episodes(conditions: pl.DataFrame) -> pl.DataFrame:
             value=pl.col("value").last(),
             threshold=pl.col("threshold").last(),
             national=pl.col("national").last(),
+            compared_with=pl.col("compared_with").last(),
         )
         .drop("run")
         .with_columns(
@@ -241,7 +251,8 @@ def message(episode: dict, metric: MetricDefinition) -> str:
     else:
         level = "99.8%" if episode["signal"].startswith("alarm") else "95%"
         text = (
-            f"{who}: {title} was {value} in {when} against {fmt(episode['national'])} nationally: "
+            f"{who}: {title} was {value} in {when} against {fmt(episode['national'])} "
+            f"{episode.get('compared_with') or 'nationally'}: "
             f"worse than expected, {side} the {level} limit of {fmt(episode['threshold'])} for a trust of "
             f"its size ({episode['signal'].split(' ')[0]})"
         )

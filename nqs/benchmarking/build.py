@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from nqs.benchmarking.alerts import alerts_table
-from nqs.benchmarking.schema import UNIT_LEVELS, benchmarking_tables
+from nqs.benchmarking.schema import ALL_UNITS, UNIT_LEVELS, benchmarking_tables
 from nqs.benchmarking.text import (
     OUTLIER_LABELS,
     assurance_label,
@@ -29,6 +29,21 @@ from nqs.stats.funnel import NORMAL_TYPES
 BASELINE_MONTHS = 12
 #: A funnel needs a few trusts to estimate a national value and its dispersion.
 MIN_FUNNEL_UNITS = 5
+#: Trusts are compared with trusts of their own type (acute, mental health, community, ambulance,
+#: specialist), as NHS England's organisation patient safety incident reports compared each trust with
+#: its cluster: a mental health trust's incidents per bed day, an ambulance trust's sickness absence,
+#: differ from an acute trust's by what the trust does, not by how well. Every funnel of numerators and
+#: denominators is drawn per type, around the type's own value; a type with fewer than MIN_FUNNEL_UNITS
+#: trusts compared has no funnel. Means and medians are centred on England's value and spread (the
+#: warehouse has no median of a type's observations), so all their trusts form one group (ALL_UNITS), as
+#: do local authorities, which have no type.
+COMPARISON_GROUP = "trust_type"
+#: How the between-trust variance tau² of an overdispersed funnel is estimated: so that the trusts'
+#: winsorised (or truncated) z-scores, tau² added to their variance, are as spread as standard normal
+#: ones (`nqs.stats.funnel.paule_mandel`). FunnelPlotR's DerSimonian-Laird from the winsorised phi
+#: understates tau² by about a third, so where trusts genuinely vary (staff sickness, waiting times) it
+#: flagged twice the nominal share of trusts with no real difference beyond the 95% limit.
+TAU2_METHOD = "paule-mandel"
 #: The values a metric can take, by its catalogue `unit`: SPC limits are clamped to them (`spc(bounds=)`),
 #: so no process limit is drawn below 0 for a share, a rate or a count, nor above 1 for a share. A mean,
 #: a median or a gap can be negative (an Oxford score lost, a gap in the other direction): no bound.
@@ -100,21 +115,38 @@ def build_benchmarking(
     """All four tables. `values` is metric_values of marts or published (any levels and period
     types: trust months, and trust financial years where present, are used; England's rows give a
     mean's or median's national value and standard deviation), `catalogue` its metric_catalogue (with
-    latest_complete_month, if known), `organisations` org_code and org_name (optional). The units
-    compared are the reporting units (`UNIT_LEVELS`): trusts, and local authorities for the metrics
-    they return."""
+    latest_complete_month, if known), `organisations` org_code, org_name and trust_type (optional;
+    without trust types every funnel is of all its units). The units compared are the reporting units
+    (`UNIT_LEVELS`): trusts, and local authorities for the metrics they return."""
     metrics = metric_definitions(catalogue)
     names = _org_names(organisations)
     notes: list[str] = []
     trust = values.filter(pl.col("org_level").is_in(UNIT_LEVELS))
     points = spc_points(trust, metrics)
     summary = spc_summary(points, metrics, names)
-    funnels = funnel_points(trust, metrics, notes, national=values.filter(pl.col("org_level") == "england"))
+    funnels = funnel_points(
+        trust,
+        metrics,
+        notes,
+        national=values.filter(pl.col("org_level") == "england"),
+        trust_types=_trust_types(organisations),
+    )
     alerts = alerts_table(points, funnels, metrics, names, trust.select("org_code", "org_level").unique())
     tables = benchmarking_tables()
     built = {"spc_points": points, "spc_summary": summary, "funnel_points": funnels, "alerts": alerts}
     return BenchmarkingResult(
         tables={name: tables[name].conform(built[name]) for name in tables}, notes=notes
+    )
+
+
+def _trust_types(organisations: pl.DataFrame | None) -> pl.DataFrame | None:
+    """org_code and trust_type (the COMPARISON_GROUP column) of each trust, if the organisations carry it."""
+    if organisations is None or COMPARISON_GROUP not in organisations.columns:
+        return None
+    return (
+        organisations.filter(pl.col(COMPARISON_GROUP).is_not_null())
+        .select("org_code", trust_type=COMPARISON_GROUP)
+        .unique("org_code")
     )
 
 
@@ -298,10 +330,12 @@ def funnel_points(
     metrics: list[MetricDefinition],
     notes: list[str] | None = None,
     national: pl.DataFrame | None = None,
+    trust_types: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One funnel per metric and period (month, financial year) over the trusts that reach the metric's
-    minimum denominator. A mean's or median's funnel is centred on the national value, with the
-    national standard deviation, from `national` (England's metric_values rows)."""
+    """One funnel per metric, period (month, financial year) and trust type (`trust_types`: org_code,
+    trust_type; without it, or for a mean or median, one group of all trusts) over the trusts that
+    reach the metric's minimum denominator. A mean's or median's funnel is centred on the national
+    value, with the national standard deviation, from `national` (England's metric_values rows)."""
     notes = notes if notes is not None else []
     frames = []
     for metric in metrics:
@@ -310,6 +344,12 @@ def funnel_points(
         inputs = funnel_inputs(trust_values, metric.metric_id)
         if inputs.height == 0:
             continue
+        if trust_types is None or metric.funnel_type in NORMAL_TYPES:
+            inputs = inputs.with_columns(comparison_group=pl.lit(ALL_UNITS))
+        else:
+            inputs = inputs.join(trust_types, on="org_code", how="left").select(
+                pl.exclude("trust_type"), comparison_group=pl.col("trust_type").fill_null(ALL_UNITS)
+            )
         centres = _national_spread(national, metric) if metric.funnel_type in NORMAL_TYPES else {}
         charts = []
         for (period_type, period_start), period in inputs.partition_by(
@@ -368,33 +408,20 @@ def _one_funnel(
     own = pl.col("median_interpolated") if metric.funnel_type == "median" else pl.col("value")
     rows = period.with_columns(period_label=pl.lit(label), own_value=own if normal else pl.lit(None))
     compared = rows.filter(eligible)
-    result = None
     if normal:
         compared = compared.with_columns(compared_value=pl.col("own_value") / metric.unit_multiplier).filter(
             pl.col("compared_value").is_not_null()
         )
-    target, sd = centre
-    if compared.height >= MIN_FUNNEL_UNITS and normal and sd is None:
-        notes.append(f"{metric.metric_id} {label}: no funnel: no national value and standard error")
-    elif compared.height >= MIN_FUNNEL_UNITS:
-        options = (
-            {"target": target, "sd": sd}
-            | ({"value": "compared_value"} if metric.funnel_type == "median" else {"numerator": "numerator"})
-            if normal
-            else {"numerator": "numerator"}
+    results = []
+    for (group,), members in compared.partition_by(
+        "comparison_group", as_dict=True, maintain_order=True
+    ).items():
+        one = _group_funnel(
+            metric, members, notes, centre, label if group == ALL_UNITS else f"{label} {group}"
         )
-        try:
-            result = funnel(
-                compared,
-                denominator="denominator",
-                group="org_code",
-                data_type=metric.funnel_type,
-                method="shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter",
-                overdispersion=metric.overdispersion_method != "none",
-                **options,
-            )
-        except StatsInputError as error:
-            notes.append(f"{metric.metric_id} {label}: no funnel: {error}")
+        if one is not None:
+            results.append(one.with_columns(comparison_group=pl.lit(group)))
+    result = pl.concat(results) if results else None
     rows = rows.drop(SPREAD_COLUMNS)
     if result is None:
         raw = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
@@ -408,18 +435,23 @@ def _one_funnel(
         )
     scaled = ("value", "lcl95", "ucl95", "lcl998", "ucl998", "target", "sd")
     result = result.rename({"group": "org_code"}).with_columns(
-        is_compared=pl.lit(True), units=pl.lit(result.height, dtype=pl.Int64)
+        is_compared=pl.lit(True), units=pl.len().over("comparison_group").cast(pl.Int64)
     )
     if metric.funnel_type == "median":
         result = result.drop("numerator").join(
             compared.select("org_code", "numerator"), on="org_code", how="left"
         )
-    others = rows.join(result.select("org_code"), on="org_code", how="anti").with_columns(
-        value=pl.col("own_value") / metric.unit_multiplier
-        if normal
-        else pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator")),
-        is_compared=pl.lit(False),
-        units=pl.lit(result.height, dtype=pl.Int64),
+    group_units = result.group_by("comparison_group").agg(pl.col("units").first())
+    others = (
+        rows.join(result.select("org_code"), on="org_code", how="anti")
+        .join(group_units, on="comparison_group", how="left")
+        .with_columns(
+            value=pl.col("own_value") / metric.unit_multiplier
+            if normal
+            else pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator")),
+            is_compared=pl.lit(False),
+            units=pl.col("units").fill_null(0),
+        )
     )
     kept = rows.select("org_code", "period_type", "period_start", "period_label").join(
         result, on="org_code", how="inner"
@@ -427,6 +459,43 @@ def _one_funnel(
     return pl.concat([kept, others], how="diagonal_relaxed").with_columns(
         [pl.col(c) * metric.unit_multiplier for c in scaled]
     )
+
+
+def _group_funnel(
+    metric: MetricDefinition,
+    compared: pl.DataFrame,
+    notes: list[str],
+    centre: tuple[float | None, float | None],
+    label: str,
+) -> pl.DataFrame | None:
+    """The funnel of one comparison group's compared trusts, or None (too few trusts, or a note why)."""
+    normal = metric.funnel_type in NORMAL_TYPES
+    target, sd = centre
+    if compared.height < MIN_FUNNEL_UNITS:
+        return None
+    if normal and sd is None:
+        notes.append(f"{metric.metric_id} {label}: no funnel: no national value and standard error")
+        return None
+    options = (
+        {"target": target, "sd": sd}
+        | ({"value": "compared_value"} if metric.funnel_type == "median" else {"numerator": "numerator"})
+        if normal
+        else {"numerator": "numerator"}
+    )
+    try:
+        return funnel(
+            compared,
+            denominator="denominator",
+            group="org_code",
+            data_type=metric.funnel_type,
+            method="shmi" if metric.overdispersion_method == "shmi" else "spiegelhalter",
+            overdispersion=metric.overdispersion_method != "none",
+            tau2_method=TAU2_METHOD,
+            **options,
+        )
+    except StatsInputError as error:
+        notes.append(f"{metric.metric_id} {label}: no funnel: {error}")
+        return None
 
 
 def _orient(result: pl.DataFrame, metric: MetricDefinition) -> pl.DataFrame:

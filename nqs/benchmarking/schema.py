@@ -15,6 +15,9 @@ TABLES_FILE = Path(__file__).with_name("tables.yml")
 #: compares like with like: trusts with trusts, councils with councils.
 UNIT_LEVELS: tuple[str, ...] = ("trust", "local_authority")
 
+#: funnel_points.comparison_group of a funnel of every unit (a mean's or median's, or local authorities')
+ALL_UNITS = "all"
+
 POLARS_TYPES: dict[str, pl.DataType] = {
     "varchar": pl.String(),
     "double": pl.Float64(),

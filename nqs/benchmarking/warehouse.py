@@ -34,8 +34,9 @@ def read_inputs(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(trust (and local authority) and England metric values by month and financial year, merged
     trusts under their successors (the current view), the metric catalogue with each metric's
-    latest_complete_month, organisation names), from `schema`. The values come in a fixed order, so
-    the funnels' totals (summed in row order) do not depend on how the table was written."""
+    latest_complete_month, organisation names and trust types), from `schema`. The values come in a
+    fixed order, so the funnels' totals (summed in row order) do not depend on how the table was
+    written."""
     numerator, denominator = FIGURES[schema]
     values = db.sql(
         f"""
@@ -56,7 +57,7 @@ def read_inputs(
         ).pl()
         catalogue = catalogue.join(follow_ups, on="metric_id", how="left")
     organisations = db.sql(
-        f"select org_code, org_name from {schema}.dim_organisations"  # noqa: S608
+        f"select org_code, org_name, trust_type from {schema}.dim_organisations"  # noqa: S608
     ).pl()
     return values, catalogue, organisations
 

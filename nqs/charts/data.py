@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from nqs.benchmarking.build import MIN_FUNNEL_UNITS, MetricDefinition
+from nqs.benchmarking.schema import ALL_UNITS
 from nqs.benchmarking.text import financial_year_label, period_label
 
 #: The schema charts read unless told otherwise.
@@ -43,7 +44,9 @@ class FunnelPeriod:
     period_type: str
     period_start: dt.date
     period_label: str
-    units: pl.DataFrame  # funnel_points rows of the period, with org_name
+    units: pl.DataFrame  # funnel_points rows of the period and comparison group, with org_name
+    #: the trusts compared in this funnel: a trust type, or all
+    comparison_group: str = ALL_UNITS
 
 
 def _identifier(name: str) -> str:
@@ -149,7 +152,10 @@ def funnel_period(
     period: str,
     period_type: str | None = None,
     schema: str = DEFAULT_SCHEMA,
+    group: str | None = None,
 ) -> FunnelPeriod:
+    """The funnel of one metric, period and comparison group (`group`: a trust type; by default the
+    group with the most trusts compared)."""
     definition = metric(db, metric_id, schema)
     tables = _identifier(schema)
     if definition.funnel_type == "none":
@@ -180,4 +186,17 @@ def funnel_period(
             f"metric '{metric_id}' has no funnel for {label}: fewer than {MIN_FUNNEL_UNITS} trusts reach "
             f"its minimum denominator of {definition.min_denominator:g}"
         )
-    return FunnelPeriod(definition, kind, start, label, units)
+    groups = (
+        units.filter("is_compared")
+        .group_by("comparison_group")
+        .len()
+        .sort("len", "comparison_group", descending=[True, False])
+    )
+    chosen = group or groups["comparison_group"][0]
+    if chosen not in groups["comparison_group"].to_list():
+        raise ChartError(
+            f"metric '{metric_id}' has no funnel of {chosen} trusts for {label} "
+            f"(funnels: {', '.join(groups['comparison_group'].to_list())})"
+        )
+    units = units.filter(pl.col("comparison_group") == chosen)
+    return FunnelPeriod(definition, kind, start, label, units, chosen)

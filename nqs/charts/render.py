@@ -20,6 +20,7 @@ from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from nqs.benchmarking.schema import ALL_UNITS
 from nqs.benchmarking.text import format_value
 from nqs.charts.data import ChartError, FunnelPeriod, SpcSeries
 from nqs.charts.labels import PointLabel, place_labels
@@ -211,6 +212,11 @@ def _outlier_labels(units: pl.DataFrame) -> list[PointLabel]:
     ]
 
 
+def _centre_name(group: str) -> str:
+    """The funnel's centre line in words: National, or the trust type compared (Acute trusts)."""
+    return "National" if group == ALL_UNITS else f"{group.replace('_', ' ').capitalize()} trusts"
+
+
 def funnel_figure(period: FunnelPeriod) -> Figure:
     """A funnel plot: the national value, 95% and 99.8% limits, and the outliers labelled."""
     metric = period.metric
@@ -251,7 +257,7 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             color=DARK,
             linewidth=1.4,
             gid="national",
-            label=f"National {format_value(national, metric.unit)}",
+            label=f"{_centre_name(period.comparison_group)} {format_value(national, metric.unit)}",
         )
         for values, gid, style, label in (
             (ucl95, "limit-95-upper", "--", "95% limits (alert)"),

@@ -45,6 +45,12 @@ def add_chart_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         choices=("month", "financial_year"),
         help="read --period as this (default: from its form)",
     )
+    funnel.add_argument(
+        "--group",
+        metavar="G",
+        help="the trusts compared, each type a funnel of its own: acute, mental_health, community, "
+        "ambulance, specialist (default: the type with the most trusts compared)",
+    )
     funnel.set_defaults(run=run_funnel_chart)
 
     for parser in (spc, funnel):
@@ -93,7 +99,7 @@ def run_funnel_chart(args: argparse.Namespace) -> int:
     output = Path(args.output or f"funnel_{args.metric}_{args.period}.svg")
     try:
         with connect(Path(args.warehouse) if args.warehouse else default_warehouse(), args.schema) as db:
-            period = funnel_period(db, args.metric, args.period, args.period_type, args.schema)
+            period = funnel_period(db, args.metric, args.period, args.period_type, args.schema, args.group)
         written = funnel_chart(period, output)
     except ChartError as error:
         return _fail(str(error))

@@ -83,7 +83,7 @@ def add_funnel_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         "--type",
         required=True,
         dest="data_type",
-        choices=("proportion", "ratio", "standardised-ratio", "mean", "median"),
+        choices=("proportion", "ratio", "rate", "standardised-ratio", "mean", "median"),
         help="what numerator / denominator (or value) is",
     )
     funnel.add_argument(
@@ -106,6 +106,13 @@ def add_funnel_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     )
     funnel.add_argument(
         "--trim", type=float, default=0.1, help="share trimmed at each end before estimating overdispersion"
+    )
+    funnel.add_argument(
+        "--tau2-method",
+        choices=("dersimonian-laird", "paule-mandel"),
+        default="dersimonian-laird",
+        help="between-unit variance: DerSimonian-Laird from the trimmed phi (FunnelPlotR's, default) or "
+        "Paule-Mandel on the trimmed z-scores (consistent; the warehouse's)",
     )
     funnel.add_argument(
         "--no-overdispersion",
@@ -197,6 +204,7 @@ def run_funnel(args: argparse.Namespace) -> int:
             value=args.value,
             target=args.target,
             sd=args.sd,
+            tau2_method=args.tau2_method,
         )
         _write(result, args.output)
     except StatsInputError as error:

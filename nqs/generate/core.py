@@ -136,6 +136,7 @@ def generate_sources(
             "worse_trusts": worse,
             "worse_local_authorities": social_care.truths.manifest(orgs.local_authorities),
             "deteriorating": deteriorating,
+            "also_affected": truths.also_affected(orgs),
             "merger": {
                 "trust_code": orgs.trust_codes[orgs.merger.trust],
                 "successor_code": orgs.trust_codes[orgs.merger.successor],

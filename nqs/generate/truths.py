@@ -69,6 +69,28 @@ ALSO_SHOWN_BY: dict[str, tuple[str, ...]] = {
     "proms_oxford_gain_mean": ("proms_satisfaction",),
     # longer waits: fewer within 18 weeks, more beyond 52, a longer median
     "rtt_within_18_weeks": ("rtt_52_week_waiters_per_1000", "rtt_median_weeks_waited"),
+    # the agency staff covering vacancies grow with them
+    "vacancy_rate": ("agency_staffing_share",),
+}
+# Metrics a planted effect moves too little, or on too few records, to be sure of finding it in a 1%
+# sample: more harm in every incident shows in the harmful incidents per bed day, the severe or fatal
+# ones (under 1% of incidents) and the medication incidents' harm, a few dozen records a year; more
+# harm in medication incidents raises a trust's harm among all its incidents by a fraction of it;
+# fewer incidents reported mean fewer medication incidents per bed day, and fewer harmful ones (better,
+# not worse). Such a trust is neither planted worse on the metric nor without a planted effect on it
+# (the manifest's `also_affected`): the benchmark counts its flags neither as found nor as false.
+ALSO_AFFECTED: dict[str, tuple[str, ...]] = {
+    "incident_moderate_harm_share": (
+        "incident_moderate_harm_rate",
+        "incident_severe_harm_share",
+        "medication_incident_harm_share",
+    ),
+    "medication_incident_harm_share": (
+        "incident_moderate_harm_share",
+        "incident_moderate_harm_rate",
+        "incident_severe_harm_share",
+    ),
+    "incident_reporting_rate": ("medication_incident_reporting_rate", "incident_moderate_harm_rate"),
 }
 DETERIORATING_METRICS: tuple[str, ...] = ("hip_surgery_within_36h", "sickness_absence_rate")
 WORSE_TRUSTS_PER_METRIC = 2
@@ -104,10 +126,14 @@ class PlantedTruths:
         return mask
 
     def manifest(self, orgs: Organisations, span: list[Month]) -> tuple[dict, list[dict]]:
-        """The `worse_trusts` and `deteriorating` entries of the manifest, in trust codes."""
-        worse = {metric: [orgs.trust_codes[t] for t in trusts] for metric, trusts in self.worse.items()}
+        """The `worse_trusts` and `deteriorating` entries of the manifest, in trust codes. A metric that
+        shows another's effect (`ALSO_SHOWN_BY`) lists that metric's trusts after its own."""
+        planted = {metric: [orgs.trust_codes[t] for t in trusts] for metric, trusts in self.worse.items()}
+        worse = {metric: list(trusts) for metric, trusts in planted.items()}
         for metric, also in ALSO_SHOWN_BY.items():
-            worse.update({other: worse[metric] for other in also if metric in worse})
+            for other in also:
+                if metric in planted:
+                    worse[other] = [*worse.get(other, []), *planted[metric]]
         deteriorating = [
             {
                 "metric_id": item.metric_id,
@@ -117,6 +143,16 @@ class PlantedTruths:
             for item in self.deteriorating
         ]
         return worse, deteriorating
+
+    def also_affected(self, orgs: Organisations) -> dict[str, list[str]]:
+        """The `also_affected` entry of the manifest: metric -> trusts a planted effect moves on it in
+        part (`ALSO_AFFECTED`), in trust codes."""
+        affected: dict[str, list[str]] = {}
+        for metric, also in ALSO_AFFECTED.items():
+            for other in also:
+                codes = [orgs.trust_codes[t] for t in self.worse.get(metric, ())]
+                affected[other] = [*affected.get(other, []), *codes]
+        return affected
 
 
 def plant_truths(orgs: Organisations, volumes: Volumes, span: list[Month]) -> PlantedTruths:

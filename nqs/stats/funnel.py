@@ -4,8 +4,12 @@
 variance-stabilising scale, a dispersion ratio phi from z-scores winsorised (Spiegelhalter) or truncated
 (the SHMI method), the DerSimonian-Laird between-unit variance tau², and 95% / 99.8% limits around the
 target. Means and medians (data types "mean", "median", which FunnelPlotR has not) use the normal
-approximation, target ± z·sd/√n, with the same overdispersion treatment. README.md beside this file lists
-where and why it deliberately differs.
+approximation, target ± z·sd/√n, with the same overdispersion treatment; rates (a count per unit of
+exposure, "rate") are Poisson, compared as the ratio of observed to expected events at the overall rate.
+`tau2_method="paule-mandel"` estimates tau² so that the winsorised (truncated) adjusted z-scores have
+the spread standard normal ones have once winsorised (truncated) alike, instead of FunnelPlotR's
+DerSimonian-Laird from a winsorised phi, which understates tau². README.md beside this file lists where
+and why it deliberately differs.
 """
 
 from __future__ import annotations
@@ -15,19 +19,22 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+from scipy.optimize import brentq
 from scipy.special import chdtri
-from scipy.stats import rankdata
+from scipy.stats import norm, rankdata
 
 from nqs.stats._common import StatsInputError, label_column, numeric_column, r_sum, require_columns
 
-DataType = Literal["proportion", "ratio", "standardised-ratio", "mean", "median"]
+DataType = Literal["proportion", "ratio", "rate", "standardised-ratio", "mean", "median"]
 Method = Literal["spiegelhalter", "shmi"]
+Tau2Method = Literal["dersimonian-laird", "paule-mandel"]
 Improvement = Literal["increase", "decrease", "neutral"]
 
-DATA_TYPES = ("proportion", "ratio", "standardised-ratio", "mean", "median")
+DATA_TYPES = ("proportion", "ratio", "rate", "standardised-ratio", "mean", "median")
 #: data types compared on the normal approximation of a mean or median: target ± z·sd/√n
 NORMAL_TYPES = ("mean", "median")
 METHODS = ("spiegelhalter", "shmi")
+TAU2_METHODS = ("dersimonian-laird", "paule-mandel")
 
 # The normal quantiles for 95% and 99.8% two-sided limits, to the 6 decimals the reference uses.
 Z95 = 1.959964
@@ -114,6 +121,47 @@ def dispersion(kept_z: np.ndarray) -> float:
     return (1 / n) * r_sum(kept_z**2) if n else math.nan
 
 
+def trimmed_normal_phi(trim: float, method: str) -> float:
+    """The mean squared kept z-score of standard normal z-scores, winsorised (spiegelhalter) or truncated
+    (shmi) at `trim` each end: what `dispersion` gives, in expectation, when there is no overdispersion.
+    Winsorising at 10% keeps 0.679 of the variance, truncating 0.438, so phi from kept z-scores is the
+    overdispersion times this."""
+    if trim == 0:
+        return 1.0
+    q = float(norm.ppf(1 - trim))
+    inner = (1 - 2 * trim) - 2 * q * float(norm.pdf(q))  # E[Z²; |Z| < q]
+    if method == "shmi":
+        return inner / (1 - 2 * trim)
+    return inner + 2 * trim * q**2
+
+
+def paule_mandel(
+    y: np.ndarray, s: np.ndarray, centre: float, trim: float, method: str
+) -> tuple[float, float]:
+    """(phi, tau²): tau² such that the z-scores with tau² added to their variance, (y - centre) /
+    √(s² + tau²), winsorised or truncated as `method` does, have the mean square of standard normal ones
+    trimmed alike (`trimmed_normal_phi`); 0 when the unadjusted z-scores have no more than that. phi is
+    the unadjusted z-scores' trimmed mean square over that of standard normal ones (1 on average when
+    the units differ only by chance). The moment equation of Paule and Mandel (1982), made robust to
+    outliers by the trimming, and consistent for a normal between-unit effect whatever the units' sizes,
+    where a winsorised phi put into DerSimonian-Laird's formula understates tau² (by a third at 10%)."""
+    expected = trimmed_normal_phi(trim, method)
+
+    def excess(tau2: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (y - centre) / np.sqrt(s**2 + tau2)
+        kept = truncate(z, trim) if method == "shmi" else winsorise(z, trim)
+        return dispersion(kept[~np.isnan(kept)]) / expected - 1
+
+    phi = excess(0.0) + 1
+    if not (math.isfinite(phi) and phi > 1):
+        return phi, 0.0
+    high = float(np.var(y)) + float(np.max(s**2))
+    while excess(high) > 0:
+        high *= 4
+    return phi, float(brentq(excess, 0.0, high, xtol=1e-15 * max(high, 1.0), rtol=1e-12))
+
+
 def dersimonian_laird(n: int, phi: float, s: np.ndarray) -> float:
     """tau², the between-unit variance, from phi and the within-unit standard errors of the kept units."""
     if len(s) == 0 or n * phi < n - 1:
@@ -137,6 +185,9 @@ def _transform(
             # `num` holds the units' values (means or medians): no transform, s.e. sd/√n
             s = sd / np.sqrt(den)
             return num, s, target, (num - target) / s
+        if data_type == "rate":
+            # observed events against those expected at the overall rate: a standardised ratio
+            return _transform("standardised-ratio", method, num, target * den, 1.0)
         if data_type == "standardised-ratio" and method == "shmi":
             y = np.log(num / den)
             s = 1 / np.sqrt(den)
@@ -168,6 +219,10 @@ def _limits(
     sd: float | None = None,
 ):
     """(lcl95, ucl95, lcl998, ucl998) at each denominator."""
+    if data_type == "rate":
+        # the limits of the ratio of observed to expected events, at the overall rate
+        ratio = _limits("standardised-ratio", method, target * den, 1.0, tau2, adjusted)
+        return ratio[0] * target, ratio[1] * target, ratio[2] * target, ratio[3] * target
     if data_type == "standardised-ratio" and not adjusted:
         # exact Poisson limits for an observed count against an expected count
         return (
@@ -239,11 +294,14 @@ def funnel(
     value: str | None = None,
     target: float | None = None,
     sd: float | None = None,
+    tau2_method: Tau2Method = "dersimonian-laird",
 ) -> pl.DataFrame:
     """Funnel-plot data, one row per unit (`group` value); rows are summed within a unit first.
 
     data_type: "proportion" (numerator out of denominator; target the overall proportion), "ratio"
-        (a ratio of two counts; target the overall ratio), "standardised-ratio" (observed over expected,
+        (a ratio of two counts; target the overall ratio), "rate" (a count of events, Poisson, per unit
+        of an exposure such as bed days; target the overall rate: compared as the standardised ratio of
+        the events to those expected at that rate), "standardised-ratio" (observed over expected,
         indirectly standardised; target 1), "mean" (numerator the sum of a unit's observations,
         denominator their number; target the overall mean unless `target` is given) or "median" (`value`
         the unit's median of its `denominator` observations, one row per unit; `target` required, the
@@ -255,7 +313,12 @@ def funnel(
         ranked in the outer `trim` at each end (for a standardised ratio: log scale, expected counts rounded
         to 2 decimals), as NHS England's SHMI does.
     overdispersion: widen the limits by tau² when the dispersion ratio phi exceeds 1. When it is off, or
-        phi <= 1, the limits are unadjusted: exact Poisson for standardised ratios, tau² = 0 otherwise.
+        phi <= 1, the limits are unadjusted: exact Poisson for standardised ratios and rates, tau² = 0
+        otherwise.
+    tau2_method: "dersimonian-laird" (FunnelPlotR's: phi the mean squared kept z-score, tau² by
+        DerSimonian and Laird's formula from it) or "paule-mandel" (`paule_mandel`: phi the kept z-scores'
+        mean square over that of standard normal ones trimmed alike, tau² the value that brings the
+        adjusted z-scores' to it).
 
     Columns: see FUNNEL_COLUMNS. `value` is numerator / denominator (a median: the unit's own). `z` is the
     unadjusted z-score (FunnelPlotR's); `z_adjusted` the z-score with tau² added to its variance.
@@ -273,6 +336,8 @@ def funnel(
     if not (isinstance(trim, int | float) and trim_ok):
         bound = "above 0" if method == "shmi" else "at least 0"
         raise StatsInputError(f"trim must be {bound} and below 0.5, not {trim!r}")
+    if tau2_method not in TAU2_METHODS:
+        raise StatsInputError(f"tau2 method must be one of {', '.join(TAU2_METHODS)}, not {tau2_method!r}")
     _check_options(data_type, numerator, value, target, sd)
     require_columns(frame, numerator, value, denominator, group)
     if frame.height == 0:
@@ -315,8 +380,10 @@ def funnel(
             raise StatsInputError(f"group {labels[empty[0]]!r} has an expected count that rounds to 0")
     if target is None:
         target = 1.0 if data_type == "standardised-ratio" else r_sum(num) / r_sum(den)
-    if data_type == "ratio" and target == 0:
-        raise StatsInputError(f"column '{numerator}' is 0 for every group, so there is no ratio to compare")
+    if data_type in ("ratio", "rate") and target == 0:
+        raise StatsInputError(
+            f"column '{numerator}' is 0 for every group, so there is no {data_type} to compare"
+        )
 
     y, s, centre, z = _transform(
         data_type, method, unit_value if data_type in NORMAL_TYPES else num, den, target, sd
@@ -330,7 +397,10 @@ def funnel(
             f"cannot estimate overdispersion: group {worst!r} has an infinite z-score (a count of 0 on the "
             "log scale); use method spiegelhalter or no overdispersion adjustment"
         )
-    tau2 = dersimonian_laird(int(keep.sum()), phi, s[keep])
+    if tau2_method == "paule-mandel" and math.isfinite(phi):
+        phi, tau2 = paule_mandel(y, s, centre, trim, method)
+    else:
+        tau2 = dersimonian_laird(int(keep.sum()), phi, s[keep])
     adjusted = bool(overdispersion and phi > 1)
     if not adjusted:
         tau2 = 0.0
