@@ -187,6 +187,7 @@ def test_funnel_labels_never_overlap(sample_build: Build) -> None:
         "select max(period_label) from published.funnel_points where period_type = 'month'"
     ).fetchall()[0]
     labels_drawn = 0
+    nouns = set()  # councils compared on the social care measures, trusts on the others
     for metric in metrics:
         for label, kind in ((year, "financial_year"), (month, "month")):
             try:
@@ -220,6 +221,11 @@ def test_funnel_labels_never_overlap(sample_build: Build) -> None:
                     | pl.col("outlier_judgement").str.starts_with("alarm")
                 )["org_code"]
             )
+            (subtitle,) = [t.get_text() for t in figure.texts if t.get_gid() == "subtitle"]
+            compared_levels = set(units["org_level"])
+            noun = "councils" if compared_levels == {"local_authority"} else "trusts"
+            assert f"Funnel plot of {units.height} {noun}," in subtitle, (metric, label, compared_levels)
+            nouns.add(noun)
             named = {t.get_text() for t in texts}
             note = [t.get_text() for t in figure.texts if t.get_gid() == "outliers-not-labelled"]
             listed = set(note[0].split(": ", 1)[1].split(", ")) if note else set()
@@ -227,6 +233,7 @@ def test_funnel_labels_never_overlap(sample_build: Build) -> None:
             labels_drawn += len(texts)
     db.close()
     assert labels_drawn > 0
+    assert nouns == {"councils", "trusts"}
 
 
 def test_labels_of_crowded_points_are_moved_apart_or_left_out() -> None:

@@ -48,6 +48,12 @@ class FunnelPeriod:
     #: the trusts compared in this funnel: a trust type, or all
     comparison_group: str = ALL_UNITS
 
+    @property
+    def unit_noun(self) -> str:
+        """What the funnel compares, in the plural: councils for a local authority measure, else trusts."""
+        levels = set(self.units["org_level"].drop_nulls()) if "org_level" in self.units.columns else set()
+        return "councils" if levels == {"local_authority"} else "trusts"
+
 
 def _identifier(name: str) -> str:
     """A schema name as a quoted SQL identifier (schemas are named by people: --schema)."""
@@ -163,7 +169,7 @@ def funnel_period(
     kind, start = parse_period(period, period_type)
     units = db.sql(
         f"""
-        select f.*, o.org_name
+        select f.*, o.org_name, o.org_level
         from {tables}.funnel_points as f
         left join {tables}.dim_organisations as o on f.org_code = o.org_code
         where f.metric_id = ? and f.period_type = ? and f.period_start = ?

@@ -353,7 +353,7 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
         figure.text(
             0.09,
             0.895,
-            f"Funnel plot of {units.height} trusts, {worse} worse than expected; {adjusted}",
+            f"Funnel plot of {units.height} {period.unit_noun}, {worse} worse than expected; {adjusted}",
             fontsize=10,
             color=DARK,
             gid="subtitle",

@@ -156,12 +156,13 @@ def _metric_view(section: MetricSection, anchor: str) -> MetricView:
         units = section.funnel.units.filter("is_compared")
         worse = sum(j.endswith("worse") for j in units["outlier_judgement"].drop_nulls())
         better = sum(j.endswith("better") for j in units["outlier_judgement"].drop_nulls())
-        view.funnel_caption = f"{units.height} trusts, {worse} worse and {better} better than expected"
+        noun = section.funnel.unit_noun
+        view.funnel_caption = f"{units.height} {noun}, {worse} worse and {better} better than expected"
         view.funnel_svg = Markup(
             inline_svg(
                 funnel_figure(section.funnel),
                 id_prefix=f"{anchor}-funnel",
-                title=f"{metric.title}: funnel plot of trusts, {section.funnel.period_label}",
+                title=f"{metric.title}: funnel plot of {noun}, {section.funnel.period_label}",
                 description=f"{view.funnel_caption}.",
             )
         )
