@@ -195,6 +195,24 @@ def test_funnels_per_month_and_financial_year_are_nqs_funnel() -> None:
     assert yearly["severity"] == "high" and "2025-26 against" in yearly["message"]
 
 
+def test_periods_still_followed_up_raise_no_funnel_alert() -> None:
+    """A metric complete to September 2025 (its follow-up) is judged in its funnels of every period, but
+    only the periods ending by then raise alerts: its months to September and the year 2024-25."""
+    series = {f"R{i:02d}": steady(24, 0.6 + 0.01 * (i % 5), den=20 + 5 * i) for i in range(12)}
+    series["RX1"] = steady(24, 0.3, den=60)
+    complete = catalogue(red_line=None, latest_complete_month=dt.date(2025, 9, 1))
+    result = build_benchmarking(values(series), complete, ORGS)
+    funnels = result.tables["funnel_points"].filter(pl.col("org_code") == "RX1")
+    assert set(funnels["outlier_judgement"]) == {"alarm_worse"}  # every period is still drawn and judged
+    alerts = result.tables["alerts"].filter(pl.col("kind") == "funnel_outlier")
+    last = dict(zip(alerts["period_type"], alerts["last_seen"], strict=True))
+    assert last == {"month": dt.date(2025, 9, 1), "financial_year": dt.date(2024, 4, 1)}
+    # with no latest complete month known, every period raises its alert, as before
+    unknown = build_benchmarking(values(series), catalogue(red_line=None), ORGS).tables["alerts"]
+    years = unknown.filter((pl.col("kind") == "funnel_outlier") & (pl.col("period_type") == "financial_year"))
+    assert years["last_seen"].to_list() == [dt.date(2025, 4, 1)]
+
+
 def test_trusts_are_compared_with_trusts_of_their_own_type() -> None:
     # mental health trusts report at half the acute trusts' rate: within their own type none is worse
     acute = {f"RA{i}": steady(12, 0.6 + 0.01 * (i % 3), den=40 + 5 * i) for i in range(8)}
@@ -339,7 +357,13 @@ def test_planted_worse_trusts_raise_funnel_alerts(sample_build: Build) -> None:
         for org, year, _, judgement in rows:
             assert judgement in ("alert_worse", "alarm_worse"), (metric, org, year, judgement)
             judged += 1
-        flagged = {org for org, *_ in rows}
+        # a year still followed up (revisions within a year) is judged but raises no alert yet
+        (latest,) = sample_build.query(
+            "select max(period_label) from marts.funnel_points where metric_id = ? "
+            "and period_type = 'financial_year' and is_latest_complete_period",
+            [metric],
+        )[0]
+        flagged = {org for org, year, *_ in rows if latest is not None and year <= latest}
         alerted = {
             org
             for (org,) in sample_build.query(

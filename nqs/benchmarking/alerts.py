@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from nqs.benchmarking.periods import is_complete_period
 from nqs.benchmarking.schema import ALL_UNITS, benchmarking_tables
 from nqs.benchmarking.text import format_value, period_label, period_noun, sentence_title
 
@@ -109,14 +110,27 @@ def spc_conditions(points: pl.DataFrame, metrics: list[MetricDefinition]) -> pl.
 
 
 def funnel_conditions(funnels: pl.DataFrame, metrics: list[MetricDefinition]) -> pl.DataFrame:
-    """Every trust compared in a funnel of a metric with an improvement direction: worse than expected?"""
+    """Every trust compared in a funnel of a metric with an improvement direction: worse than expected?
+
+    Only periods whose follow-up is complete (ending in the metric's latest complete month or before)
+    raise alerts: a year of revisions within a year still being followed up is not yet a judgement."""
     directed = [m.metric_id for m in metrics if m.improvement_direction in ("increase", "decrease")]
+    complete_months = pl.DataFrame(
+        {
+            "metric_id": [m.metric_id for m in metrics],
+            "latest_complete_month": [m.latest_complete_month for m in metrics],
+        },
+        schema={"metric_id": pl.String, "latest_complete_month": pl.Date},
+    )
+    judged = funnels.filter(pl.col("metric_id").is_in(directed) & pl.col("is_compared")).join(
+        complete_months, on="metric_id", how="left"
+    )
     judgement = pl.col("outlier_judgement")
     alarm = judgement == "alarm_worse"
     high = pl.col("outlier_95") == "high"
     return _stack(
         [
-            funnels.filter(pl.col("metric_id").is_in(directed) & pl.col("is_compared")).select(
+            judged.filter(is_complete_period(pl.col("latest_complete_month"))).select(
                 "metric_id",
                 "org_code",
                 kind=pl.lit("funnel_outlier"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from nqs.benchmarking.alerts import alerts_table
+from nqs.benchmarking.periods import is_complete_period, period_end
 from nqs.benchmarking.schema import ALL_UNITS, UNIT_LEVELS, benchmarking_tables
 from nqs.benchmarking.text import (
     OUTLIER_LABELS,
@@ -311,12 +312,8 @@ def latest_complete_periods(metric: MetricDefinition, periods: pl.DataFrame) -> 
     month = metric.latest_complete_month
     if month is None:
         return distinct.with_columns(is_latest_complete_period=pl.lit(False))
-    ends = distinct.with_columns(
-        period_end=pl.when(pl.col("period_type") == "financial_year")
-        .then(pl.col("period_start").dt.offset_by("1y"))
-        .otherwise(pl.col("period_start").dt.offset_by("1mo"))
-    )
-    complete = ends.filter(pl.col("period_end") <= pl.lit(month).dt.offset_by("1mo"))
+    ends = distinct.with_columns(period_end=period_end())
+    complete = ends.filter(is_complete_period(pl.lit(month)))
     latest = complete.group_by("period_type").agg(pl.col("period_start").max().alias("latest"))
     return (
         ends.join(latest, on="period_type", how="left")
