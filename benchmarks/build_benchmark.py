@@ -34,109 +34,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from process_memory import MIB, Run, run_sampled  # noqa: E402 - a sibling script, not a package
+
 FLOOR_SCRIPT = Path(__file__).with_name("floor_benchmark.py")
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-MIB = 1024 * 1024
 #: samples taken outside every step (start-up, between steps, the summary after the run)
 OUTSIDE_STEPS = "(outside any step)"
-
-
-def _children() -> dict[int, list[int]]:
-    """Parent pid -> child pids, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                # the command name is in parentheses and may hold spaces: the fields follow the last ')'
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    return children
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * PAGE_SIZE
-    except (OSError, IndexError):
-        return 0
-
-
-@dataclass
-class TreeSampler:
-    """Samples the summed RSS of a process and all its descendants every `interval` seconds."""
-
-    root: int
-    interval: float = 0.5
-    #: (epoch seconds, bytes summed over the tree, bytes of the root process alone)
-    samples: list[tuple[float, int, int]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def _sample(self) -> None:
-        children = _children()
-        tree, pending = [], [self.root]
-        while pending:
-            pid = pending.pop()
-            tree.append(pid)
-            pending.extend(children.get(pid, []))
-        sizes = [_rss(pid) for pid in tree]
-        self.samples.append((time.time(), sum(sizes), sizes[0]))
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    def __enter__(self) -> TreeSampler:
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def peak_mib(self) -> float:
-        return max((total for _, total, _ in self.samples), default=0) / MIB
-
-
-@dataclass
-class Run:
-    wall_s: float
-    #: ru_maxrss: the largest single process of the tree
-    max_process_mib: float
-    returncode: int
-    #: the whole tree's summed RSS, sampled
-    tree: TreeSampler
-    stderr: str = ""
-
-
-def _run(command: list[str], env: dict[str, str], interval: float = 0.5) -> Run:
-    """Run `command`, sampling its process tree's memory."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with TreeSampler(process.pid, interval) as tree:
-        # stderr is read by a thread, so a chatty child never blocks on a full pipe
-        captured: list[bytes] = []
-        reader = threading.Thread(target=lambda: captured.append(process.stderr.read()), daemon=True)
-        reader.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        reader.join()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - start
-    stderr = b"".join(captured).decode(errors="replace")
-    if process.returncode:
-        sys.stderr.write(stderr[-3000:])
-    return Run(wall, usage.ru_maxrss / 1024, process.returncode, tree, stderr)
 
 
 def _floor(sources: Path, out: Path, env: dict[str, str]) -> dict:
@@ -193,7 +99,7 @@ def _landing_throughput(data_dir: Path) -> dict[str, float]:
 
 def _generate(scale: float, months: int, seed: int, out: Path, env: dict[str, str]) -> Run:
     command = [sys.executable, "-m", "nqs.cli", "generate", "--scale", str(scale), "--seed", str(seed)]
-    generated = _run([*command, "--months", str(months), "--out", str(out)], env)
+    generated = run_sampled([*command, "--months", str(months), "--out", str(out)], env)
     if generated.returncode:
         raise SystemExit(f"generate failed at scale {scale}")
     return generated
@@ -223,7 +129,7 @@ def _deliver(generated: Path, sources: Path, *, held_back: str | None) -> tuple[
 
 
 def _build(data_dir: Path, env: dict[str, str], interval: float, scale: float, *args: str) -> Run:
-    build = _run([sys.executable, "-m", "nqs.cli", "build", *args], env, interval)
+    build = run_sampled([sys.executable, "-m", "nqs.cli", "build", *args], env, interval)
     if build.returncode:
         peaks = _step_peaks(data_dir, build.tree.samples)
         worst = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])[:5]

@@ -38,6 +38,13 @@ FRESHNESS_AS_OF_VARIABLE = "NQS_FRESHNESS_AS_OF"
 RELEASES_KEPT_VARIABLE = "NQS_RELEASES_KEPT"
 #: Three: the current release, and the two before it for dashboards pinned to an earlier one.
 DEFAULT_RELEASES_KEPT = 3
+#: How many files of a source table one landing process lands (`nqs.landing.land.land_source_table`).
+LANDING_FILES_PER_WORKER_VARIABLE = "NQS_LANDING_FILES_PER_WORKER"
+#: Landing leaves about 27 MiB of native memory behind per national monthly file of the largest table
+#: (workforce/staff_months, 1.45M rows), so a ten-year backfill in one process passed 4 GiB. With more
+#: files than this to land, a table's files are landed this many to a worker process, which then exits;
+#: with no more (the 24-month sample, a monthly run) they are landed in the build's own process.
+DEFAULT_LANDING_FILES_PER_WORKER = 24
 #: DuckDB's buffer pool per process. DuckDB's own default is 80% of RAM, which at scale 1.0 took the
 #: build to 19.5 GB; at 3GB dbt's process reached 3.4 GiB and the build's process tree 3.92 GiB (4.2 GB)
 #: (scale 1.0, 24 months: benchmarks/), so the default leaves half a gigabyte less to DuckDB, keeping the
@@ -103,6 +110,16 @@ def releases_kept(value: str) -> int:
     return kept
 
 
+def files_per_worker(value: str) -> int:
+    """`value` as a whole number of files per landing worker, 0 for none; SettingsError otherwise."""
+    if not re.fullmatch(r"\s*[0-9]+\s*", value):
+        raise SettingsError(
+            f"{LANDING_FILES_PER_WORKER_VARIABLE}={value!r} is not a number of files: give a whole number, "
+            f"0 to land every file of a table in one process (default {DEFAULT_LANDING_FILES_PER_WORKER})"
+        )
+    return int(value)
+
+
 def as_of_date(value: str) -> date:
     """`value` as a calendar date (YYYY-MM-DD); SettingsError otherwise."""
     try:
@@ -128,6 +145,8 @@ class Settings:
     freshness_as_of: date | None = None
     #: NQS_RELEASES_KEPT
     releases_kept: int = DEFAULT_RELEASES_KEPT
+    #: NQS_LANDING_FILES_PER_WORKER; 0: every file of a table landed in one process
+    landing_files_per_worker: int = DEFAULT_LANDING_FILES_PER_WORKER
 
     @property
     def landed_dir(self) -> Path:
@@ -203,9 +222,8 @@ class Settings:
 @cache
 def get_settings() -> Settings:
     """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR, NQS_PSEUDONYM_KEY and NQS_DUCKDB_MEMORY_LIMIT,
-    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY, NQS_FRESHNESS_AS_OF and NQS_RELEASES_KEPT;
-    SettingsError (one line)
-    for an unusable value."""
+    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY, NQS_FRESHNESS_AS_OF, NQS_RELEASES_KEPT and
+    NQS_LANDING_FILES_PER_WORKER; SettingsError (one line) for an unusable value."""
     data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
     key = os.environ.get(KEY_VARIABLE) or None
@@ -213,6 +231,7 @@ def get_settings() -> Settings:
     temp = os.environ.get(TEMP_DIRECTORY_VARIABLE)
     as_of = os.environ.get(FRESHNESS_AS_OF_VARIABLE)
     kept = os.environ.get(RELEASES_KEPT_VARIABLE)
+    per_worker = os.environ.get(LANDING_FILES_PER_WORKER_VARIABLE)
     return Settings(
         data_dir=data_dir,
         sources_dir=sources_dir,
@@ -222,4 +241,7 @@ def get_settings() -> Settings:
         duckdb_temp_directory=Path(temp).resolve() if temp else None,
         freshness_as_of=as_of_date(as_of) if as_of else None,
         releases_kept=releases_kept(kept) if kept else DEFAULT_RELEASES_KEPT,
+        landing_files_per_worker=files_per_worker(per_worker)
+        if per_worker
+        else DEFAULT_LANDING_FILES_PER_WORKER,
     )

@@ -10,7 +10,7 @@ land only the files that are new or changed.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +33,7 @@ from nqs.landing.paths import (
 )
 from nqs.landing.pseudonymise import Pseudonymiser
 from nqs.landing.reference import load_reference, needs_reference
+from nqs.landing.workers import run_in_worker
 
 
 def land_source_table(
@@ -46,6 +47,7 @@ def land_source_table(
     months: Collection[str] | None = None,
     only_changed: bool = False,
     landing_fingerprint: str = "",
+    files_per_worker: int = 0,
 ) -> list[LandingResult]:
     """Land the files of `table` covering `months` (None: every file), one parquet of each output per file.
 
@@ -60,6 +62,14 @@ def land_source_table(
     of the table delivered in another format (`nqs.landing.paths.OTHER_FORMATS`, e.g.
     `events_2025-05.parquet`) is landed too, as the critical failure it is. Returns the results of the
     files landed, in file order.
+
+    With `files_per_worker` above 0 and more files than that to land (a backfill), the files are
+    landed in groups of `files_per_worker`, each in a new process that exits after it (`_batches`,
+    `nqs.landing.workers`), so the native memory landing leaves behind is bounded by one group rather
+    than growing with the years landed; otherwise (0, or no more files than that) they are landed in
+    this process. Either way the outputs, the results and the ledger are the same: the ledger is
+    written here, once every file has landed, and a worker's pseudonymiser starts empty (the same
+    hashes, a little more hashing).
     """
     sources_dir, landed_dir = Path(sources_dir), Path(landed_dir)
     ledger = read_ledger(table, landed_dir)
@@ -75,18 +85,19 @@ def land_source_table(
     ]
     if to_land and reference is None and needs_reference(table):
         reference = load_reference(sources_dir, today=today)
-    pseudonymiser = Pseudonymiser(pseudonym_key)  # shared, so each person is hashed once per table
     loaded_at = now()
     results = []
-    for name in to_land:
-        path = in_scope[name]
-        result = land_delivered(table, path, sources_dir, pseudonymiser, today, reference, loaded_at)
-        accepted, quarantine, checks = _outputs_of(table, landed_dir, path)
-        write_parquet(result.accepted, accepted)
-        write_parquet(result.quarantine, quarantine)
-        write_parquet(result.checks, checks)
-        ledger.record(name, _entry(result, path, hashes[name], landing_fingerprint))
-        results.append(result.released())
+    for batch in _batches(to_land, files_per_worker):
+        paths = [in_scope[name] for name in batch]
+        args = (table, paths, sources_dir, landed_dir, pseudonym_key, today, reference, loaded_at)
+        if len(batch) == len(to_land):
+            landed = _land_files(*args)
+        else:  # in a process of its own, whose memory goes back to the system when it ends
+            doing = f"landing {table.source}/{table.table} files {batch[0]} to {batch[-1]}"
+            landed = run_in_worker(_land_files, *args, doing=doing)
+        for name, result in zip(batch, landed, strict=True):
+            ledger.record(name, _entry(result, in_scope[name], hashes[name], landing_fingerprint))
+            results.append(result)
     # files no longer delivered, in the months landed or naming none (the table's own folder is swept
     # whatever the months): their outputs go below
     removed = [
@@ -99,6 +110,44 @@ def land_source_table(
     _remove_stale(table, landed_dir, delivered.values(), months)
     _write_placeholder(table, landed_dir, empty=not delivered)
     ledger.save()
+    return results
+
+
+def _batches(names: list[str], files_per_worker: int) -> list[list[str]]:
+    """The files to land in one go each: all of them, if `files_per_worker` is 0 or they are no more
+    than it; otherwise groups of `files_per_worker`, each landed in a worker process of its own."""
+    if files_per_worker <= 0 or len(names) <= files_per_worker:
+        return [names]
+    return [names[i : i + files_per_worker] for i in range(0, len(names), files_per_worker)]
+
+
+def _land_files(
+    table: SourceTable,
+    paths: list[Path],
+    sources_dir: Path,
+    landed_dir: Path,
+    pseudonym_key: bytes,
+    today: date,
+    reference: ReferenceCodes | None,
+    loaded_at: datetime,
+) -> list[LandingResult]:
+    """Land `paths` in order, writing each file's three outputs; their results, rows released.
+
+    Run in the caller's process or in a worker (`nqs.landing.workers`), so everything it takes and
+    returns pickles. An exception names the file it was raised on (a note)."""
+    pseudonymiser = Pseudonymiser(pseudonym_key)  # shared, so each person is hashed once per call
+    results = []
+    for path in paths:
+        try:
+            result = land_delivered(table, path, sources_dir, pseudonymiser, today, reference, loaded_at)
+            accepted, quarantine, checks = _outputs_of(table, landed_dir, path)
+            write_parquet(result.accepted, accepted)
+            write_parquet(result.quarantine, quarantine)
+            write_parquet(result.checks, checks)
+        except Exception as exc:
+            exc.add_note(f"landing {table.source}/{table.table} file {source_file_name(path, sources_dir)}")
+            raise
+        results.append(result.released())
     return results
 
 

@@ -136,6 +136,7 @@ def _landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             months=months,
             only_changed=not config.full_refresh,
             landing_fingerprint=landing_fingerprint(settings),
+            files_per_worker=settings.landing_files_per_worker,
         )
         landed = read_ledger(table, settings.landed_dir).landed
         rows_read = sum(e["rows_read"] for e in landed.values())
