@@ -59,9 +59,12 @@ def _land(table_name: str, sources: Path, landed: Path, files_per_worker: int) -
     (landed / RESULT).write_text(json.dumps(result), encoding="utf-8")
 
 
-def measure(table: str, sources: Path, files_per_worker: int, interval: float) -> dict:
-    """Land `table` from `sources` in a fresh process, sampling its process tree; the figures."""
-    with tempfile.TemporaryDirectory(prefix="landed-", dir=sources.parent) as landed:
+def measure(
+    table: str, sources: Path, files_per_worker: int, interval: float, work_dir: Path | None = None
+) -> dict:
+    """Land `table` from `sources` in a fresh process, sampling its process tree; the figures. The landed
+    folder is made in `work_dir` if given, else beside `sources`, and removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="landed-", dir=work_dir or sources.parent) as landed:
         command = [sys.executable, __file__, "--land", table, "--sources", str(sources), "--landed", landed]
         env = dict(os.environ)
         run = run_sampled([*command, "--files-per-worker", str(files_per_worker)], env, interval)
@@ -93,7 +96,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.3)
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--work-dir", type=Path, help="where to generate (default: the system's temp)")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="where to generate and land (default: the system's temp; with --sources, beside them)",
+    )
     parser.add_argument(
         "--files-per-worker", type=int, nargs="+", default=[0, 24], help="modes to measure (0: one process)"
     )
@@ -115,7 +122,9 @@ def main() -> None:
         _generate(args.scale, args.months, args.seed, args.sources)
     try:
         for files_per_worker in args.files_per_worker:
-            result = measure(args.table, args.sources.resolve(), files_per_worker, args.sample_interval)
+            result = measure(
+                args.table, args.sources.resolve(), files_per_worker, args.sample_interval, args.work_dir
+            )
             if args.json:
                 print(json.dumps(result), flush=True)
                 continue
