@@ -4,6 +4,10 @@
     stable. Only months the staff records cover get a row, and only when the month twelve months
     earlier had staff records too.
 
+    People are matched on a whole-number key of their hashed staff id (macros/identifier_keys.sql):
+    the join of every month with the month a year later is the largest in the build, and on the
+    64-character hash it spills several times the memory of the build to disk.
+
     Incremental: a month reads its own staff records and those of twelve months earlier, so a
     changed month is recomputed with the twelve months after it.
 #}
@@ -18,7 +22,11 @@ with
 
 staff_months as (
 
-    select * from {{ ref('stg_workforce__staff_months') }}
+    select
+        {{ identifier_key('staff_id_hash') }} as staff_key,
+        trust_code,
+        reporting_month_date
+    from {{ ref('stg_workforce__staff_months') }}
     where {{ months_read('reporting_month_date') }}
 
 ),
@@ -40,7 +48,7 @@ reported_months as (
 cohorts as (
 
     select
-        staff_months.staff_id_hash,
+        staff_months.staff_key,
         reported_months.period_start,
         case
             when organisations.close_date < reported_months.period_start
@@ -61,11 +69,11 @@ final as (
         cohorts.trust_code,
         cast(cohorts.period_start as date) as period_start,
         count(*) as cohort_headcount,
-        count(still_in_post.staff_id_hash) as still_in_post_count
+        count(still_in_post.staff_key) as still_in_post_count
     from cohorts
     left join staff_months as still_in_post
         on
-            cohorts.staff_id_hash = still_in_post.staff_id_hash
+            cohorts.staff_key = still_in_post.staff_key
             and cohorts.trust_code = still_in_post.trust_code
             and cohorts.period_start = still_in_post.reporting_month_date
     group by
