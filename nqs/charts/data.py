@@ -51,8 +51,13 @@ class FunnelPeriod:
     @property
     def unit_noun(self) -> str:
         """What the funnel compares, in the plural: councils for a local authority measure, else trusts."""
-        levels = set(self.units["org_level"].drop_nulls()) if "org_level" in self.units.columns else set()
-        return "councils" if levels == {"local_authority"} else "trusts"
+        return unit_noun(self.units)
+
+
+def unit_noun(units: pl.DataFrame) -> str:
+    """Councils if every unit of a funnel (with org_level) is a local authority, else trusts."""
+    levels = set(units["org_level"].drop_nulls()) if "org_level" in units.columns else set()
+    return "councils" if levels == {"local_authority"} else "trusts"
 
 
 def _identifier(name: str) -> str:
@@ -189,8 +194,8 @@ def funnel_period(
         raise ChartError(f"no {kind.replace('_', ' ')} {label} for metric '{metric_id}' (available: {span})")
     if not units["is_compared"].any():
         raise ChartError(
-            f"metric '{metric_id}' has no funnel for {label}: fewer than {MIN_FUNNEL_UNITS} trusts reach "
-            f"its minimum denominator of {definition.min_denominator:g}"
+            f"metric '{metric_id}' has no funnel for {label}: fewer than {MIN_FUNNEL_UNITS} "
+            f"{unit_noun(units)} reach its minimum denominator of {definition.min_denominator:g}"
         )
     groups = (
         units.filter("is_compared")

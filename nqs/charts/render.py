@@ -304,7 +304,7 @@ def funnel_figure(period: FunnelPeriod) -> Figure:
             interpolated = " (interpolated between whole values)" if metric.funnel_type == "median" else ""
             axes.set_ylabel(f"{metric.title}{interpolated}", fontsize=9)
         else:
-            axes.set_xlabel("Denominator (trust size)", fontsize=9)
+            axes.set_xlabel(f"Denominator ({period.unit_noun.removesuffix('s')} size)", fontsize=9)
             axes.set_ylabel(
                 metric.title if metric.unit != "proportion" else f"{metric.title} (%)", fontsize=9
             )

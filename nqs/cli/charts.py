@@ -104,5 +104,6 @@ def run_funnel_chart(args: argparse.Namespace) -> int:
     except ChartError as error:
         return _fail(str(error))
     worse = sum(j.endswith("worse") for j in period.units["outlier_judgement"].drop_nulls())
-    print(f"wrote {written}: {period.units['is_compared'].sum()} trusts, {worse} worse than expected")
+    compared = period.units["is_compared"].sum()
+    print(f"wrote {written}: {compared} {period.unit_noun}, {worse} worse than expected")
     return 0
