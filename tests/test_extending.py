@@ -190,7 +190,7 @@ EXAMPLES = [
         bad_row=(2, "nhs_number", "nhs_number"),
         kept=("screening_id", ["SP00000001", "SP00000003"]),
         new_column="nhs_number_hash",
-        data_type="varchar",
+        data_type="string",
     ),
 ]
 IDS = [e.source for e in EXAMPLES]

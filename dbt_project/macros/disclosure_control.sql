@@ -281,18 +281,18 @@ cell_values as (
     metric's latest complete month or before.
 #}
 {% macro published_metric_columns(cells, extra_keys=[]) -%}
-        cast({{ cells }}.metric_id as varchar) as metric_id,
-        cast({{ cells }}.org_view as varchar) as org_view,
-        cast({{ cells }}.org_level as varchar) as org_level,
-        cast({{ cells }}.org_code as varchar) as org_code,
-        cast({{ cells }}.org_name as varchar) as org_name,
-        cast({{ cells }}.period_type as varchar) as period_type,
+        cast({{ cells }}.metric_id as string) as metric_id,
+        cast({{ cells }}.org_view as string) as org_view,
+        cast({{ cells }}.org_level as string) as org_level,
+        cast({{ cells }}.org_code as string) as org_code,
+        cast({{ cells }}.org_name as string) as org_name,
+        cast({{ cells }}.period_type as string) as period_type,
         cast({{ cells }}.period_start as date) as period_start,
         {% for key in extra_keys %}{{ cells }}.{{ key }},
         {% endfor -%}
         cast({{ cells }}.period_end as date) as period_end,
-        cast({{ cells }}.financial_year as varchar) as financial_year,
-        cast({{ cells }}.unit as varchar) as unit,
+        cast({{ cells }}.financial_year as string) as financial_year,
+        cast({{ cells }}.unit as string) as unit,
         cast(case when {{ cells }}.is_numerator_count then {{ cells }}.numerator end as bigint) as numerator,
         cast(case when {{ cells }}.is_denominator_count then {{ cells }}.denominator end as bigint) as denominator,
         cast(case when not {{ cells }}.is_numerator_count then {{ cells }}.numerator end as double) as numerator_amount,
@@ -305,9 +305,9 @@ cell_values as (
         cast({{ cells }}.is_suppressed as boolean) as is_suppressed,
         cast(case
             when {{ cells }}.is_suppressed then rules.suppression_marker
-            when {{ cells }}.unit = 'count' then cast(cast({{ cells }}.value as bigint) as varchar)
-            else cast(round({{ cells }}.value, 4) as varchar)
-        end as varchar) as value_display,
+            when {{ cells }}.unit = 'count' then cast(cast({{ cells }}.value as bigint) as string)
+            else cast(round({{ cells }}.value, 4) as string)
+        end as string) as value_display,
         cast({{ cells }}.is_published as boolean) as is_published,
         cast({{ cells }}.months_reported as integer) as months_reported,
         cast({{ cells }}.standard_error as double) as standard_error,

@@ -165,7 +165,7 @@
     {%- set pending = periods_pending_relation(this) -%}
     {{ return([
         'create table if not exists ' ~ pending
-        ~ ' (consumer varchar, metric_id varchar, period_type varchar, period_start date)',
+        ~ ' (consumer string, metric_id string, period_type string, period_start date)',
         'insert into ' ~ pending ~ ' select distinct readers.consumer, recomputed.metric_id,'
         ~ ' recomputed.period_type, recomputed.period_start from (' ~ periods ~ ') as recomputed'
         ~ " cross join (values ('" ~ readers | join("'), ('") ~ "')) as readers (consumer)",

@@ -29,14 +29,14 @@ HEADER = f"# {header('the contract registry (contracts/sources.py)')}\n"
 LANDED_LOCATION = "{{ env_var('NQS_LANDED_DIR', '../data/landed') }}"
 #: The lineage columns landing adds to every accepted row, documented once in _landing__docs.md.
 LINEAGE_COLUMNS = {
-    "_source_file": ("varchar", "{{ doc('landed_source_file') }}"),
+    "_source_file": ("string", "{{ doc('landed_source_file') }}"),
     "_row_number": ("bigint", "{{ doc('landed_row_number') }}"),
-    "_contract_version": ("varchar", "{{ doc('landed_contract_version') }}"),
+    "_contract_version": ("string", "{{ doc('landed_contract_version') }}"),
 }
 #: The Hive partition column of a monthly table's landed files, added from the path.
-PARTITION_COLUMNS = {"month": ("varchar", "{{ doc('landed_month') }}")}
+PARTITION_COLUMNS = {"month": ("string", "{{ doc('landed_month') }}")}
 _SQL_TYPES = {
-    "String": "varchar",
+    "String": "string",
     "Boolean": "boolean",
     "Date": "date",
     "Datetime": "timestamp",
@@ -77,7 +77,7 @@ def landed_column_docs(table: SourceTable) -> list[tuple[str, str, str]]:
                     f"Keyed hash (hex HMAC-SHA256) of `{column}`, made at landing; the raw value never "
                     f"reaches the warehouse. {column}: {description}"
                 )
-                column, dtype = f"{column}_hash", "varchar"
+                column, dtype = f"{column}_hash", "string"
             rows.append((column, dtype, description))
     return rows
 

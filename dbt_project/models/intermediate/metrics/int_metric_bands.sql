@@ -68,8 +68,8 @@ waiting_bands as (
 final as (
 
     select
-        cast(metric_id as varchar) as metric_id,
-        cast(trust_code as varchar) as trust_code,
+        cast(metric_id as string) as metric_id,
+        cast(trust_code as string) as trust_code,
         cast(period_start as date) as period_start,
         cast(null as integer) as imd_quintile,
         cast(band_from as double) as band_from,

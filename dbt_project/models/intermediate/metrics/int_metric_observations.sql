@@ -109,8 +109,8 @@ observations_unioned as (
 final as (
 
     select
-        cast(metric_id as varchar) as metric_id,
-        cast(trust_code as varchar) as trust_code,
+        cast(metric_id as string) as metric_id,
+        cast(trust_code as string) as trust_code,
         cast(period_start as date) as period_start,
         cast(imd_quintile as integer) as imd_quintile,
         cast(observation as double) as observation

@@ -72,8 +72,8 @@ metric_rows as (
 final as (
 
     select
-        cast(metric_id as varchar) as metric_id,
-        cast(la_code as varchar) as trust_code,
+        cast(metric_id as string) as metric_id,
+        cast(la_code as string) as trust_code,
         cast(period_start as date) as period_start,
         cast(null as integer) as imd_quintile,
         cast(sum(numerator) as double) as numerator,

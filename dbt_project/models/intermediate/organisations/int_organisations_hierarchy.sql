@@ -95,18 +95,18 @@ england as (
         '{{ var("england_org_name") }}' as org_name,
         'england' as org_level,
         'england' as org_type,
-        cast(null as varchar) as parent_code,
+        cast(null as string) as parent_code,
         cast(null as date) as open_date,
         cast(null as date) as close_date,
         false as is_closed,
-        cast(null as varchar) as successor_code,
+        cast(null as string) as successor_code,
         '{{ var("england_org_code") }}' as current_org_code,
         '{{ var("england_org_name") }}' as current_org_name,
         0 as merger_steps,
-        cast(null as varchar) as trust_code,
-        cast(null as varchar) as trust_type,
-        cast(null as varchar) as icb_code,
-        cast(null as varchar) as region_code
+        cast(null as string) as trust_code,
+        cast(null as string) as trust_type,
+        cast(null as string) as icb_code,
+        cast(null as string) as region_code
 
 ),
 

@@ -333,11 +333,11 @@ interpolated as (
 final as (
 
     select
-        cast(cells_ranked.metric_id as varchar) as metric_id,
-        cast(cells_ranked.org_view as varchar) as org_view,
-        cast(cells_ranked.org_level as varchar) as org_level,
-        cast(cells_ranked.org_code as varchar) as org_code,
-        cast(cells_ranked.period_type as varchar) as period_type,
+        cast(cells_ranked.metric_id as string) as metric_id,
+        cast(cells_ranked.org_view as string) as org_view,
+        cast(cells_ranked.org_level as string) as org_level,
+        cast(cells_ranked.org_code as string) as org_code,
+        cast(cells_ranked.period_type as string) as period_type,
         cast(cells_ranked.period_start as date) as period_start,
         cast(cells_ranked.imd_quintile as integer) as imd_quintile,
         cast(cells_ranked.is_all_quintiles as boolean) as is_all_quintiles,

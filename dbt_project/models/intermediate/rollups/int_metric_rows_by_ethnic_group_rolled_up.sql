@@ -90,13 +90,13 @@ rolled_up as (
 final as (
 
     select
-        cast(metric_id as varchar) as metric_id,
-        cast(org_view as varchar) as org_view,
-        cast(org_level as varchar) as org_level,
-        cast(org_code as varchar) as org_code,
-        cast(period_type as varchar) as period_type,
+        cast(metric_id as string) as metric_id,
+        cast(org_view as string) as org_view,
+        cast(org_level as string) as org_level,
+        cast(org_code as string) as org_code,
+        cast(period_type as string) as period_type,
         cast(period_start as date) as period_start,
-        cast(ethnic_group as varchar) as ethnic_group,
+        cast(ethnic_group as string) as ethnic_group,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator,
         cast(months_reported as integer) as months_reported

@@ -107,15 +107,15 @@ metric_histories as (
 final as (
 
     select
-        cast(metric_id as varchar) as metric_id,
+        cast(metric_id as string) as metric_id,
         cast(history_months_required as integer) as history_months_required,
         cast(history_months_available as integer) as history_months_available,
         history_months_available >= history_months_required as has_sufficient_history,
         case
             when history_months_available < history_months_required
                 then
-                    metric_id || ' needs ' || cast(history_months_required as varchar)
-                    || ' months of history, has ' || cast(history_months_available as varchar)
+                    metric_id || ' needs ' || cast(history_months_required as string)
+                    || ' months of history, has ' || cast(history_months_available as string)
         end as history_shortfall
     from metric_histories
 

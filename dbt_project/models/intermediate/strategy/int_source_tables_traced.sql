@@ -29,9 +29,9 @@ model_edges as (
         {% if not loop.last %}union all{% endif %}
     {% else %}
         select
-            cast(null as varchar) as parent_id,
-            cast(null as varchar) as child_id,
-            cast(null as varchar) as child_name
+            cast(null as string) as parent_id,
+            cast(null as string) as child_id,
+            cast(null as string) as child_name
         where false
     {% endfor %}
 

@@ -50,20 +50,20 @@ scored as (
 final as (
 
     select
-        cast(source_name as varchar) as source,
-        cast(table_name as varchar) as table_name,
-        cast(source_family as varchar) as source_family,
-        cast(source_file as varchar) as source_file,
+        cast(source_name as string) as source,
+        cast(table_name as string) as table_name,
+        cast(source_family as string) as source_family,
+        cast(source_file as string) as source_file,
         cast(file_period as date) as file_period,
-        cast(contract_version as varchar) as contract_version,
-        cast(check_name as varchar) as check_name,
-        cast(column_name as varchar) as column_name,
-        cast(category as varchar) as category,
-        cast(severity as varchar) as severity,
+        cast(contract_version as string) as contract_version,
+        cast(check_name as string) as check_name,
+        cast(column_name as string) as column_name,
+        cast(category as string) as category,
+        cast(severity as string) as severity,
         cast(rows_checked as bigint) as rows_checked,
         cast(rows_failed as bigint) as rows_failed,
         cast(failure_rate as double) as failure_rate,
-        cast(status as varchar) as status,
+        cast(status as string) as status,
         cast(loaded_at as timestamp) as loaded_at,
         cast(is_critical_failure as boolean) as is_critical_failure
     from scored

@@ -9,8 +9,8 @@ code_lists as (
 final as (
 
     select
-        cast(code as varchar) as age_band,
-        cast(label as varchar) as age_band_label,
+        cast(code as string) as age_band,
+        cast(label as string) as age_band_label,
         cast(sort_order as integer) as sort_order
     from code_lists
     where code_list = 'patient_age_band'

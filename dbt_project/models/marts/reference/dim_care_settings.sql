@@ -9,8 +9,8 @@ code_lists as (
 final as (
 
     select
-        cast(code as varchar) as care_setting,
-        cast(label as varchar) as care_setting_label,
+        cast(code as string) as care_setting,
+        cast(label as string) as care_setting_label,
         cast(sort_order as integer) as sort_order
     from code_lists
     where code_list = 'care_setting'

@@ -9,8 +9,8 @@ ethnic_categories as (
 final as (
 
     select distinct
-        cast(ethnic_group as varchar) as ethnic_group,
-        cast(ethnic_group_label as varchar) as ethnic_group_label,
+        cast(ethnic_group as string) as ethnic_group,
+        cast(ethnic_group_label as string) as ethnic_group_label,
         cast(ethnic_group_sort_order as integer) as sort_order
     from ethnic_categories
 

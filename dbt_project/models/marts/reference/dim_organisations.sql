@@ -29,27 +29,27 @@ names as (
 final as (
 
     select
-        cast(hierarchy.org_code as varchar) as org_code,
-        cast(hierarchy.org_name as varchar) as org_name,
-        cast(hierarchy.org_level as varchar) as org_level,
-        cast(hierarchy.org_type as varchar) as org_type,
-        cast(hierarchy.parent_code as varchar) as parent_code,
-        cast(hierarchy.icb_code as varchar) as icb_code,
-        cast(icbs.org_name as varchar) as icb_name,
-        cast(hierarchy.region_code as varchar) as region_code,
-        cast(regions.org_name as varchar) as region_name,
+        cast(hierarchy.org_code as string) as org_code,
+        cast(hierarchy.org_name as string) as org_name,
+        cast(hierarchy.org_level as string) as org_level,
+        cast(hierarchy.org_type as string) as org_type,
+        cast(hierarchy.parent_code as string) as parent_code,
+        cast(hierarchy.icb_code as string) as icb_code,
+        cast(icbs.org_name as string) as icb_name,
+        cast(hierarchy.region_code as string) as region_code,
+        cast(regions.org_name as string) as region_name,
         cast(hierarchy.open_date as date) as open_date,
         cast(hierarchy.close_date as date) as close_date,
         cast(hierarchy.is_closed as boolean) as is_closed,
-        cast(hierarchy.successor_code as varchar) as successor_code,
-        cast(hierarchy.current_org_code as varchar) as current_org_code,
-        cast(hierarchy.current_org_name as varchar) as current_org_name,
+        cast(hierarchy.successor_code as string) as successor_code,
+        cast(hierarchy.current_org_code as string) as current_org_code,
+        cast(hierarchy.current_org_name as string) as current_org_name,
         cast(hierarchy.merger_steps as integer) as merger_steps,
-        cast(hierarchy.trust_code as varchar) as trust_code,
-        cast(trusts.org_name as varchar) as trust_name,
-        cast(hierarchy.trust_type as varchar) as trust_type,
-        cast(peer_groups.peer_group as varchar) as peer_group,
-        cast(hierarchy.england_code as varchar) as england_code
+        cast(hierarchy.trust_code as string) as trust_code,
+        cast(trusts.org_name as string) as trust_name,
+        cast(hierarchy.trust_type as string) as trust_type,
+        cast(peer_groups.peer_group as string) as peer_group,
+        cast(hierarchy.england_code as string) as england_code
     from hierarchy
     left join names as trusts
         on hierarchy.trust_code = trusts.org_code

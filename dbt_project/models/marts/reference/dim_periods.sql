@@ -60,9 +60,9 @@ financial_labels as (
         financial_year_start_year,
         financial_month_number,
         cast(floor((financial_month_number - 1) / 3.0) as integer) + 1 as financial_quarter,
-        cast(financial_year_start_year as varchar)
+        cast(financial_year_start_year as string)
         || '-'
-        || lpad(cast(mod(financial_year_start_year + 1, 100) as varchar), 2, '0') as financial_year
+        || lpad(cast(mod(financial_year_start_year + 1, 100) as string), 2, '0') as financial_year
     from financial_years
 
 ),
@@ -71,7 +71,7 @@ period_bounds as (
 
     select
         *,
-        cast(cast(financial_year_start_year as varchar) || '-04-01' as date) as financial_year_start_date,
+        cast(cast(financial_year_start_year as string) || '-04-01' as date) as financial_year_start_date,
         {%- set months_into_quarter = '3 * (financial_quarter - 1) - financial_month_number + 1' %}
         cast({{ dbt.dateadd('month', months_into_quarter, 'period_start') }} as date) as quarter_start_date
     from financial_labels
@@ -83,9 +83,9 @@ final as (
     select
         period_start,
         cast({{ dbt.last_day('period_start', 'month') }} as date) as period_end,
-        cast(calendar_year as varchar)
+        cast(calendar_year as string)
         || '-'
-        || lpad(cast(calendar_month as varchar), 2, '0') as period_label,
+        || lpad(cast(calendar_month as string), 2, '0') as period_label,
         calendar_year,
         calendar_month,
         financial_year,
@@ -94,7 +94,7 @@ final as (
             as financial_year_end_date,
         financial_month_number,
         financial_quarter,
-        financial_year || ' Q' || cast(financial_quarter as varchar) as financial_quarter_label,
+        financial_year || ' Q' || cast(financial_quarter as string) as financial_quarter_label,
         quarter_start_date,
         cast({{ dbt.last_day(dbt.dateadd('month', 2, 'quarter_start_date'), 'month') }} as date)
             as quarter_end_date

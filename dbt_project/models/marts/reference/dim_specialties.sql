@@ -28,11 +28,11 @@ specialty_codes as (
 final as (
 
     select
-        cast(code as varchar) as specialty,
-        cast(label as varchar) as specialty_label,
+        cast(code as string) as specialty,
+        cast(label as string) as specialty_label,
         cast(row_number() over (order by list_order, sort_order) as integer) as sort_order,
-        cast(code_list as varchar) as code_list,
-        cast(specialty_group as varchar) as specialty_group
+        cast(code_list as string) as code_list,
+        cast(specialty_group as string) as specialty_group
     from specialty_codes
 
 )

@@ -9,8 +9,8 @@ code_lists as (
 final as (
 
     select
-        cast(code as varchar) as staff_group,
-        cast(label as varchar) as staff_group_label,
+        cast(code as string) as staff_group,
+        cast(label as string) as staff_group_label,
         cast(sort_order as integer) as sort_order
     from code_lists
     where code_list = 'staff_group'

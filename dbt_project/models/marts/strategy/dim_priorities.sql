@@ -34,16 +34,16 @@ metric_counts as (
 final as (
 
     select
-        cast(priorities_resolved.strategy_version as varchar) as strategy_version,
-        cast(priorities_resolved.priority_id as varchar) as priority_id,
-        cast(priorities_resolved.parent_priority_id as varchar) as parent_priority_id,
-        cast(priorities_resolved.level as varchar) as level,
-        cast(priorities_resolved.title as varchar) as title,
-        cast(priorities_resolved.description as varchar) as description,
-        cast(priorities_resolved.domain as varchar) as domain,
+        cast(priorities_resolved.strategy_version as string) as strategy_version,
+        cast(priorities_resolved.priority_id as string) as priority_id,
+        cast(priorities_resolved.parent_priority_id as string) as parent_priority_id,
+        cast(priorities_resolved.level as string) as level,
+        cast(priorities_resolved.title as string) as title,
+        cast(priorities_resolved.description as string) as description,
+        cast(priorities_resolved.domain as string) as domain,
         cast(priorities_resolved.depth as integer) as depth,
         cast(priorities_resolved.valid_from as date) as valid_from,
-        cast(strategy_versions.status as varchar) as strategy_status,
+        cast(strategy_versions.status as string) as strategy_status,
         cast(strategy_versions.is_active as boolean) as is_active_strategy,
         cast(coalesce(metric_counts.metric_count, 0) as integer) as metric_count,
         cast(metric_counts.metric_count is not null as boolean) as has_metric

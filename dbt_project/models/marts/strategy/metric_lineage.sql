@@ -72,26 +72,26 @@ metric_source_tables as (
 final as (
 
     select
-        cast(metric_priorities.strategy_version as varchar) as strategy_version,
+        cast(metric_priorities.strategy_version as string) as strategy_version,
         cast(coalesce(strategy_versions.is_active, false) as boolean) as is_active_strategy,
-        cast(metric_priorities.metric_id as varchar) as metric_id,
-        cast(metric_catalogue.title as varchar) as metric_title,
-        cast(metric_priorities.priority_id as varchar) as priority_id,
-        cast(priorities_resolved.title as varchar) as priority_title,
-        cast(priorities_resolved.level as varchar) as priority_level,
-        cast(priorities_resolved.parent_priority_id as varchar) as parent_priority_id,
-        cast(priorities_resolved.domain as varchar) as domain,
-        cast(metric_priorities.role as varchar) as role,
-        cast(metric_priorities.rationale as varchar) as rationale,
-        cast(metric_catalogue.domain as varchar) as metric_domain,
-        cast(metric_source_tables.source_family as varchar) as source_family,
-        cast(metric_catalogue.sources as varchar) as sources,
-        cast(metric_source_tables.source as varchar) as source_name,
-        cast(metric_source_tables.table_name as varchar) as table_name,
-        cast(metric_source_tables.contract as varchar) as contract,
-        cast(metric_source_tables.contract_version as varchar) as contract_version,
-        cast(metric_source_tables.file_glob as varchar) as file_glob,
-        cast(upstream_models.upstream_models as varchar) as upstream_models
+        cast(metric_priorities.metric_id as string) as metric_id,
+        cast(metric_catalogue.title as string) as metric_title,
+        cast(metric_priorities.priority_id as string) as priority_id,
+        cast(priorities_resolved.title as string) as priority_title,
+        cast(priorities_resolved.level as string) as priority_level,
+        cast(priorities_resolved.parent_priority_id as string) as parent_priority_id,
+        cast(priorities_resolved.domain as string) as domain,
+        cast(metric_priorities.role as string) as role,
+        cast(metric_priorities.rationale as string) as rationale,
+        cast(metric_catalogue.domain as string) as metric_domain,
+        cast(metric_source_tables.source_family as string) as source_family,
+        cast(metric_catalogue.sources as string) as sources,
+        cast(metric_source_tables.source as string) as source_name,
+        cast(metric_source_tables.table_name as string) as table_name,
+        cast(metric_source_tables.contract as string) as contract,
+        cast(metric_source_tables.contract_version as string) as contract_version,
+        cast(metric_source_tables.file_glob as string) as file_glob,
+        cast(upstream_models.upstream_models as string) as upstream_models
     from metric_priorities
     left join strategy_versions
         on metric_priorities.strategy_version = strategy_versions.strategy_version

@@ -333,19 +333,19 @@ failing_checks as (
 resolved as (
 
     select
-        cast(priorities_resolved.strategy_version as varchar) as strategy_version,
+        cast(priorities_resolved.strategy_version as string) as strategy_version,
         cast(coalesce(strategy_versions.is_active, false) as boolean) as is_active_strategy,
-        cast(priorities_resolved.priority_id as varchar) as priority_id,
-        cast(priorities_resolved.title as varchar) as priority_title,
-        cast(priorities_resolved.level as varchar) as level,
-        cast(priorities_resolved.parent_priority_id as varchar) as parent_priority_id,
-        cast(priorities_resolved.domain as varchar) as domain,
+        cast(priorities_resolved.priority_id as string) as priority_id,
+        cast(priorities_resolved.title as string) as priority_title,
+        cast(priorities_resolved.level as string) as level,
+        cast(priorities_resolved.parent_priority_id as string) as parent_priority_id,
+        cast(priorities_resolved.domain as string) as domain,
         cast(coalesce(metric_summary.metric_count, 0) as integer) as metric_count,
         cast(coalesce(metric_summary.primary_metric_count, 0) as integer) as primary_metric_count,
-        cast(metric_lists.metric_ids as varchar) as metric_ids,
-        cast(domain_lists.metric_domains as varchar) as metric_domains,
+        cast(metric_lists.metric_ids as string) as metric_ids,
+        cast(domain_lists.metric_domains as string) as metric_domains,
         cast(coalesce(source_lists.source_count, 0) as integer) as source_count,
-        cast(source_lists.sources as varchar) as sources,
+        cast(source_lists.sources as string) as sources,
         cast(table_summary.latest_period_date as date) as latest_period_date,
         cast(
             case
@@ -353,13 +353,13 @@ resolved as (
                 when table_summary.is_at_risk = 1 then 'critical failure'
                 when table_summary.has_failure = 1 then 'rows quarantined'
                 else 'passed'
-            end as varchar
+            end as string
         ) as contract_health,
         cast(coalesce(table_summary.is_at_risk, 0) = 1 as boolean) as is_at_risk,
-        cast(failing_sources.failing_sources as varchar) as failing_sources,
-        cast(failing_checks.failing_checks as varchar) as failing_checks,
+        cast(failing_sources.failing_sources as string) as failing_sources,
+        cast(failing_checks.failing_checks as string) as failing_checks,
         cast(history_shortfalls.priority_id is not null as boolean) as has_insufficient_history,
-        cast(history_shortfalls.insufficient_history as varchar) as insufficient_history,
+        cast(history_shortfalls.insufficient_history as string) as insufficient_history,
         metric_summary.metric_count is null as is_without_metric
     from priorities_resolved
     left join strategy_versions
@@ -441,7 +441,7 @@ final as (
         resolved.failing_checks,
         resolved.has_insufficient_history,
         resolved.insufficient_history,
-        cast(statuses.coverage_status as varchar) as coverage_status
+        cast(statuses.coverage_status as string) as coverage_status
     from resolved
     inner join statuses
         on

@@ -14,15 +14,15 @@ source_outcomes as (
 final as (
 
     select
-        cast(la_code as varchar) as la_code,
+        cast(la_code as string) as la_code,
         cast(financial_year_start as date) as financial_year_start_date,
-        cast(measure_id as varchar) as measure_id,
+        cast(measure_id as string) as measure_id,
         cast(numerator as bigint) as numerator,
         cast(denominator as bigint) as denominator,
-        cast(month as varchar) as landed_month,
-        cast(_source_file as varchar) as source_file,
+        cast(month as string) as landed_month,
+        cast(_source_file as string) as source_file,
         cast(_row_number as bigint) as source_row_number,
-        cast(_contract_version as varchar) as contract_version
+        cast(_contract_version as string) as contract_version
     from source_outcomes
 
 )

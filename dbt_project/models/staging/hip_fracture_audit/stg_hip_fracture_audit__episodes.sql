@@ -9,12 +9,12 @@ source_episodes as (
 final as (
 
     select
-        cast(episode_id as varchar) as episode_id,
-        cast(trust_code as varchar) as trust_code,
-        cast(site_code as varchar) as site_code,
-        cast(nhs_number_hash as varchar) as nhs_number_hash,
+        cast(episode_id as string) as episode_id,
+        cast(trust_code as string) as trust_code,
+        cast(site_code as string) as site_code,
+        cast(nhs_number_hash as string) as nhs_number_hash,
         cast(age as integer) as age,
-        cast(sex as varchar) as sex,
+        cast(sex as string) as sex,
         cast(imd_quintile as integer) as imd_quintile,
         cast(asa_grade as integer) as asa_grade,
         cast(admission_at as timestamp) as admission_at,
@@ -26,10 +26,10 @@ final as (
         cast(death_date as date) as death_date,
         {{ dbt.datediff('admission_at', 'death_date', 'day') }}
             as days_admission_to_death,
-        cast(month as varchar) as landed_month,
-        cast(_source_file as varchar) as source_file,
+        cast(month as string) as landed_month,
+        cast(_source_file as string) as source_file,
         cast(_row_number as bigint) as source_row_number,
-        cast(_contract_version as varchar) as contract_version
+        cast(_contract_version as string) as contract_version
     from source_episodes
 
 )

@@ -49,26 +49,26 @@ conformed as (
 final as (
 
     select
-        cast(event_id as varchar) as event_id,
-        cast(trust_code as varchar) as trust_code,
-        cast(site_code as varchar) as site_code,
+        cast(event_id as string) as event_id,
+        cast(trust_code as string) as trust_code,
+        cast(site_code as string) as site_code,
         cast(event_date as date) as event_date,
         cast(reported_date as date) as reported_date,
         cast({{ dbt.date_trunc('month', 'reported_date') }} as date) as reported_month_date,
-        cast(event_category as varchar) as event_category,
-        cast(physical_harm as varchar) as degree_of_harm,
-        cast(psychological_harm as varchar) as psychological_harm,
-        cast(care_setting as varchar) as care_setting,
-        cast(service_area as varchar) as service_area,
-        cast(location_type as varchar) as location_type,
-        cast(specialty as varchar) as specialty,
-        cast(patient_age_band as varchar) as patient_age_band,
+        cast(event_category as string) as event_category,
+        cast(physical_harm as string) as degree_of_harm,
+        cast(psychological_harm as string) as psychological_harm,
+        cast(care_setting as string) as care_setting,
+        cast(service_area as string) as service_area,
+        cast(location_type as string) as location_type,
+        cast(specialty as string) as specialty,
+        cast(patient_age_band as string) as patient_age_band,
         cast(is_never_event as boolean) as is_never_event,
-        cast(nhs_number_hash as varchar) as nhs_number_hash,
-        cast(month as varchar) as landed_month,
-        cast(_source_file as varchar) as source_file,
+        cast(nhs_number_hash as string) as nhs_number_hash,
+        cast(month as string) as landed_month,
+        cast(_source_file as string) as source_file,
         cast(_row_number as bigint) as source_row_number,
-        cast(_contract_version as varchar) as contract_version
+        cast(_contract_version as string) as contract_version
     from conformed
 
 )

@@ -9,9 +9,9 @@ source_friends_and_family as (
 final as (
 
     select
-        cast(trust_code as varchar) as trust_code,
+        cast(trust_code as string) as trust_code,
         cast({{ dbt.date_trunc('month', 'reporting_month') }} as date) as reporting_month_date,
-        cast(setting as varchar) as setting,
+        cast(setting as string) as setting,
         cast(eligible as bigint) as eligible,
         cast(responses as bigint) as responses,
         cast(very_good as bigint) as very_good,
@@ -20,10 +20,10 @@ final as (
         cast(poor as bigint) as poor,
         cast(very_poor as bigint) as very_poor,
         cast(dont_know as bigint) as dont_know,
-        cast(month as varchar) as landed_month,
-        cast(_source_file as varchar) as source_file,
+        cast(month as string) as landed_month,
+        cast(_source_file as string) as source_file,
         cast(_row_number as bigint) as source_row_number,
-        cast(_contract_version as varchar) as contract_version
+        cast(_contract_version as string) as contract_version
     from source_friends_and_family
 
 )

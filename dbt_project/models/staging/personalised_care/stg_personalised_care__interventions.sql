@@ -9,15 +9,15 @@ source_interventions as (
 final as (
 
     select
-        cast(trust_code as varchar) as trust_code,
+        cast(trust_code as string) as trust_code,
         cast({{ dbt.date_trunc('month', 'reporting_month') }} as date) as reporting_month_date,
-        cast(intervention as varchar) as intervention,
+        cast(intervention as string) as intervention,
         cast(people_eligible as bigint) as people_eligible,
         cast(people_with_intervention as bigint) as people_with_intervention,
-        cast(month as varchar) as landed_month,
-        cast(_source_file as varchar) as source_file,
+        cast(month as string) as landed_month,
+        cast(_source_file as string) as source_file,
         cast(_row_number as bigint) as source_row_number,
-        cast(_contract_version as varchar) as contract_version
+        cast(_contract_version as string) as contract_version
     from source_interventions
 
 )

@@ -8,7 +8,7 @@ source_check_results as (
 
 critical_failure_rule as (
 
-    select cast(value as varchar) as refusing_severity
+    select cast(value as string) as refusing_severity
     from {{ ref('critical_failure_rule') }}
     where parameter = 'refusing_severity'
 
@@ -17,20 +17,20 @@ critical_failure_rule as (
 typed as (
 
     select
-        cast(source_check_results.source as varchar) as source_name,
-        cast(source_check_results.table_name as varchar) as table_name,
-        cast(source_check_results.source_file as varchar) as source_file,
+        cast(source_check_results.source as string) as source_name,
+        cast(source_check_results.table_name as string) as table_name,
+        cast(source_check_results.source_file as string) as source_file,
         cast(source_check_results.file_period as date) as file_period,
-        cast(source_check_results.contract_version as varchar) as contract_version,
-        cast(source_check_results.check_name as varchar) as check_name,
-        cast(source_check_results.column_name as varchar) as column_name,
-        cast(source_check_results.category as varchar) as category,
-        cast(source_check_results.severity as varchar) as severity,
+        cast(source_check_results.contract_version as string) as contract_version,
+        cast(source_check_results.check_name as string) as check_name,
+        cast(source_check_results.column_name as string) as column_name,
+        cast(source_check_results.category as string) as category,
+        cast(source_check_results.severity as string) as severity,
         cast(source_check_results.rows_checked as bigint) as rows_checked,
         cast(source_check_results.rows_failed as bigint) as rows_failed,
         cast(source_check_results.loaded_at as timestamp) as loaded_at,
         coalesce(
-            cast(source_check_results.severity as varchar) = critical_failure_rule.refusing_severity, false
+            cast(source_check_results.severity as string) = critical_failure_rule.refusing_severity, false
         ) as is_critical_failure
     from source_check_results
     cross join critical_failure_rule

@@ -13,19 +13,19 @@ source_pathways as (
 final as (
 
     select
-        cast(trust_code as varchar) as trust_code,
+        cast(trust_code as string) as trust_code,
         cast({{ dbt.date_trunc('month', 'reporting_month') }} as date) as reporting_month_date,
-        cast(treatment_function_code as varchar) as treatment_function_code,
-        cast(pathway_type as varchar) as pathway_type,
+        cast(treatment_function_code as string) as treatment_function_code,
+        cast(pathway_type as string) as pathway_type,
         {%- for column, _, _ in week_bands('referral_to_treatment', 'pathways') %}
             cast({{ column }} as bigint) as {{ column }},
         {%- endfor %}
         cast(total_pathways as bigint) as total_pathways,
         cast(unknown_clock_start_pathways as bigint) as unknown_clock_start_pathways,
-        cast(month as varchar) as landed_month,
-        cast(_source_file as varchar) as source_file,
+        cast(month as string) as landed_month,
+        cast(_source_file as string) as source_file,
         cast(_row_number as bigint) as source_row_number,
-        cast(_contract_version as varchar) as contract_version
+        cast(_contract_version as string) as contract_version
     from source_pathways
 
 )

@@ -9,14 +9,14 @@ source_admissions as (
 final as (
 
     select
-        cast(record_id as varchar) as record_id,
-        cast(trust_code as varchar) as trust_code,
-        cast(site_code as varchar) as site_code,
-        cast(nhs_number_hash as varchar) as nhs_number_hash,
+        cast(record_id as string) as record_id,
+        cast(trust_code as string) as trust_code,
+        cast(site_code as string) as site_code,
+        cast(nhs_number_hash as string) as nhs_number_hash,
         cast(age as integer) as age,
-        cast(sex as varchar) as sex,
+        cast(sex as string) as sex,
         cast(imd_quintile as integer) as imd_quintile,
-        cast(stroke_type as varchar) as stroke_type,
+        cast(stroke_type as string) as stroke_type,
         cast(nihss_on_arrival as integer) as nihss_on_arrival,
         cast(arrival_at as timestamp) as arrival_at,
         cast({{ dbt.date_trunc('month', 'arrival_at') }} as date) as arrival_month_date,
@@ -24,10 +24,10 @@ final as (
         {{ dbt.datediff('arrival_at', 'stroke_unit_arrival_at', 'second') }}
         / 3600.0 as hours_to_stroke_unit,
         cast(thrombolysed as boolean) as is_thrombolysed,
-        cast(month as varchar) as landed_month,
-        cast(_source_file as varchar) as source_file,
+        cast(month as string) as landed_month,
+        cast(_source_file as string) as source_file,
         cast(_row_number as bigint) as source_row_number,
-        cast(_contract_version as varchar) as contract_version
+        cast(_contract_version as string) as contract_version
     from source_admissions
 
 )
