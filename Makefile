@@ -5,12 +5,12 @@ VENV := .venv
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test test-fast setup postgres chromium ui lint bench clean
+.PHONY: run test test-fast setup postgres chromium java ui lint bench clean
 
 run: setup ## generate the sample sources, build the whole warehouse and publish a release (data/releases/current)
 	$(VENV)/bin/nqs build
 
-test: setup postgres chromium ## run the whole test suite (unit, contract, dbt, end to end, lint)
+test: setup postgres chromium java ## run the whole test suite (unit, contract, dbt, end to end, lint)
 	$(VENV)/bin/pytest
 
 test-fast: setup ## the tests that need no build and take no more than a few seconds each
@@ -47,6 +47,15 @@ chromium:
 		echo "installing Debian's chromium for the board report test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	else echo "Chromium not installed and not root: the board report's browser test will be skipped"; fi
+
+# Debian's Java 17 runtime, which the local Spark of the Spark build runs on (tests/test_spark_build.py,
+# docs/spark.md); installed when absent and running as root, as CI does.
+java:
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's openjdk-17-jre-headless for the Spark build test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; \
+	else echo "Java not installed and not root: the Spark build test will be skipped"; fi
 
 $(UV):
 	$(PYTHON) -m venv .tools

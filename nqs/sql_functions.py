@@ -1,10 +1,13 @@
-"""Distribution quantiles DuckDB lacks, as vectorised SQL functions, and the dbt-duckdb plugin.
+"""Distribution quantiles DuckDB and Spark lack, as vectorised SQL functions, and the dbt-duckdb plugin.
 
 Exact confidence intervals need the chi-square (Garwood, exact Poisson), Student t and binomial
-quantiles; DuckDB has none of them. `register_functions` adds them to a connection as Arrow UDFs
-backed by scipy, so a query evaluates a whole column in one call. The dbt profile loads `Plugin`,
-which registers them on the connection dbt opens; they are used only by models
-materialised as tables, so the published warehouse never needs them.
+quantiles; neither DuckDB nor Spark SQL has them. `register_functions` adds them to a DuckDB
+connection as Arrow UDFs backed by scipy, so a query evaluates a whole column in one call. The dbt
+profile loads `Plugin`, which registers them on the connection dbt opens; they are used only by
+models materialised as tables, so the published warehouse never needs them.
+`register_spark_functions` adds the same functions, with the same scipy code, to a Spark session
+as Arrow UDFs (nqs/spark_session.py runs dbt's `spark` target on such a session), so both engines
+compute every interval with the same quantiles, bit for bit.
 
 | SQL function | value |
 | --- | --- |
@@ -88,6 +91,15 @@ def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
             type="arrow",
             null_handling="special",
         )
+
+
+def register_spark_functions(session: Any) -> None:
+    """Adds every function in FUNCTIONS to a Spark session (pyspark's, imported only here)."""
+    from pyspark.sql.functions import arrow_udf
+    from pyspark.sql.types import DoubleType
+
+    for name, (quantile, arity) in FUNCTIONS.items():
+        session.udf.register(name, arrow_udf(_vectorised(quantile, arity), DoubleType()))
 
 
 class Plugin(BasePlugin):

@@ -12,3 +12,7 @@
 {% macro default__identifier_key(column) -%}
     cast(('0x' || left({{ column }}, 15)) as bigint)
 {%- endmacro %}
+
+{% macro spark__identifier_key(column) -%}
+    cast(conv(left({{ column }}, 15), 16, 10) as bigint)
+{%- endmacro %}

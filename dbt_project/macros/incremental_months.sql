@@ -40,7 +40,7 @@
 {% macro recomputes_every_month() %}
     {#- True when this run rebuilds every month: not an incremental run (a unit test has no relation
         of its own), or no changed months given. -#}
-    {{ return(this is none or not is_incremental() or changed_months() is none) }}
+    {{ return(this is none or not builds_incrementally() or not is_incremental() or changed_months() is none) }}
 {% endmacro %}
 
 

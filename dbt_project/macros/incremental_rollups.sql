@@ -141,7 +141,7 @@
     {#- Pre-hook of a model reading incremental roll-ups: delete every row of the periods it
         recomputes (a period left with no rows must not keep its old ones), every row when an
         incremental run recomputes every month. -#}
-    {%- if not execute or this is none or not is_incremental() -%}
+    {%- if not execute or this is none or not builds_incrementally() or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
     {%- if changed_months() is none -%}
@@ -158,7 +158,7 @@
 
 {% macro record_periods_recomputed(periods) %}
     {#- Statements recording the periods `periods` (a select) for each model reading this one. -#}
-    {%- set readers = period_readers() -%}
+    {%- set readers = period_readers() if builds_incrementally() else [] -%}
     {%- if not readers -%}
         {{ return([]) }}
     {%- endif -%}
@@ -176,7 +176,7 @@
 {% macro clear_periods_pending() %}
     {#- Statements clearing this model's entries from the pending periods of the models it reads. -#}
     {%- set statements = [] -%}
-    {%- for relation, pending in period_sources() if pending is not none -%}
+    {%- for relation, pending in (period_sources() if builds_incrementally() else []) if pending is not none -%}
         {%- do statements.append('delete from ' ~ pending ~ " where consumer = '" ~ this.identifier ~ "'") -%}
     {%- endfor -%}
     {{ return(statements) }}

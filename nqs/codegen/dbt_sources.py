@@ -9,6 +9,9 @@ Landing writes each monthly table's files in Hive partitions by month (`month=YY
 files (the staging models pass it on as `landed_month`, which an incremental build's tests filter
 on: macros/tests_on_changed_months.sql). A source whose tables are not monthly (organisations: one
 flat file) is read without partitions.
+`external_location` is how DuckDB reads a source (dbt-duckdb's); `landed_path` is the same folder for
+any other engine: on Spark, a view over its Parquet (dbt_project/macros/engines.sql), files merged by
+column name and the Hive partition `month` read as a column, as DuckDB reads them.
 `nqs regenerate` writes the files; a test fails when the committed ones differ.
 """
 
@@ -129,6 +132,7 @@ def sources_yaml(source: str) -> str:
         "    config:",
         "      meta:",
         f"        external_location: {_quoted(location)}",
+        f"        landed_path: {_quoted(f'{LANDED_LOCATION}/{source}/{{name}}')}",
         "    tables:",
     ]
     for table in tables_for_source(source):

@@ -51,8 +51,8 @@ final as (
         catalogue_periods.follow_up_months,
         cast(
             latest_months.latest_month
-            + to_months(catalogue_periods.months_per_period - 1)
-            - to_months(catalogue_periods.follow_up_months) as date
+            + interval 1 month * (catalogue_periods.months_per_period - 1)
+            - interval 1 month * catalogue_periods.follow_up_months as date
         ) as latest_complete_month
     from catalogue_periods
     left join latest_months

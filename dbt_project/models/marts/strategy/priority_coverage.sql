@@ -404,7 +404,7 @@ statuses as (
     select
         resolved.strategy_version,
         resolved.priority_id,
-        arg_min(coverage_statuses.coverage_status, coverage_statuses.precedence) as coverage_status
+        min_by(coverage_statuses.coverage_status, coverage_statuses.precedence) as coverage_status
     from resolved
     inner join coverage_statuses
         on

@@ -21,8 +21,10 @@ final as (
         cast(admission_at as date) as admission_date,
         cast({{ dbt.date_trunc('month', 'admission_at') }} as date) as admission_month_date,
         cast(surgery_at as timestamp) as surgery_at,
-        {{ dbt.datediff('admission_at', 'surgery_at', 'second') }}
-        / 3600.0 as hours_to_surgery,
+        cast(
+            {{ dbt.datediff('admission_at', 'surgery_at', 'second') }}
+            as double
+        ) / 3600 as hours_to_surgery,
         cast(death_date as date) as death_date,
         {{ dbt.datediff('admission_at', 'death_date', 'day') }}
             as days_admission_to_death,

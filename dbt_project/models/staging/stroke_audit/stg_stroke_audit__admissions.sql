@@ -21,8 +21,10 @@ final as (
         cast(arrival_at as timestamp) as arrival_at,
         cast({{ dbt.date_trunc('month', 'arrival_at') }} as date) as arrival_month_date,
         cast(stroke_unit_arrival_at as timestamp) as stroke_unit_arrival_at,
-        {{ dbt.datediff('arrival_at', 'stroke_unit_arrival_at', 'second') }}
-        / 3600.0 as hours_to_stroke_unit,
+        cast(
+            {{ dbt.datediff('arrival_at', 'stroke_unit_arrival_at', 'second') }}
+            as double
+        ) / 3600 as hours_to_stroke_unit,
         cast(thrombolysed as boolean) as is_thrombolysed,
         cast(month as string) as landed_month,
         cast(_source_file as string) as source_file,
