@@ -98,17 +98,31 @@ gap_values as (
         end as ci_upper,
         not gap_cells.is_suppressed
         and least(gap_cells.most_deprived_denominator, gap_cells.least_deprived_denominator)
-        >= gap_cells.min_denominator as is_published
+        >= gap_cells.min_denominator as is_published,
+        cast(null as double) as standard_error,
+        cast(null as double) as median_interpolated
     from gap_cells
     cross join normal
 
 ),
 
+{#- the columns published_metric_columns reads, from both (a union by position, as every engine has) #}
+{%- set value_columns = [
+    'metric_id', 'org_view', 'period_type', 'period_start', 'org_level', 'org_code', 'org_name',
+    'period_end', 'financial_year', 'unit', 'months_reported', 'latest_complete_month',
+    'is_numerator_count', 'is_denominator_count', 'numerator', 'denominator', 'value', 'ci_lower',
+    'ci_upper', 'is_suppressed', 'is_published', 'standard_error', 'median_interpolated',
+] %}
+
 all_values as (
 
-    select * from cell_values
-    union all by name
-    select * from gap_values
+    select
+        {{ value_columns | join(',\n        ') }}
+    from cell_values
+    union all
+    select
+        {{ value_columns | join(',\n        ') }}
+    from gap_values
 
 ),
 
