@@ -182,14 +182,16 @@ def test_changed_seeds_or_organisations_make_the_build_a_full_refresh(settings_a
 
 
 def test_dbt_gets_the_changed_months_or_a_full_refresh(settings_at):
-    from orchestration.defs.transform.dbt import BUILD_ARGS, DbtStepConfig, build_args
+    from orchestration.defs.transform.dbt import BUILD_ARGS, DbtStepConfig, build_invocations
     from orchestration.lib.changes import plan_build, record_successful_build
 
-    assert build_args(DbtStepConfig(), settings_at) == [*BUILD_ARGS, "--full-refresh"]  # first build
+    assert build_invocations(DbtStepConfig(), settings_at) == [[*BUILD_ARGS, "--full-refresh"]]  # first build
     record_successful_build(settings_at, plan_build(settings_at).fingerprints)
-    months = build_args(DbtStepConfig(changed_months=["2025-06", "2024-01"]), settings_at)
+    (months,) = build_invocations(DbtStepConfig(changed_months=["2025-06", "2024-01"]), settings_at)
     assert months == [*BUILD_ARGS, "--vars", json.dumps({"changed_months": ["2024-01-01", "2025-06-01"]})]
-    assert build_args(DbtStepConfig(full_refresh=True), settings_at)[-1] == "--full-refresh"
+    assert build_invocations(DbtStepConfig(full_refresh=True), settings_at) == [
+        [*BUILD_ARGS, "--full-refresh"]
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

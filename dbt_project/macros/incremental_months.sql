@@ -14,6 +14,12 @@
     strategy delete+insert: the pre-hook `delete_recomputed_months` removes every row of the months
     the run recomputes (a month left with no rows must not keep its old ones), the model selects them
     again with `months_recomputed`, and reads only the input months `months_read` says they need.
+
+    A full refresh of a long history is built in windows of months (orchestration: `rebuild_windows`
+    in orchestration/lib/changes.py), so no model holds all of it at once: the first window is a full
+    refresh with the var `rebuild_through` ('YYYY-MM-01', its last month), which keeps the output
+    months of every model reading landed data to that month and after it no more input than they
+    read, and each later window is an incremental run with its months as `changed_months`.
 #}
 
 {% macro changed_months() %}
@@ -83,6 +89,21 @@
 {% endmacro %}
 
 
+{% macro months_rebuilt(column, later=0) %}
+    {#- In a run that recomputes every month, a predicate on a month column: every month, or with the
+        var `rebuild_through` (the last month of the first window of a full refresh) the months to it
+        and `later` more (none: without bound). A unit test (no relation of its own) reads all its rows. -#}
+    {%- set through = var('rebuild_through', none) -%}
+    {%- if through is none or later is none or this is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-01$', through | string) -%}
+        {{ exceptions.raise_compiler_error("rebuild_through is " ~ through ~ ": expected a month start 'YYYY-MM-01'") }}
+    {%- endif -%}
+    {{ return(column ~ " <= date '" ~ shift_month(through | string, later) ~ "'") }}
+{% endmacro %}
+
+
 {% macro recompute_window(key=none, node=none) %}
     {#- The window a model declares (meta recompute_window, or recompute_windows[key]). -#}
     {%- set meta = (node.config.meta if node is not none else config.get('meta', {})) or {} -%}
@@ -102,7 +123,7 @@
     {#- A predicate on an output month column: the months this run recomputes, those whose window
         holds a changed month (every month when the run recomputes every month). -#}
     {%- if recomputes_every_month() -%}
-        {{ return('true') }}
+        {{ return(months_rebuilt(column)) }}
     {%- endif -%}
     {%- set window = window if window is not none else recompute_window(key) -%}
     {{ return(month_ranges_sql(column, month_ranges(window['after'], window['before']))) }}
@@ -112,7 +133,11 @@
 {% macro months_read(column, key=none, window=none) %}
     {#- A predicate on an input month column: the input months the recomputed output months read. -#}
     {%- if recomputes_every_month() -%}
-        {{ return('true') }}
+        {%- if not execute or this is none or var('rebuild_through', none) is none -%}
+            {{ return('true') }}
+        {%- endif -%}
+        {%- set window = window if window is not none else recompute_window(key) -%}
+        {{ return(months_rebuilt(column, later=window['after'])) }}
     {%- endif -%}
     {%- set window = window if window is not none else recompute_window(key) -%}
     {%- set before, after = window['before'], window['after'] -%}
