@@ -137,8 +137,19 @@ def _build(data_dir: Path, env: dict[str, str], interval: float, scale: float, *
             f"build {' '.join(args)} failed at scale {scale} after {build.wall_s:.0f} s; process tree "
             f"peak {build.tree.peak_mib:,.0f} MiB; by step: "
             + ", ".join(f"{step} {f['peak_mib']:,.0f} MiB" for step, f in worst)
+            + _errors_logged(data_dir)
         )
     return build
+
+
+def _errors_logged(data_dir: Path, lines: int = 30) -> str:
+    """The last error lines of the failed run's console log (dbt's and Dagster's), so the cause is
+    printed before the data folder is removed."""
+    log = data_dir / "build" / "last_run.log"
+    if not log.exists():
+        return ""
+    errors = [line for line in log.read_text(errors="replace").splitlines() if "error" in line.lower()]
+    return "\nerrors in " + str(log) + ":\n" + "\n".join(line[:400] for line in errors[-lines:])
 
 
 @contextlib.contextmanager
