@@ -64,6 +64,9 @@ UNTOUCHED_CELL = (
     " and period_start = ?"
 )
 UNTOUCHED_VALUE = f"select value from marts.metric_values {UNTOUCHED_CELL}"
+PENDING_TABLES = (
+    "select table_name from information_schema.tables where suffix(table_name, '__periods_pending')"
+)
 
 
 def _compiled(data_dir: Path, model: str) -> str:
@@ -205,9 +208,7 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
         assert con.execute(UNTOUCHED_VALUE, untouched).fetchone() == (-1,)
         restore = f"update marts.metric_values set value = ? {UNTOUCHED_CELL}"
         con.execute(restore, [untouched_value, *untouched])
-        pending = con.execute(
-            "select table_name from information_schema.tables where suffix(table_name, '__periods_pending')"
-        ).fetchall()
+        pending = con.execute(PENDING_TABLES).fetchall()
         assert {table for (table,) in pending} == {f"{m}__periods_pending" for m in PERIOD_RECORDERS}
         for (table,) in pending:
             assert con.execute(f"select count(*) from intermediate.{table}").fetchone() == (0,), table
@@ -295,6 +296,13 @@ def test_full_refresh_in_windows_equals_one_full_refresh(sample_build: Build, tm
     assert "--full-refresh" in first and not any("--full-refresh" in args for args in later)
     for number, args in enumerate(invocations):
         _finish(_dbt(data, windowed, f"window_{number}", *args))
+        # every reader took the periods pending for it, those of the first window's full refresh too
+        # (else the next incremental run would recompute every period of every metric)
+        with duckdb.connect(str(windowed), read_only=True) as con:
+            pending = con.execute(PENDING_TABLES).fetchall()
+            assert {table for (table,) in pending} == {f"{m}__periods_pending" for m in PERIOD_RECORDERS}
+            for (table,) in pending:
+                assert con.execute(f"select count(*) from intermediate.{table}").fetchone() == (0,), table
 
     # the first window built only its own year: the later windows added theirs incrementally
     compiled = (data / "build" / "target_window_0").rglob("int_staff_cohorts_followed_up.sql")
