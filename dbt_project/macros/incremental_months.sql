@@ -17,9 +17,12 @@
 
     A full refresh of a long history is built in windows of months (orchestration: `rebuild_windows`
     in orchestration/lib/changes.py), so no model holds all of it at once: the first window is a full
-    refresh with the var `rebuild_through` ('YYYY-MM-01', its last month), which keeps the output
-    months of every model reading landed data to that month and after it no more input than they
-    read, and each later window is an incremental run with its months as `changed_months`.
+    refresh, each later one an incremental run with its months as `changed_months`, and every window
+    but the last passes the var `rebuild_through` ('YYYY-MM-01', its last month), which keeps the
+    output months of every incremental model to that month (`months_rebuilt`; the months after it
+    are built by the windows to come) and their input to the months those read. Models of one dbt
+    step run every window before the next step's first, so a roll-up bounds what it reads from
+    another step's models the same way.
 #}
 
 {% macro changed_months() %}
@@ -90,9 +93,9 @@
 
 
 {% macro months_rebuilt(column, later=0) %}
-    {#- In a run that recomputes every month, a predicate on a month column: every month, or with the
-        var `rebuild_through` (the last month of the first window of a full refresh) the months to it
-        and `later` more (none: without bound). A unit test (no relation of its own) reads all its rows. -#}
+    {#- A predicate on a month column: every month, or with the var `rebuild_through` (the last month
+        of a window of a long history's full refresh) the months to it and `later` more (none: without
+        bound). A unit test (no relation of its own) reads all its rows. -#}
     {%- set through = var('rebuild_through', none) -%}
     {%- if through is none or later is none or this is none -%}
         {{ return('true') }}
@@ -126,7 +129,10 @@
         {{ return(months_rebuilt(column)) }}
     {%- endif -%}
     {%- set window = window if window is not none else recompute_window(key) -%}
-    {{ return(month_ranges_sql(column, month_ranges(window['after'], window['before']))) }}
+    {{ return(
+        month_ranges_sql(column, month_ranges(window['after'], window['before']))
+        ~ ' and ' ~ months_rebuilt(column)
+    ) }}
 {% endmacro %}
 
 
@@ -142,7 +148,9 @@
     {%- set window = window if window is not none else recompute_window(key) -%}
     {%- set before, after = window['before'], window['after'] -%}
     {%- set reach = none if (before is none or after is none) else before + after -%}
-    {{ return(month_ranges_sql(column, month_ranges(reach, reach))) }}
+    {{ return(
+        month_ranges_sql(column, month_ranges(reach, reach)) ~ ' and ' ~ months_rebuilt(column, later=after)
+    ) }}
 {% endmacro %}
 
 

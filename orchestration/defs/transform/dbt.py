@@ -59,31 +59,35 @@ class DbtStepConfig(dg.Config):
     changed_months: list[str] | None = None
 
 
-def _changed_months_args(months: list[str]) -> list[str]:
-    return [*BUILD_ARGS, "--vars", json.dumps({"changed_months": [month_start(m) for m in sorted(months)]})]
+def _vars_args(variables: dict) -> list[str]:
+    return [*BUILD_ARGS, "--vars", json.dumps(variables)] if variables else list(BUILD_ARGS)
+
+
+def _changed_months(months: list[str]) -> dict:
+    return {"changed_months": [month_start(m) for m in sorted(months)]}
 
 
 def build_invocations(config: DbtStepConfig, settings: Settings) -> list[list[str]]:
     """The `dbt build` arguments of each invocation a step runs, in order: one with the changed months
     as the `changed_months` var; or a full refresh, in windows when the landed history is longer than
-    NQS_REBUILD_WINDOW_MONTHS (`rebuild_windows`): `--full-refresh` with `rebuild_through` the first
-    window's last month, then each later window incrementally, its months as `changed_months`."""
+    NQS_REBUILD_WINDOW_MONTHS (`rebuild_windows`): `--full-refresh` for the first window, each later
+    one with its months as `changed_months`, and every window but the last with `rebuild_through`, its
+    last month, so no model builds or reads months of the windows to come."""
     reason, _ = full_refresh_reason(settings, fingerprints(settings))
     if config.full_refresh or reason is not None:
         windows = rebuild_windows(landed_months(settings), settings.rebuild_window_months)
-        if len(windows) <= 1:
-            return [[*BUILD_ARGS, "--full-refresh"]]
-        first = [
-            *BUILD_ARGS,
-            "--full-refresh",
-            "--vars",
-            json.dumps({"rebuild_through": month_start(windows[0][-1])}),
-        ]
-        return [first, *(_changed_months_args(window) for window in windows[1:])]
+        invocations = []
+        for number, window in enumerate(windows):
+            variables = {} if number == 0 else _changed_months(window)
+            if number < len(windows) - 1:
+                variables["rebuild_through"] = month_start(window[-1])
+            args = _vars_args(variables)
+            invocations.append([*args, "--full-refresh"] if number == 0 else args)
+        return invocations or [[*BUILD_ARGS, "--full-refresh"]]
     months = set(config.changed_months) if config.changed_months is not None else pending_months(settings)
     if None in months:  # a file naming no month changed: every month counts as changed
         return [BUILD_ARGS]
-    return [_changed_months_args(sorted(months))]
+    return [_vars_args(_changed_months(sorted(months)))]
 
 
 def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
