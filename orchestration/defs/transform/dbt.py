@@ -54,7 +54,8 @@ BUILD_ARGS = ["build", "--no-write-json", "--log-level-file", "info"]
 #: A windowed full refresh runs one model at a time: the tables rebuilt whole in every window (the
 #: published marts) grow with the history, and at six national years
 #: `published.metric_values_by_deprivation` built alone (70 s, 2.7 GiB) but ran out of DuckDB's memory
-#: beside `published.metric_values_by_ethnicity`.
+#: beside `published.metric_values_by_ethnicity`. At eight years it runs out alone: the published
+#: marts need to be built a period at a time, as the metric marts are, for ten years to publish.
 WINDOW_THREADS = ["--threads", "1"]
 
 
