@@ -230,6 +230,25 @@ def bench(
         return result
 
 
+def _print_step_kinds(title: str, peaks: dict[str, dict[str, float]], wall_s: float) -> None:
+    """Where a run's time goes: the Dagster steps' seconds summed by kind (landing a source table, a
+    dbt invocation, the Python steps after dbt), against the run's wall time. A dbt step's seconds
+    include dbt's own start-up (parsing the manifest, opening DuckDB), whatever its models do."""
+    kinds: dict[str, list[float]] = {"landing": [], "dbt": [], "other": []}
+    for step, figures in peaks.items():
+        if step == OUTSIDE_STEPS:
+            continue
+        kind = "landing" if step.startswith("land_") else "dbt" if step.startswith("dbt_") else "other"
+        kinds[kind].append(figures["seconds"])
+    parts = [
+        f"{kind} {sum(seconds):,.1f} s in {len(seconds)} steps"
+        + (f" (shortest {min(seconds):.1f} s)" if seconds else "")
+        for kind, seconds in kinds.items()
+    ]
+    total = sum(sum(seconds) for seconds in kinds.values())
+    print(f"    {title}: {total:,.1f} s of step time in {wall_s:,.1f} s wall; " + "; ".join(parts))
+
+
 def _print_steps(title: str, peaks: dict[str, dict[str, float]], top: int) -> None:
     print(f"    {title} (top {top}; of which the build's own process, the rest dbt; the step's seconds):")
     ranked = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])
@@ -292,6 +311,9 @@ def main() -> None:
                 f"incrementally: {result['new_month_s']:.1f} s, {result['new_month_to_build']:.1%} of the "
                 f"full build; peak RSS {result['new_month_tree_peak_mib']:,.0f} MiB"
             )
+        _print_step_kinds("step time by kind, full build", result["step_peaks"], result["build_s_median"])
+        if "new_month" in result:
+            _print_step_kinds("the same, new month", result["new_month_step_peaks"], result["new_month_s"])
         if args.steps:
             _print_steps(
                 "peak RSS of the process tree by Dagster step, full build", result["step_peaks"], args.steps
