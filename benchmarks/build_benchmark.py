@@ -137,8 +137,19 @@ def _build(data_dir: Path, env: dict[str, str], interval: float, scale: float, *
             f"build {' '.join(args)} failed at scale {scale} after {build.wall_s:.0f} s; process tree "
             f"peak {build.tree.peak_mib:,.0f} MiB; by step: "
             + ", ".join(f"{step} {f['peak_mib']:,.0f} MiB" for step, f in worst)
+            + _errors_logged(data_dir)
         )
     return build
+
+
+def _errors_logged(data_dir: Path, lines: int = 30) -> str:
+    """The last error lines of the failed run's console log (dbt's and Dagster's), so the cause is
+    printed before the data folder is removed."""
+    log = data_dir / "build" / "last_run.log"
+    if not log.exists():
+        return ""
+    errors = [line for line in log.read_text(errors="replace").splitlines() if "error" in line.lower()]
+    return "\nerrors in " + str(log) + ":\n" + "\n".join(line[:400] for line in errors[-lines:])
 
 
 @contextlib.contextmanager
@@ -219,6 +230,25 @@ def bench(
         return result
 
 
+def _print_step_kinds(title: str, peaks: dict[str, dict[str, float]], wall_s: float) -> None:
+    """Where a run's time goes: the Dagster steps' seconds summed by kind (landing a source table, a
+    dbt invocation, the Python steps after dbt), against the run's wall time. A dbt step's seconds
+    include dbt's own start-up (parsing the manifest, opening DuckDB), whatever its models do."""
+    kinds: dict[str, list[float]] = {"landing": [], "dbt": [], "other": []}
+    for step, figures in peaks.items():
+        if step == OUTSIDE_STEPS:
+            continue
+        kind = "landing" if step.startswith("land_") else "dbt" if step.startswith("dbt_") else "other"
+        kinds[kind].append(figures["seconds"])
+    parts = [
+        f"{kind} {sum(seconds):,.1f} s in {len(seconds)} steps"
+        + (f" (shortest {min(seconds):.1f} s)" if seconds else "")
+        for kind, seconds in kinds.items()
+    ]
+    total = sum(sum(seconds) for seconds in kinds.values())
+    print(f"    {title}: {total:,.1f} s of step time in {wall_s:,.1f} s wall; " + "; ".join(parts))
+
+
 def _print_steps(title: str, peaks: dict[str, dict[str, float]], top: int) -> None:
     print(f"    {title} (top {top}; of which the build's own process, the rest dbt; the step's seconds):")
     ranked = sorted(peaks.items(), key=lambda item: -item[1]["peak_mib"])
@@ -281,6 +311,9 @@ def main() -> None:
                 f"incrementally: {result['new_month_s']:.1f} s, {result['new_month_to_build']:.1%} of the "
                 f"full build; peak RSS {result['new_month_tree_peak_mib']:,.0f} MiB"
             )
+        _print_step_kinds("step time by kind, full build", result["step_peaks"], result["build_s_median"])
+        if "new_month" in result:
+            _print_step_kinds("the same, new month", result["new_month_step_peaks"], result["new_month_s"])
         if args.steps:
             _print_steps(
                 "peak RSS of the process tree by Dagster step, full build", result["step_peaks"], args.steps

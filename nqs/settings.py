@@ -45,6 +45,14 @@ LANDING_FILES_PER_WORKER_VARIABLE = "NQS_LANDING_FILES_PER_WORKER"
 #: files than this to land, a table's files are landed this many to a worker process, which then exits;
 #: with no more (the 24-month sample, a monthly run) they are landed in the build's own process.
 DEFAULT_LANDING_FILES_PER_WORKER = 24
+#: How many months of history one dbt invocation rebuilds in a full refresh (`rebuild_windows` in
+#: orchestration/lib/changes.py).
+REBUILD_WINDOW_MONTHS_VARIABLE = "NQS_REBUILD_WINDOW_MONTHS"
+#: A full refresh of a longer history is rebuilt in windows of whole financial years of at most this
+#: many months: the first a full refresh, each later one an incremental run of its months. Two national
+#: years build within the memory bound in one invocation (benchmarks/build_benchmark.py); ten years in
+#: one spill tens of gigabytes and run two heavy models out of DuckDB's memory at once.
+DEFAULT_REBUILD_WINDOW_MONTHS = 24
 #: DuckDB's buffer pool per process. DuckDB's own default is 80% of RAM, which at scale 1.0 took the
 #: build to 19.5 GB; at 3GB dbt's process reached 3.4 GiB and the build's process tree 3.92 GiB (4.2 GB)
 #: (scale 1.0, 24 months: benchmarks/), so the default leaves half a gigabyte less to DuckDB, keeping the
@@ -120,6 +128,18 @@ def files_per_worker(value: str) -> int:
     return int(value)
 
 
+def rebuild_window_months(value: str) -> int:
+    """`value` as a number of months of at least 12 (one financial year), or 0 for the whole history in
+    one invocation; SettingsError otherwise."""
+    if not re.fullmatch(r"\s*[0-9]+\s*", value) or 0 < int(value) < 12:
+        raise SettingsError(
+            f"{REBUILD_WINDOW_MONTHS_VARIABLE}={value!r} is not a window of months: give a whole number of "
+            f"at least 12 (a financial year), or 0 to rebuild the whole history at once (default "
+            f"{DEFAULT_REBUILD_WINDOW_MONTHS})"
+        )
+    return int(value)
+
+
 def as_of_date(value: str) -> date:
     """`value` as a calendar date (YYYY-MM-DD); SettingsError otherwise."""
     try:
@@ -147,6 +167,8 @@ class Settings:
     releases_kept: int = DEFAULT_RELEASES_KEPT
     #: NQS_LANDING_FILES_PER_WORKER; 0: every file of a table landed in one process
     landing_files_per_worker: int = DEFAULT_LANDING_FILES_PER_WORKER
+    #: NQS_REBUILD_WINDOW_MONTHS; 0: a full refresh rebuilds the whole history in one dbt invocation
+    rebuild_window_months: int = DEFAULT_REBUILD_WINDOW_MONTHS
 
     @property
     def landed_dir(self) -> Path:
@@ -223,7 +245,8 @@ class Settings:
 def get_settings() -> Settings:
     """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR, NQS_PSEUDONYM_KEY and NQS_DUCKDB_MEMORY_LIMIT,
     NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY, NQS_FRESHNESS_AS_OF, NQS_RELEASES_KEPT and
-    NQS_LANDING_FILES_PER_WORKER; SettingsError (one line) for an unusable value."""
+    NQS_LANDING_FILES_PER_WORKER and NQS_REBUILD_WINDOW_MONTHS; SettingsError (one line) for an
+    unusable value."""
     data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
     key = os.environ.get(KEY_VARIABLE) or None
@@ -232,6 +255,7 @@ def get_settings() -> Settings:
     as_of = os.environ.get(FRESHNESS_AS_OF_VARIABLE)
     kept = os.environ.get(RELEASES_KEPT_VARIABLE)
     per_worker = os.environ.get(LANDING_FILES_PER_WORKER_VARIABLE)
+    window = os.environ.get(REBUILD_WINDOW_MONTHS_VARIABLE)
     return Settings(
         data_dir=data_dir,
         sources_dir=sources_dir,
@@ -244,4 +268,5 @@ def get_settings() -> Settings:
         landing_files_per_worker=files_per_worker(per_worker)
         if per_worker
         else DEFAULT_LANDING_FILES_PER_WORKER,
+        rebuild_window_months=rebuild_window_months(window) if window else DEFAULT_REBUILD_WINDOW_MONTHS,
     )

@@ -64,6 +64,9 @@ UNTOUCHED_CELL = (
     " and period_start = ?"
 )
 UNTOUCHED_VALUE = f"select value from marts.metric_values {UNTOUCHED_CELL}"
+PENDING_TABLES = (
+    "select table_name from information_schema.tables where suffix(table_name, '__periods_pending')"
+)
 
 
 def _compiled(data_dir: Path, model: str) -> str:
@@ -205,9 +208,7 @@ def test_incremental_build_equals_full_build(sample_build: Build, tmp_path: Path
         assert con.execute(UNTOUCHED_VALUE, untouched).fetchone() == (-1,)
         restore = f"update marts.metric_values set value = ? {UNTOUCHED_CELL}"
         con.execute(restore, [untouched_value, *untouched])
-        pending = con.execute(
-            "select table_name from information_schema.tables where suffix(table_name, '__periods_pending')"
-        ).fetchall()
+        pending = con.execute(PENDING_TABLES).fetchall()
         assert {table for (table,) in pending} == {f"{m}__periods_pending" for m in PERIOD_RECORDERS}
         for (table,) in pending:
             assert con.execute(f"select count(*) from intermediate.{table}").fetchone() == (0,), table
@@ -271,3 +272,48 @@ def test_staging_tests_read_only_the_changed_months(sample_build: Build, tmp_pat
         "not_null_stg_workforce__staff_months_staff_id_hash.sql"
     )
     assert f"where landed_month in ('{month(other)}')" in compiled.read_text()
+
+
+def test_full_refresh_in_windows_equals_one_full_refresh(sample_build: Build, tmp_path: Path):
+    """A long history's full refresh is built a window of financial years at a time (the first
+    window `--full-refresh` to its last month, each later one incrementally): the warehouse is the
+    one a single full refresh builds, cell by cell, and every dbt test passes in every window."""
+    from nqs.settings import Settings
+    from orchestration.defs.transform.dbt import DbtStepConfig, build_invocations
+
+    data = copy_data(sample_build, tmp_path / "data")
+    one_go = data / "build" / "warehouse.duckdb"
+    windowed = data / "build" / "windowed.duckdb"
+    settings = Settings(
+        data_dir=data, sources_dir=data / "sources", pseudonym_key=None, rebuild_window_months=12
+    )
+    invocations = build_invocations(DbtStepConfig(full_refresh=True), settings)
+    months = sorted(p.name.removeprefix("month=") for p in (data / "landed/workforce/staff_months").iterdir())
+    years = len(months) // 12
+    assert len(invocations) == years >= 2, invocations
+    first, *later = invocations
+    assert json.loads(first[first.index("--vars") + 1]) == {"rebuild_through": f"{months[11]}-01"}
+    assert "--full-refresh" in first and not any("--full-refresh" in args for args in later)
+    for number, args in enumerate(invocations):
+        _finish(_dbt(data, windowed, f"window_{number}", *args))
+        # every reader took the periods pending for it, those of the first window's full refresh too
+        # (else the next incremental run would recompute every period of every metric)
+        with duckdb.connect(str(windowed), read_only=True) as con:
+            pending = con.execute(PENDING_TABLES).fetchall()
+            assert {table for (table,) in pending} == {f"{m}__periods_pending" for m in PERIOD_RECORDERS}
+            for (table,) in pending:
+                assert con.execute(f"select count(*) from intermediate.{table}").fetchone() == (0,), table
+
+    # the first window built only its own year: the later windows added theirs incrementally
+    compiled = (data / "build" / "target_window_0").rglob("int_staff_cohorts_followed_up.sql")
+    assert any(f"<= date '{months[11]}-01'" in path.read_text() for path in compiled)
+    compare = _compare()
+    # the sample build's file also holds the marts its Python steps wrote (SPC, funnels, alerts)
+    models = {path.stem for path in (DBT_PROJECT / "models").rglob("*.sql")}
+    differences = compare(one_go, windowed, "marts")
+    python_marts = {line.split(":")[0] for line in differences if line.endswith(": only before")}
+    assert python_marts and not {table.removeprefix("marts.") for table in python_marts} & models
+    assert [line for line in differences if line.split(":")[0] not in python_marts] == []
+    differences = compare(one_go, windowed, "intermediate")
+    tables = {line: line.split(":")[0].removeprefix("intermediate.") for line in differences}
+    assert [line for line, table in tables.items() if table in INTERMEDIATE_TABLES] == []

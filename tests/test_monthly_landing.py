@@ -182,14 +182,40 @@ def test_changed_seeds_or_organisations_make_the_build_a_full_refresh(settings_a
 
 
 def test_dbt_gets_the_changed_months_or_a_full_refresh(settings_at):
-    from orchestration.defs.transform.dbt import BUILD_ARGS, DbtStepConfig, build_args
+    from orchestration.defs.transform.dbt import BUILD_ARGS, DbtStepConfig, build_invocations
     from orchestration.lib.changes import plan_build, record_successful_build
 
-    assert build_args(DbtStepConfig(), settings_at) == [*BUILD_ARGS, "--full-refresh"]  # first build
+    assert build_invocations(DbtStepConfig(), settings_at) == [[*BUILD_ARGS, "--full-refresh"]]  # first build
     record_successful_build(settings_at, plan_build(settings_at).fingerprints)
-    months = build_args(DbtStepConfig(changed_months=["2025-06", "2024-01"]), settings_at)
+    (months,) = build_invocations(DbtStepConfig(changed_months=["2025-06", "2024-01"]), settings_at)
     assert months == [*BUILD_ARGS, "--vars", json.dumps({"changed_months": ["2024-01-01", "2025-06-01"]})]
-    assert build_args(DbtStepConfig(full_refresh=True), settings_at)[-1] == "--full-refresh"
+    assert build_invocations(DbtStepConfig(full_refresh=True), settings_at) == [
+        [*BUILD_ARGS, "--full-refresh"]
+    ]
+
+
+def test_a_long_full_refresh_is_rebuilt_in_windows_of_whole_financial_years():
+    from orchestration.lib.changes import rebuild_windows
+
+    ten_years = {f"{2016 + (i + 3) // 12}-{(i + 3) % 12 + 1:02d}" for i in range(120)}  # 2016-04..2026-03
+    windows = rebuild_windows(ten_years, 24)
+    assert [len(w) for w in windows] == [24] * 5 and sorted(sum(windows, [])) == sorted(ten_years)
+    assert windows[0][0] == "2016-04" and windows[0][-1] == "2018-03" and windows[1][0] == "2018-04"
+    # a history starting mid-year: its first part-year goes with the next whole year when both fit
+    from_june = {m for m in ten_years if m >= "2016-06"}
+    assert [len(w) for w in rebuild_windows(from_june, 24)] == [22, 24, 24, 24, 24]
+    assert [len(w) for w in rebuild_windows(from_june, 36)] == [34, 36, 36, 12]
+    assert rebuild_windows(ten_years, 0) == rebuild_windows(ten_years, 120) == [sorted(ten_years)]
+    assert rebuild_windows(set(), 24) == []
+
+
+def test_the_rebuild_window_setting():
+    from nqs.settings import REBUILD_WINDOW_MONTHS_VARIABLE, SettingsError, rebuild_window_months
+
+    assert rebuild_window_months("0") == 0 and rebuild_window_months(" 36 ") == 36
+    for unusable in ("6", "-1", "two years"):
+        with pytest.raises(SettingsError, match=REBUILD_WINDOW_MONTHS_VARIABLE):
+            rebuild_window_months(unusable)
 
 
 # ---------------------------------------------------------------------------------------------

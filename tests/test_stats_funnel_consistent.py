@@ -127,3 +127,19 @@ def test_rate_with_no_events_anywhere_is_refused() -> None:
         funnel(frame, numerator="o", denominator="n", group="g", data_type="rate")
     with pytest.raises(StatsInputError, match="tau2 method"):
         funnel(frame, numerator="o", denominator="n", group="g", tau2_method="dl")
+
+
+def test_paule_mandel_brackets_tau2_when_a_unit_has_no_events_on_the_log_scale() -> None:
+    # SHMI's log scale puts a unit with 0 observed at -inf; truncation leaves it out, and tau² is what it
+    # is for the other units alone (the lowest-ranked unit is truncated either way)
+    rng = np.random.default_rng(3)
+    expected = rng.uniform(5, 500, 100)
+    observed = rng.poisson(expected * rng.lognormal(0, 0.3, 100)).astype(float)
+    s = 1 / np.sqrt(expected)
+    with_zero = observed.copy()
+    with_zero[np.argmin(observed / expected)] = 0
+    with np.errstate(divide="ignore"):
+        phi, tau2 = paule_mandel(np.log(with_zero / expected), s, 0.0, 0.1, "shmi")
+        phi_before, tau2_before = paule_mandel(np.log(observed / expected), s, 0.0, 0.1, "shmi")
+    assert phi > 1 and math.isfinite(tau2) and tau2 > 0
+    assert (phi, tau2) == pytest.approx((phi_before, tau2_before), rel=1e-9)

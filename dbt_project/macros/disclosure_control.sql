@@ -130,63 +130,51 @@ cells_screened as (
 
 ),
 
-sibling_sets as (
+{#- each row's sibling set (its parent's children, per metric, view, period and cell key) in one pass:
+    the rows suppressed in it, and the row's rank as a complement (the smallest figures first among
+    the rows not suppressed). One scan of the rows, no join back to them, so the rows are never held
+    twice: a national history of quintile rows is millions of wide rows. #}
+cells_ranked as (
 
     select
-        {% for key in group_keys %}{{ key }},
-        {% endfor -%}
-        org_level,
-        parent_code,
-        count(*) filter (where is_primary_suppressed) as rows_suppressed
+        *,
+        sum(case when is_primary_suppressed then 1 else 0 end) over (
+            partition by
+                {% for key in group_keys %}{{ key }},
+                {% endfor -%}
+                org_level,
+                parent_code
+        ) as siblings_suppressed,
+        row_number() over (
+            partition by
+                {% for key in group_keys %}{{ key }},
+                {% endfor -%}
+                org_level,
+                parent_code
+            order by
+                coalesce(not is_primary_suppressed, false) desc,
+                coalesce(numerator_controlled, 0),
+                coalesce(denominator_controlled, 0),
+                org_code
+        ) as complement_rank
     from cells_screened
-    where not is_exempt
-    group by all
-
-),
-
-complements as (
-
-    select
-        {% for key in group_keys %}cells_screened.{{ key }},
-        {% endfor -%}
-        cells_screened.org_level,
-        cells_screened.org_code
-    from cells_screened
-    inner join sibling_sets
-        on
-            {% for key in group_keys %}cells_screened.{{ key }} = sibling_sets.{{ key }}
-            and {% endfor -%}
-            cells_screened.org_level = sibling_sets.org_level
-            and cells_screened.parent_code = sibling_sets.parent_code
-    where
-        sibling_sets.rows_suppressed = 1
-        and not cells_screened.is_primary_suppressed
-    qualify row_number() over (
-        partition by
-            {% for key in group_keys %}cells_screened.{{ key }},
-            {% endfor -%}
-            cells_screened.org_level,
-            cells_screened.parent_code
-        order by
-            coalesce(cells_screened.numerator_controlled, 0),
-            coalesce(cells_screened.denominator_controlled, 0),
-            cells_screened.org_code
-    ) = 1
 
 ),
 
 cells_suppressed as (
 
     select
-        cells_screened.*,
-        cells_screened.is_primary_suppressed or complements.org_code is not null as is_suppressed
-    from cells_screened
-    left join complements
-        on
-            {% for key in group_keys %}cells_screened.{{ key }} = complements.{{ key }}
-            and {% endfor -%}
-            cells_screened.org_level = complements.org_level
-            and cells_screened.org_code = complements.org_code
+        *,
+        is_primary_suppressed
+        or coalesce(
+            not is_exempt
+            and parent_code is not null
+            and not is_primary_suppressed
+            and siblings_suppressed = 1
+            and complement_rank = 1,
+            false
+        ) as is_suppressed
+    from cells_ranked
 
 ),
 
@@ -270,15 +258,41 @@ cell_values as (
     from cells_published
     cross join normal
 
+),
+
+{#- the latest period of each metric and period type ending in the metric's latest complete month or
+    before: an aggregate of the mart's keys, not a window over every published row #}
+latest_complete_periods as (
+
+    select
+        metric_values.metric_id,
+        metric_values.period_type,
+        max(metric_values.period_start) as period_start
+    from {{ metric_values }} as metric_values
+    inner join follow_ups
+        on metric_values.metric_id = follow_ups.metric_id
+    where metric_values.period_end <= last_day(follow_ups.latest_complete_month)
+    group by metric_values.metric_id, metric_values.period_type
+
 )
+{%- endmacro %}
+
+
+{#- The join marking each row of `cells` in its metric's latest complete period (published_metric_columns). #}
+{% macro join_latest_complete_periods(cells) -%}
+    left join latest_complete_periods
+        on
+            {{ cells }}.metric_id = latest_complete_periods.metric_id
+            and {{ cells }}.period_type = latest_complete_periods.period_type
+            and {{ cells }}.period_start = latest_complete_periods.period_start
 {%- endmacro %}
 
 {#
     The contract columns of published metric rows, from `cells` as cell_values leaves them (figures
     as doubles, null where not published); `extra_keys` follow period_start (imd_quintile). The
-    select must cross join `rules` (the disclosure_control seed) for the suppression marker. A
-    period is the latest complete one of its type when it is the latest whose end falls in the
-    metric's latest complete month or before.
+    select must cross join `rules` (the disclosure_control seed) for the suppression marker, and
+    join_latest_complete_periods(cells): a period is the latest complete one of its type when it is
+    the latest whose end falls in the metric's latest complete month or before.
 #}
 {% macro published_metric_columns(cells, extra_keys=[]) -%}
         cast({{ cells }}.metric_id as string) as metric_id,
@@ -312,10 +326,5 @@ cell_values as (
         cast({{ cells }}.months_reported as integer) as months_reported,
         cast({{ cells }}.standard_error as double) as standard_error,
         cast({{ cells }}.median_interpolated as double) as median_interpolated,
-        coalesce({{ cells }}.period_start = max(
-            case
-                when {{ cells }}.period_end <= last_day({{ cells }}.latest_complete_month)
-                    then {{ cells }}.period_start
-            end
-        ) over (partition by {{ cells }}.metric_id, {{ cells }}.period_type), false) as is_latest_complete_period
+        latest_complete_periods.period_start is not null as is_latest_complete_period
 {%- endmacro %}

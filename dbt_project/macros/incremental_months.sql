@@ -14,6 +14,15 @@
     strategy delete+insert: the pre-hook `delete_recomputed_months` removes every row of the months
     the run recomputes (a month left with no rows must not keep its old ones), the model selects them
     again with `months_recomputed`, and reads only the input months `months_read` says they need.
+
+    A full refresh of a long history is built in windows of months (orchestration: `rebuild_windows`
+    in orchestration/lib/changes.py), so no model holds all of it at once: the first window is a full
+    refresh, each later one an incremental run with its months as `changed_months`, and every window
+    but the last passes the var `rebuild_through` ('YYYY-MM-01', its last month), which keeps the
+    output months of every incremental model to that month (`months_rebuilt`; the months after it
+    are built by the windows to come) and their input to the months those read. Models of one dbt
+    step run every window before the next step's first, so a roll-up bounds what it reads from
+    another step's models the same way.
 #}
 
 {% macro changed_months() %}
@@ -83,6 +92,21 @@
 {% endmacro %}
 
 
+{% macro months_rebuilt(column, later=0) %}
+    {#- A predicate on a month column: every month, or with the var `rebuild_through` (the last month
+        of a window of a long history's full refresh) the months to it and `later` more (none: without
+        bound). A unit test (no relation of its own) reads all its rows. -#}
+    {%- set through = var('rebuild_through', none) -%}
+    {%- if through is none or later is none or this is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-01$', through | string) -%}
+        {{ exceptions.raise_compiler_error("rebuild_through is " ~ through ~ ": expected a month start 'YYYY-MM-01'") }}
+    {%- endif -%}
+    {{ return(column ~ " <= date '" ~ shift_month(through | string, later) ~ "'") }}
+{% endmacro %}
+
+
 {% macro recompute_window(key=none, node=none) %}
     {#- The window a model declares (meta recompute_window, or recompute_windows[key]). -#}
     {%- set meta = (node.config.meta if node is not none else config.get('meta', {})) or {} -%}
@@ -102,22 +126,31 @@
     {#- A predicate on an output month column: the months this run recomputes, those whose window
         holds a changed month (every month when the run recomputes every month). -#}
     {%- if recomputes_every_month() -%}
-        {{ return('true') }}
+        {{ return(months_rebuilt(column)) }}
     {%- endif -%}
     {%- set window = window if window is not none else recompute_window(key) -%}
-    {{ return(month_ranges_sql(column, month_ranges(window['after'], window['before']))) }}
+    {{ return(
+        month_ranges_sql(column, month_ranges(window['after'], window['before']))
+        ~ ' and ' ~ months_rebuilt(column)
+    ) }}
 {% endmacro %}
 
 
 {% macro months_read(column, key=none, window=none) %}
     {#- A predicate on an input month column: the input months the recomputed output months read. -#}
     {%- if recomputes_every_month() -%}
-        {{ return('true') }}
+        {%- if not execute or this is none or var('rebuild_through', none) is none -%}
+            {{ return('true') }}
+        {%- endif -%}
+        {%- set window = window if window is not none else recompute_window(key) -%}
+        {{ return(months_rebuilt(column, later=window['after'])) }}
     {%- endif -%}
     {%- set window = window if window is not none else recompute_window(key) -%}
     {%- set before, after = window['before'], window['after'] -%}
     {%- set reach = none if (before is none or after is none) else before + after -%}
-    {{ return(month_ranges_sql(column, month_ranges(reach, reach))) }}
+    {{ return(
+        month_ranges_sql(column, month_ranges(reach, reach)) ~ ' and ' ~ months_rebuilt(column, later=after)
+    ) }}
 {% endmacro %}
 
 

@@ -163,6 +163,10 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set pending = periods_pending_relation(this) -%}
+    {#- dbt's relation cache, read by the readers' `period_sources` later in this run, does not see a
+        table created by a hook: without this, a reader built in the same run as its first pending
+        table would never clear its entries, and the next run would recompute every period. -#}
+    {%- do adapter.cache_added(pending.incorporate(type='table')) -%}
     {{ return([
         'create table if not exists ' ~ pending
         ~ ' (consumer string, metric_id string, period_type string, period_start date)',

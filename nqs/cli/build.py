@@ -109,15 +109,13 @@ def build_warehouse(
 def _landed_months(settings: Settings) -> set[str | None]:
     """Every month a delivered or landed file covers: what a full refresh lands again."""
     from contracts.sources import SOURCE_TABLES
-    from nqs.landing.ledger import read_ledger
     from nqs.landing.paths import delivered_files, file_month, is_monthly
+    from orchestration.lib.changes import landed_months
 
-    months = set()
+    months: set[str | None] = set(landed_months(settings))
     for table in SOURCE_TABLES:
-        if not is_monthly(table):  # organisations: one file, no month, not partitioned
-            continue
-        months |= {file_month(p) for p in delivered_files(table, settings.sources_dir)}
-        months |= {e["month"] for e in read_ledger(table, settings.landed_dir).landed.values()}
+        if is_monthly(table):  # organisations: one file, no month, not partitioned
+            months |= {file_month(p) for p in delivered_files(table, settings.sources_dir)}
     return months
 
 

@@ -156,7 +156,10 @@ def paule_mandel(
     phi = excess(0.0) + 1
     if not (math.isfinite(phi) and phi > 1):
         return phi, 0.0
-    high = float(np.var(y)) + float(np.max(s**2))
+    # the bracket from the units with a finite value: a count of 0 on the log scale (SHMI) is -inf, left
+    # out by the trimming when it ranks in the outer band, but it would make the variance NaN
+    finite = np.isfinite(y) & np.isfinite(s)
+    high = float(np.var(y[finite])) + float(np.max(s[finite] ** 2))
     while excess(high) > 0:
         high *= 4
     return phi, float(brentq(excess, 0.0, high, xtol=1e-15 * max(high, 1.0), rtol=1e-12))

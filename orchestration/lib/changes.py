@@ -140,6 +140,44 @@ def pending_months(settings: Settings) -> set[str | None]:
     }
 
 
+def landed_months(settings: Settings) -> set[str]:
+    """Every month (`YYYY-MM`) a landed file of a monthly table covers, from the ledger."""
+    return {
+        entry["month"]
+        for table in SOURCE_TABLES
+        if is_monthly(table)
+        for entry in read_ledger(table, settings.landed_dir).landed.values()
+        if entry["month"] is not None
+    }
+
+
+def financial_year(month: str) -> int:
+    """The year a month's financial year (April to March) starts in: 2024 for `2025-03` and `2024-04`."""
+    year, number = int(month[:4]), int(month[5:7])
+    return year if number >= 4 else year - 1
+
+
+def rebuild_windows(months: set[str], window_months: int) -> list[list[str]]:
+    """The months (`YYYY-MM`) of a full refresh in the windows it is built in, oldest first: whole
+    financial years, as many consecutive ones as fit in `window_months` months (a window is at least
+    one year); one window of every month when they all fit, or when `window_months` is 0.
+
+    A window never splits a financial year, so no quarter or year is rolled up from two windows'
+    halves and then again (roll-ups recompute whole periods either way: this only saves the work).
+    """
+    ordered = sorted(months)
+    if window_months == 0 or len(ordered) <= window_months:
+        return [ordered] if ordered else []
+    windows: list[list[str]] = []
+    for year in sorted({financial_year(m) for m in ordered}):
+        months_of_year = [m for m in ordered if financial_year(m) == year]
+        if windows and len(windows[-1]) + len(months_of_year) <= window_months:
+            windows[-1].extend(months_of_year)
+        else:
+            windows.append(months_of_year)
+    return windows
+
+
 def record_successful_build(settings: Settings, current: dict[str, str] | None = None) -> None:
     """A build succeeded: what is landed now is built, with these fingerprints (now's if not given)."""
     mark_built(SOURCE_TABLES, settings.landed_dir, current or fingerprints(settings))

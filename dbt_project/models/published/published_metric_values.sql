@@ -132,6 +132,7 @@ final as (
         {{ published_metric_columns('all_values') }}
     from all_values
     cross join rules
+    {{ join_latest_complete_periods('all_values') }}
 
 )
 

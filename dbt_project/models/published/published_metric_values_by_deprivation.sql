@@ -13,6 +13,7 @@ final as (
         {{ published_metric_columns('cell_values', extra_keys=['imd_quintile']) }}
     from cell_values
     cross join rules
+    {{ join_latest_complete_periods('cell_values') }}
 
 )
 

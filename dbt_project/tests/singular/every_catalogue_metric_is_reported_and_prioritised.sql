@@ -4,7 +4,9 @@
     strategy version; a metric that is defined but never computed, or computed but tied to no
     priority, is returned here. A metric whose sources do not yet cover the months of history it
     needs (int_metric_histories_measured) is not expected to have values: priority_coverage reports
-    it as insufficient history instead.
+    it as insufficient history instead. The first window of a long history's full refresh (var
+    rebuild_through) holds too few months for some metrics while their sources hold enough: the
+    windows after it build the rest, and the last checks every metric.
 #}
 with
 
@@ -71,7 +73,11 @@ final as (
     left join metric_histories
         on metric_catalogue.metric_id = metric_histories.metric_id
     where
-        (reported_metrics.metric_id is null and coalesce(metric_histories.has_sufficient_history, true))
+        (
+            reported_metrics.metric_id is null
+            and coalesce(metric_histories.has_sufficient_history, true)
+            and {{ 'false' if var('rebuild_through', none) is not none else 'true' }}
+        )
         or prioritised_metrics.metric_id is null
 
 )

@@ -14,6 +14,11 @@ successful build. `nqs build` and the file sensor give those months in the run c
 (`changed_months`), so every step of a run passes the same; without them a step reads them from
 the landing ledger when it starts. A changed file whose name gives no month leaves the var out: every
 month counts as changed.
+
+A full refresh of a landed history longer than NQS_REBUILD_WINDOW_MONTHS runs in windows of whole
+financial years (`build_invocations`), so memory and spill are those of a window whatever the length
+of the history; only the last window's results become Dagster events (an earlier window's failure
+fails the step with dbt's error).
 """
 
 import json
@@ -24,7 +29,14 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from nqs.dbt_manifest import DBT_EXECUTABLE, DbtStep, dbt_steps
 from nqs.settings import Settings, get_settings
-from orchestration.lib.changes import fingerprints, full_refresh_reason, month_start, pending_months
+from orchestration.lib.changes import (
+    fingerprints,
+    full_refresh_reason,
+    landed_months,
+    month_start,
+    pending_months,
+    rebuild_windows,
+)
 from orchestration.lib.dbt import WarehouseDbtCliResource, dbt_project, translator
 from orchestration.lib.retries import TRANSIENT_RETRY_POLICY, transient_only
 from orchestration.lib.warehouse import BUILD_DB_TAG, BUILD_DB_TAGS
@@ -39,6 +51,14 @@ INDIRECT_SELECTION = "cautious"
 BUILD_ARGS = ["build", "--no-write-json", "--log-level-file", "info"]
 
 
+#: A windowed full refresh runs one model at a time: the tables rebuilt whole in every window (the
+#: published marts) grow with the history, and at six national years
+#: `published.metric_values_by_deprivation` built alone (70 s, 2.7 GiB) but ran out of DuckDB's memory
+#: beside `published.metric_values_by_ethnicity`. At eight years it runs out alone: the published
+#: marts need to be built a period at a time, as the metric marts are, for ten years to publish.
+WINDOW_THREADS = ["--threads", "1"]
+
+
 class DbtStepConfig(dg.Config):
     """Run config of a dbt step."""
 
@@ -47,15 +67,35 @@ class DbtStepConfig(dg.Config):
     changed_months: list[str] | None = None
 
 
-def build_args(config: DbtStepConfig, settings: Settings) -> list[str]:
-    """`dbt build` with `--full-refresh`, or with the changed months as the `changed_months` var."""
+def _vars_args(variables: dict) -> list[str]:
+    return [*BUILD_ARGS, "--vars", json.dumps(variables)] if variables else list(BUILD_ARGS)
+
+
+def _changed_months(months: list[str]) -> dict:
+    return {"changed_months": [month_start(m) for m in sorted(months)]}
+
+
+def build_invocations(config: DbtStepConfig, settings: Settings) -> list[list[str]]:
+    """The `dbt build` arguments of each invocation a step runs, in order: one with the changed months
+    as the `changed_months` var; or a full refresh, in windows when the landed history is longer than
+    NQS_REBUILD_WINDOW_MONTHS (`rebuild_windows`): `--full-refresh` for the first window, each later
+    one with its months as `changed_months`, and every window but the last with `rebuild_through`, its
+    last month, so no model builds or reads months of the windows to come."""
     reason, _ = full_refresh_reason(settings, fingerprints(settings))
     if config.full_refresh or reason is not None:
-        return [*BUILD_ARGS, "--full-refresh"]
+        windows = rebuild_windows(landed_months(settings), settings.rebuild_window_months)
+        invocations = []
+        for number, window in enumerate(windows):
+            variables = {} if number == 0 else _changed_months(window)
+            if number < len(windows) - 1:
+                variables["rebuild_through"] = month_start(window[-1])
+            args = [*_vars_args(variables), *(WINDOW_THREADS if len(windows) > 1 else [])]
+            invocations.append([*args, "--full-refresh"] if number == 0 else args)
+        return invocations or [[*BUILD_ARGS, "--full-refresh"]]
     months = set(config.changed_months) if config.changed_months is not None else pending_months(settings)
     if None in months:  # a file naming no month changed: every month counts as changed
-        return BUILD_ARGS
-    return [*BUILD_ARGS, "--vars", json.dumps({"changed_months": [month_start(m) for m in sorted(months)]})]
+        return [BUILD_ARGS]
+    return [_vars_args(_changed_months(sorted(months)))]
 
 
 def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
@@ -67,9 +107,15 @@ def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
         # One target folder per data folder: the first step of a build parses the project for this
         # build database (its path is part of the profile) and the others reuse that parse.
         target = settings.build_db.parent / "dbt_target"
-        args = build_args(config, settings)
-        context.log.info(f"dbt {' '.join(args)}")
-        yield from dbt.cli(args, context=context, target_path=target).stream()
+        *earlier, last = build_invocations(config, settings)
+        for number, args in enumerate(earlier, start=1):
+            # a window of a long history's full refresh: a failure stops the step here, with dbt's error
+            context.log.info(f"window {number} of {len(earlier) + 1}: dbt {' '.join(args)}")
+            dbt.cli(args, context=context, target_path=target).wait()
+        context.log.info(
+            f"{f'window {len(earlier) + 1} of {len(earlier) + 1}: ' if earlier else ''}dbt {' '.join(last)}"
+        )
+        yield from dbt.cli(last, context=context, target_path=target).stream()
 
     _build.__doc__ = step.description
     return dbt_assets(

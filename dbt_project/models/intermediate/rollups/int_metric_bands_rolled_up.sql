@@ -28,6 +28,8 @@ with
 bands as (
 
     select * from {{ ref('int_metric_bands') }}
+    -- in a window of a long history's full refresh, the months to the window's last
+    where {{ months_rebuilt('period_start') }}
 
 ),
 

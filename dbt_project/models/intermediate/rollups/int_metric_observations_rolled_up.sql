@@ -32,6 +32,8 @@ with
 observations as (
 
     select * from {{ ref('int_metric_observations') }}
+    -- in a window of a long history's full refresh, the months to the window's last
+    where {{ months_rebuilt('period_start') }}
 
 ),
 

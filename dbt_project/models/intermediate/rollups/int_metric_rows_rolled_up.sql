@@ -91,7 +91,7 @@ period_bridge as (
 
 ),
 
-metric_rows as (
+metric_rows_of_every_month as (
 
     select * from metrics_incidents
     union all
@@ -112,6 +112,14 @@ metric_rows as (
     select * from metrics_adult_social_care
     union all
     select * from metrics_personalised_care
+
+),
+
+metric_rows as (
+
+    -- in a window of a long history's full refresh, the months to the window's last
+    select * from metric_rows_of_every_month
+    where {{ months_rebuilt('period_start') }}
 
 ),
 
