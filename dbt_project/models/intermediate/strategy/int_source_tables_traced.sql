@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#
     The dbt models on the way from each registered source table to metric_values, read from the
     project's own dependency graph when the model runs, so the lineage cannot drift from the code.
@@ -21,19 +23,23 @@ source_tables as (
 
 model_edges as (
 
-    {% for parent_id, child_id, child_name in edges %}
-        select
-            '{{ parent_id }}' as parent_id,
-            '{{ child_id }}' as child_id,
-            '{{ child_name }}' as child_name
-        {% if not loop.last %}union all{% endif %}
-    {% else %}
-        select
-            cast(null as string) as parent_id,
-            cast(null as string) as child_id,
-            cast(null as string) as child_name
+    -- one inline table of the graph's edges: a single relation for the engine to plan, however
+    -- many models there are
+    select
+        parent_id,
+        child_id,
+        child_name
+    from (
+        values
+        {% for parent_id, child_id, child_name in edges %}
+            ('{{ parent_id }}', '{{ child_id }}', '{{ child_name }}'){% if not loop.last %},{% endif %}
+        {% else %}
+            (cast(null as string), cast(null as string), cast(null as string))
+        {% endfor %}
+    ) as edges (parent_id, child_id, child_name)
+    {% if not edges %}
         where false
-    {% endfor %}
+    {% endif %}
 
 ),
 
