@@ -45,6 +45,7 @@ import duckdb
 from contracts.sources import SOURCE_TABLES
 from nqs.benchmarking import benchmarking_tables
 from nqs.dbt_manifest import PUBLISHED_SCHEMA, load_manifest
+from nqs.engines import BuildTables, open_build
 from nqs.landing.ledger import read_ledger
 from nqs.settings import Settings
 
@@ -305,8 +306,11 @@ def stage_release(settings: Settings) -> Release:
     staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{release_id}-", dir=releases_dir))
     try:
         docs = published_docs()
-        counts, undescribed = _write_published(settings, staging / WAREHOUSE_FILE, release_id, built_at, docs)
-        _write_internal(settings, staging / INTERNAL_FILE)
+        with open_build(settings) as build:
+            counts, undescribed = _write_published(
+                settings, build, staging / WAREHOUSE_FILE, release_id, built_at, docs
+            )
+            _write_internal(settings, build, staging / INTERNAL_FILE)
         write_exports(settings, staging / WAREHOUSE_FILE, staging / EXPORTS_DIR)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a release is for every reader
         os.rename(staging, target)
@@ -339,13 +343,14 @@ def _relations(db: duckdb.DuckDBPyConnection, database: str, schema: str) -> lis
 
 
 def _copy_tables(
-    db: duckdb.DuckDBPyConnection, source: str, target_schema: str, tables: Iterable[str]
+    db: duckdb.DuckDBPyConnection, build: BuildTables, schema: str, target_schema: str, tables: Iterable[str]
 ) -> dict[str, int]:
+    """Each table of the build's `schema` into `target_schema` of `db`, streamed through Arrow."""
     counts = {}
     for table in tables:
-        db.execute(
-            f"create table {target_schema}.{_ident(table)} as select * from {source}.{_ident(table)}"  # noqa: S608
-        )
+        db.register("_build_rows", build.batches(f"select * from {schema}.{table}"))  # noqa: S608
+        db.execute(f"create table {target_schema}.{_ident(table)} as select * from _build_rows")  # noqa: S608
+        db.unregister("_build_rows")
         counts[table] = db.execute(f"select count(*) from {target_schema}.{_ident(table)}").fetchone()[0]  # noqa: S608
     return counts
 
@@ -373,23 +378,24 @@ def _comment(db: duckdb.DuckDBPyConnection, schema: str, table: str, doc: TableD
 
 
 def _write_published(
-    settings: Settings, path: Path, release_id: str, built_at: datetime, docs: Mapping[str, TableDoc]
+    settings: Settings,
+    build: BuildTables,
+    path: Path,
+    release_id: str,
+    built_at: datetime,
+    docs: Mapping[str, TableDoc],
 ) -> tuple[dict[str, int], tuple[str, ...]]:
+    tables = build.tables(PUBLISHED_SCHEMA)
+    if not tables:
+        raise ReleaseError(f"the build ({build.engine}) has no schema {PUBLISHED_SCHEMA} to release")
     with settings.connect(path) as db:
-        db.execute(f"attach {_quote(str(settings.build_db))} as build (read_only)")
-        tables = _relations(db, "build", PUBLISHED_SCHEMA)
-        if not tables:
-            raise ReleaseError(
-                f"the build file {settings.build_db} has no schema {PUBLISHED_SCHEMA} to release"
-            )
         db.execute(f"create schema {PUBLISHED_SCHEMA}")
-        counts = _copy_tables(db, f"build.{PUBLISHED_SCHEMA}", PUBLISHED_SCHEMA, tables)
-        sources = _release_sources(db, settings)
-        strategy = db.execute(
-            f"select string_agg(distinct strategy_version, ',') from build.{MARTS_SCHEMA}.priorities "  # noqa: S608
-            "where is_active_strategy"
-        ).fetchone()[0]
-        db.execute("detach build")
+        counts = _copy_tables(db, build, PUBLISHED_SCHEMA, PUBLISHED_SCHEMA, tables)
+        sources = _release_sources(build, settings)
+        versions = build.rows(
+            f"select distinct strategy_version from {MARTS_SCHEMA}.priorities where is_active_strategy"  # noqa: S608
+        )
+        strategy = ",".join(sorted(version for (version,) in versions)) or None
         counts |= {SOURCES_TABLE: len(sources), RELEASE_TABLE: 1}
         _create_release_tables(db, release_id, built_at, strategy, sources, counts)
         undescribed = [m for t in sorted(counts) for m in _comment(db, PUBLISHED_SCHEMA, t, docs.get(t))]
@@ -397,30 +403,27 @@ def _write_published(
     return counts, tuple(undescribed)
 
 
-def _release_sources(db: duckdb.DuckDBPyConnection, settings: Settings) -> list[tuple]:
-    """One row per source table: contract versions (from the data-quality results of the build file),
-    months, files and rows (from the landing ledger)."""
-    versions = dict(
-        ((source, table), versions)
-        for source, table, versions in db.execute(
-            f"""
-            select source, table_name, string_agg(distinct contract_version, ',' order by contract_version)
-            from build.{MARTS_SCHEMA}.data_quality_results
-            group by source, table_name
-            """  # noqa: S608 - fixed names
-        ).fetchall()
-    )
+def _release_sources(build: BuildTables, settings: Settings) -> list[tuple]:
+    """One row per source table: contract versions (from the build's data-quality results), months,
+    files and rows (from the landing ledger)."""
+    versions: dict[tuple[str, str], list[str]] = {}
+    for source, table, version in build.rows(
+        f"select distinct source, table_name, contract_version from {MARTS_SCHEMA}.data_quality_results"  # noqa: S608
+    ):
+        if version is not None:
+            versions.setdefault((source, table), []).append(version)
     rows = []
     for table in SOURCE_TABLES:
         landed = read_ledger(table, settings.landed_dir).landed.values()
         if not landed:
             continue
         months = sorted(e["month"] for e in landed if e.get("month"))
+        table_versions = versions.get((table.source, table.table))
         rows.append(
             (
                 table.source,
                 table.table,
-                versions.get((table.source, table.table)),
+                ",".join(sorted(table_versions)) if table_versions else None,
                 f"{months[0]}-01" if months else None,
                 f"{months[-1]}-01" if months else None,
                 len(landed),
@@ -467,24 +470,13 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _write_internal(settings: Settings, path: Path) -> None:
+def _write_internal(settings: Settings, build: BuildTables, path: Path) -> None:
     """The build's marts, unrounded, as tables of schema `unrounded`, with their comments."""
+    tables = [t for t in build.tables(MARTS_SCHEMA) if t not in ROW_LEVEL_TABLES]
+    comments = build.comments(MARTS_SCHEMA)
     with settings.connect(path) as db:
-        db.execute(f"attach {_quote(str(settings.build_db))} as build (read_only)")
-        tables = [t for t in _relations(db, "build", MARTS_SCHEMA) if t not in ROW_LEVEL_TABLES]
         db.execute(f"create schema {UNROUNDED_SCHEMA}")
-        _copy_tables(db, f"build.{MARTS_SCHEMA}", UNROUNDED_SCHEMA, tables)
-        comments = db.execute(
-            """
-            select table_name, null, comment from duckdb_tables()
-            where database_name = 'build' and schema_name = ? and comment is not null
-            union all
-            select table_name, column_name, comment from duckdb_columns()
-            where database_name = 'build' and schema_name = ? and comment is not null
-            """,
-            [MARTS_SCHEMA, MARTS_SCHEMA],
-        ).fetchall()
-        db.execute("detach build")
+        _copy_tables(db, build, MARTS_SCHEMA, UNROUNDED_SCHEMA, tables)
         for table, column, text in comments:
             if table not in tables:
                 continue

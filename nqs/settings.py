@@ -34,6 +34,14 @@ TEMP_DIRECTORY_VARIABLE = "NQS_DUCKDB_TEMP_DIRECTORY"
 #: The date source freshness is judged on (YYYY-MM-DD); unset: today. Tests and replays of a fixed
 #: sample set it, since a generated sample ends at a fixed month.
 FRESHNESS_AS_OF_VARIABLE = "NQS_FRESHNESS_AS_OF"
+#: The engine dbt builds on and the Python steps read (nqs.engines): DuckDB, the embedded default, or
+#: Spark (docs/spark.md).
+ENGINE_VARIABLE = "NQS_ENGINE"
+DUCKDB = "duckdb"
+SPARK = "spark"
+ENGINES = (DUCKDB, SPARK)
+#: Where the Spark build keeps its tables, catalogue and dbt files; unset: `spark/` in the data folder.
+SPARK_DIR_VARIABLE = "NQS_SPARK_DIR"
 #: How many releases (data/releases/<id>/) are kept, the current one included.
 RELEASES_KEPT_VARIABLE = "NQS_RELEASES_KEPT"
 #: Three: the current release, and the two before it for dashboards pinned to an earlier one.
@@ -140,6 +148,17 @@ def rebuild_window_months(value: str) -> int:
     return int(value)
 
 
+def engine(value: str) -> str:
+    """`value` as the name of an engine the warehouse builds on; SettingsError otherwise."""
+    name = value.strip().lower()
+    if name not in ENGINES:
+        raise SettingsError(
+            f"{ENGINE_VARIABLE}={value!r} is not an engine of this warehouse: give {' or '.join(ENGINES)} "
+            f"(default {DUCKDB})"
+        )
+    return name
+
+
 def as_of_date(value: str) -> date:
     """`value` as a calendar date (YYYY-MM-DD); SettingsError otherwise."""
     try:
@@ -169,6 +188,10 @@ class Settings:
     landing_files_per_worker: int = DEFAULT_LANDING_FILES_PER_WORKER
     #: NQS_REBUILD_WINDOW_MONTHS; 0: a full refresh rebuilds the whole history in one dbt invocation
     rebuild_window_months: int = DEFAULT_REBUILD_WINDOW_MONTHS
+    #: NQS_ENGINE: `duckdb` or `spark`
+    engine: str = DUCKDB
+    #: NQS_SPARK_DIR; None: `spark` in the data folder
+    spark_directory: Path | None = None
 
     @property
     def landed_dir(self) -> Path:
@@ -178,6 +201,11 @@ class Settings:
     def build_db(self) -> Path:
         """The database dbt builds into; never read by BI users."""
         return self.data_dir / "build" / "warehouse.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark build's tables (`warehouse/`), catalogue (`metastore_db/`) and dbt files."""
+        return self.spark_directory or self.data_dir / "spark"
 
     @property
     def releases_dir(self) -> Path:
@@ -238,15 +266,16 @@ class Settings:
         """The variables dbt's profile and source definitions read: paths, and each entry of
         `duckdb_config` as NQS_DUCKDB_<NAME> (the profile's `config_options`)."""
         duckdb_env = {f"NQS_DUCKDB_{name.upper()}": value for name, value in self.duckdb_config().items()}
-        return {"NQS_BUILD_DB": str(self.build_db), "NQS_LANDED_DIR": str(self.landed_dir), **duckdb_env}
+        paths = {"NQS_BUILD_DB": str(self.build_db), "NQS_LANDED_DIR": str(self.landed_dir)}
+        return {**paths, SPARK_DIR_VARIABLE: str(self.spark_dir), **duckdb_env}
 
 
 @cache
 def get_settings() -> Settings:
     """Settings from NQS_DATA_DIR, NQS_SOURCES_DIR, NQS_PSEUDONYM_KEY and NQS_DUCKDB_MEMORY_LIMIT,
-    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY, NQS_FRESHNESS_AS_OF, NQS_RELEASES_KEPT and
-    NQS_LANDING_FILES_PER_WORKER and NQS_REBUILD_WINDOW_MONTHS; SettingsError (one line) for an
-    unusable value."""
+    NQS_DUCKDB_THREADS, NQS_DUCKDB_TEMP_DIRECTORY, NQS_FRESHNESS_AS_OF, NQS_RELEASES_KEPT,
+    NQS_LANDING_FILES_PER_WORKER, NQS_REBUILD_WINDOW_MONTHS, NQS_ENGINE and NQS_SPARK_DIR; SettingsError
+    (one line) for an unusable value."""
     data_dir = Path(os.environ.get("NQS_DATA_DIR", REPO_ROOT / "data")).resolve()
     sources_dir = Path(os.environ.get("NQS_SOURCES_DIR", data_dir / "sources")).resolve()
     key = os.environ.get(KEY_VARIABLE) or None
@@ -256,6 +285,7 @@ def get_settings() -> Settings:
     kept = os.environ.get(RELEASES_KEPT_VARIABLE)
     per_worker = os.environ.get(LANDING_FILES_PER_WORKER_VARIABLE)
     window = os.environ.get(REBUILD_WINDOW_MONTHS_VARIABLE)
+    spark_dir = os.environ.get(SPARK_DIR_VARIABLE)
     return Settings(
         data_dir=data_dir,
         sources_dir=sources_dir,
@@ -269,4 +299,6 @@ def get_settings() -> Settings:
         if per_worker
         else DEFAULT_LANDING_FILES_PER_WORKER,
         rebuild_window_months=rebuild_window_months(window) if window else DEFAULT_REBUILD_WINDOW_MONTHS,
+        engine=engine(os.environ.get(ENGINE_VARIABLE) or DUCKDB),
+        spark_directory=Path(spark_dir).resolve() if spark_dir else None,
     )

@@ -16,12 +16,11 @@ intervals fail for want of the functions.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-from nqs.settings import DBT_PROJECT_DIR, get_settings
+from nqs.settings import DBT_PROJECT_DIR, Settings, get_settings
 from nqs.sql_functions import register_spark_functions
 
 #: The dbt target of the Spark build (dbt_project/profiles.yml).
@@ -49,23 +48,23 @@ class _Args:
         return None
 
 
-def start_session(target: str = SPARK_TARGET) -> Any:
+def start_session(settings: Settings | None = None, target: str = SPARK_TARGET) -> Any:
     """The Spark session dbt-spark will find, with the profile's settings and the functions.
 
+    The profile reads the build's paths (the landed files, Spark's folder) from the environment, set
+    here from `settings` as absolute paths: Spark resolves a table's path from its own folders.
     dbt-spark asks for Hive support; the profile's `spark.sql.catalogImplementation` decides, since
     the session exists before dbt-spark asks.
     """
     from pyspark.sql import SparkSession
 
+    settings = settings or get_settings()
+    os.environ.update(settings.dbt_env())
+    settings.spark_dir.mkdir(parents=True, exist_ok=True)
     # Spark's Python workers run this interpreter, which has scipy and this package.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    parameters = spark_parameters(target)
-    if parameters.get("spark.sql.catalogImplementation") == "in-memory":
-        # A catalogue in memory forgets the tables of an earlier run, whose files would stop Spark
-        # creating them again: every run builds every table afresh.
-        shutil.rmtree(parameters["spark.sql.warehouse.dir"], ignore_errors=True)
     builder = SparkSession.builder
-    for name, value in parameters.items():
+    for name, value in spark_parameters(target).items():
         builder = builder.config(name, value)
     session = builder.getOrCreate()
     register_spark_functions(session)
@@ -77,31 +76,38 @@ def run_dbt(args: list[str]) -> bool:
     from dbt.cli.main import dbtRunner
 
     target = args[args.index("--target") + 1] if "--target" in args else SPARK_TARGET
-    start_session(target)
+    start_session(target=target)
     return dbtRunner().invoke(args).success
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`dbt` on the Spark target: the arguments are dbt's; the project, profile and Spark target are
+    this project's unless given. dbt's own files go to the Spark folder (`dbt_target/`, `dbt_logs/`),
+    apart from the DuckDB build's, unless given as arguments or as DBT_TARGET_PATH and DBT_LOG_PATH
+    (which the Dagster build sets)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:  # dagster-dbt asks, once, before running dbt
+        from dbt.version import __version__
+
+        print(f"Core:\n  - installed: {__version__}")
+        return 0
     cwd = Path.cwd()
-    if "--project-dir" not in args:
-        args += ["--project-dir", str(DBT_PROJECT_DIR)]
-    if "--profiles-dir" not in args:
-        args += ["--profiles-dir", str(DBT_PROJECT_DIR)]
+    # dagster-dbt may run dbt on a copy of the project, named by DBT_PROJECT_DIR
+    project_dir = Path(os.environ.get("DBT_PROJECT_DIR") or DBT_PROJECT_DIR)
+    if "--project-dir" in args:
+        project_dir = Path(args[args.index("--project-dir") + 1])
+    else:
+        args += ["--project-dir", str(project_dir)]
+    if "--profiles-dir" not in args and "DBT_PROFILES_DIR" not in os.environ:
+        args += ["--profiles-dir", str(project_dir)]
     if "--target" not in args:
         args += ["--target", SPARK_TARGET]
-    # The build's paths, absolute (Spark resolves a table's path from its own folders), unless set.
-    settings = get_settings()
-    for name, value in settings.dbt_env().items():
-        os.environ.setdefault(name, value)
-    os.environ.setdefault("NQS_SPARK_DIR", str(settings.data_dir / "spark"))
-    # dbt's files of the Spark build apart from the DuckDB build's (target/manifest.json is theirs).
-    spark_dir = Path(os.environ["NQS_SPARK_DIR"])
-    if "--target-path" not in args:
+    spark_dir = get_settings().spark_dir
+    if "--target-path" not in args and "DBT_TARGET_PATH" not in os.environ:
         args += ["--target-path", str(spark_dir / "dbt_target")]
-    if "--log-path" not in args:
+    if "--log-path" not in args and "DBT_LOG_PATH" not in os.environ:
         args += ["--log-path", str(spark_dir / "dbt_logs")]
-    os.chdir(DBT_PROJECT_DIR)
+    os.chdir(project_dir)
     try:
         return 0 if run_dbt(args) else 1
     finally:

@@ -85,14 +85,14 @@ def test_python_connections_run_with_the_configured_settings_and_spill_where_tol
         assert db.execute(SETTINGS_QUERY).fetchall()[0][:2] == (_formatted("64MiB"), 1)
 
 
-def test_the_orchestration_reads_the_build_database_with_the_settings(settings_from, tmp_path):
-    from orchestration.lib.warehouse import read_only
+def test_the_python_steps_read_the_build_database_with_the_settings(settings_from, tmp_path):
+    from nqs.engines import open_build
 
     settings = settings_from(NQS_DUCKDB_MEMORY_LIMIT="2GiB", NQS_DUCKDB_THREADS="1")
     settings.build_db.parent.mkdir(parents=True)
     duckdb.connect(str(settings.build_db)).close()
-    with read_only(settings.build_db) as db:
-        assert db.execute(SETTINGS_QUERY).fetchall() == [("2.0 GiB", 1, str(settings.duckdb_temp_dir), False)]
+    with open_build(settings) as db:
+        assert db.rows(SETTINGS_QUERY) == [("2.0 GiB", 1, str(settings.duckdb_temp_dir), False)]
 
 
 def test_dbt_runs_with_the_configured_settings(settings_from, tmp_path):

@@ -7,10 +7,10 @@ A suppressed published row has no value and no figures, so it is never compared.
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from nqs.benchmarking.schema import UNIT_LEVELS, benchmarking_tables
+from nqs.engines import BuildTables, Comments
 
 INTERNAL_SCHEMA = "marts"
 PUBLISHED_SCHEMA = "published"
@@ -30,7 +30,7 @@ PERIOD_TYPES = ("month", "financial_year")
 
 
 def read_inputs(
-    db: duckdb.DuckDBPyConnection, schema: str = INTERNAL_SCHEMA
+    db: BuildTables, schema: str = INTERNAL_SCHEMA
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(trust (and local authority) and England metric values by month and financial year, merged
     trusts under their successors (the current view), the metric catalogue with each metric's
@@ -38,7 +38,8 @@ def read_inputs(
     fixed order, so the funnels' totals (summed in row order) do not depend on how the table was
     written."""
     numerator, denominator = FIGURES[schema]
-    values = db.sql(
+    values = _frame(
+        db,
         f"""
         select metric_id, org_code, org_level, period_type, period_start,
             cast({numerator} as double) as numerator, cast({denominator} as double) as denominator, value,
@@ -47,43 +48,31 @@ def read_inputs(
         where org_level in {(*UNIT_LEVELS, "england")} and org_view = 'current'
             and period_type in ('month', 'financial_year')
         order by metric_id, period_type, period_start, org_level, org_code
-        """  # noqa: S608 - fixed names
-    ).pl()
-    catalogue = db.sql(f"select * from {schema}.metric_catalogue").pl()  # noqa: S608
+        """,  # noqa: S608 - fixed names
+    )
+    catalogue = _frame(db, f"select * from {schema}.metric_catalogue")  # noqa: S608
     if "latest_complete_month" not in catalogue.columns:
         # the marts' catalogue is the seed's; each metric's latest complete month is dbt's, as published
-        follow_ups = db.sql(
-            f"select metric_id, latest_complete_month from {FOLLOW_UPS}"  # noqa: S608 - fixed name
-        ).pl()
+        follow_ups = _frame(db, f"select metric_id, latest_complete_month from {FOLLOW_UPS}")  # noqa: S608
         catalogue = catalogue.join(follow_ups, on="metric_id", how="left")
-    organisations = db.sql(
-        f"select org_code, org_name, trust_type from {schema}.dim_organisations"  # noqa: S608
-    ).pl()
+    organisations = _frame(db, f"select org_code, org_name, trust_type from {schema}.dim_organisations")  # noqa: S608
     return values, catalogue, organisations
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _frame(db: BuildTables, sql: str) -> pl.DataFrame:
+    frame = pl.from_arrow(db.arrow(sql))
+    assert isinstance(frame, pl.DataFrame)  # noqa: S101 - a query's result is a table, never a column
+    return frame
 
 
-def write_tables(
-    db: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], schema: str = INTERNAL_SCHEMA
-) -> None:
-    """Replace each table in `schema` in one transaction, with its table and column comments."""
+def write_tables(db: BuildTables, tables: dict[str, pl.DataFrame], schema: str = INTERNAL_SCHEMA) -> None:
+    """Replace each table in `schema` (on DuckDB in one transaction), with its table and column comments."""
     definitions = benchmarking_tables()
-    db.execute("begin transaction")
-    try:
-        for name, frame in tables.items():
-            table = definitions[name]
-            db.register("_frame", frame.to_arrow())
-            db.execute(f"create or replace table {schema}.{name} as select * from _frame")
-            db.unregister("_frame")
-            db.execute(
-                f"comment on table {schema}.{name} is {_quote(f'Grain: {table.grain}. {table.description}')}"
-            )
-            for column in table.columns:
-                db.execute(f"comment on column {schema}.{name}.{column.name} is {_quote(column.description)}")
-        db.execute("commit")
-    except Exception:
-        db.execute("rollback")
-        raise
+    comments = {
+        name: Comments(
+            table=f"Grain: {table.grain}. {table.description}",
+            columns={column.name: column.description for column in table.columns},
+        )
+        for name, table in definitions.items()
+    }
+    db.replace(schema, {name: frame.to_arrow() for name, frame in tables.items()}, comments)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from contracts.sources import SOURCES_MANIFEST
 from nqs.coverage import INSUFFICIENT_HISTORY
+from nqs.engines import open_build
 from nqs.landing.pseudonymise import MissingPseudonymKey
 from nqs.settings import Settings, get_settings
 
@@ -226,16 +227,18 @@ def _check_group(path: list[str], check_name: str) -> str:
 
 def _print_data_quality(settings: Settings) -> None:
     """Checks run and checks failed by category, per source, from marts.data_quality_results."""
-    failed = ", ".join(f"sum((category = '{c}' and status = 'failed')::int)" for c in CATEGORIES)
-    with settings.connect(settings.build_db, read_only=True) as db:
-        rows = db.execute(
+    failed = ", ".join(
+        f"count(case when category = '{c}' and status = 'failed' then 1 end)" for c in CATEGORIES
+    )
+    with open_build(settings) as db:
+        rows = db.rows(
             f"""
-            select source, count(*), sum((status = 'failed')::int), {failed}
+            select source, count(*), count(case when status = 'failed' then 1 end), {failed}
             from marts.data_quality_results
             group by source
             order by source
             """  # noqa: S608 - fixed category names
-        ).fetchall()
+        )
     print(f"\nData quality (checks run / failed: {' / '.join(CATEGORIES)}; see marts.data_quality_results):")
     for source, run, failed_total, *by_category in rows:
         counts = " / ".join(f"{n:>4}" for n in by_category)
@@ -244,15 +247,15 @@ def _print_data_quality(settings: Settings) -> None:
 
 def _print_other_versions(settings: Settings, order: dict[str, int]) -> None:
     """Coverage of each strategy version other than the active one (a draft), from marts.priority_coverage."""
-    with settings.connect(settings.build_db, read_only=True) as db:
-        rows = db.execute(
+    with open_build(settings) as db:
+        rows = db.rows(
             """
             select strategy_version, coverage_status, count(*)
             from marts.priority_coverage
             where not is_active_strategy
-            group by all
+            group by strategy_version, coverage_status
             """
-        ).fetchall()
+        )
     versions: dict[str, dict[str, int]] = {}
     for version, status, count in rows:
         versions.setdefault(version, {})[status] = count

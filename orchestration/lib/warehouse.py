@@ -1,25 +1,4 @@
-"""Read access to the build database for assets that summarise what dbt built."""
-
-from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-import duckdb
-
-from nqs.settings import get_settings
-
-
-@contextmanager
-def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection with the build's DuckDB settings (memory limit, threads, spill folder)."""
-    connection = get_settings().connect(path, read_only=True)
-    try:
-        yield connection
-    finally:
-        connection.close()
-
+"""Tags of the steps and runs that read or write the build's tables."""
 
 #: Steps opening the build database carry this tag; the executor runs one of them at a time, since
 #: DuckDB lets only one process at a time hold a database file open for writing.

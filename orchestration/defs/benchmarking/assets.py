@@ -16,6 +16,7 @@ import polars as pl
 from nqs.benchmarking import KINDS, benchmarking_tables, build_benchmarking
 from nqs.benchmarking.schema import UNIT_LEVELS
 from nqs.benchmarking.warehouse import INTERNAL_SCHEMA, PUBLISHED_SCHEMA, read_inputs, write_tables
+from nqs.engines import open_build
 from nqs.settings import get_settings
 from orchestration.lib.warehouse import BUILD_DB_TAGS
 
@@ -100,7 +101,7 @@ published_benchmarking = benchmarking_asset(PUBLISHED_SCHEMA)
 
 def _materialise(context: dg.AssetExecutionContext, schema: str) -> Iterator:
     settings = get_settings()
-    with settings.connect(settings.build_db) as db:
+    with open_build(settings, write=True) as db:
         values, catalogue, organisations = read_inputs(db, schema)
         result = build_benchmarking(values, catalogue, organisations)
         write_tables(db, result.tables, schema)

@@ -28,9 +28,10 @@ from nqs.coverage import (
     metric_histories,
     priority_risks,
 )
+from nqs.engines import open_build
 from nqs.settings import get_settings
 from orchestration.lib.dbt import check_results_asset_key
-from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
+from orchestration.lib.warehouse import BUILD_DB_TAGS
 
 METRIC_VALUES = dg.AssetKey(["marts", "metric_values"])
 HAS_VALUES = "has_values"
@@ -50,8 +51,8 @@ def _metric_summaries() -> dict[str, dict]:
     """Per metric: trust-months with a value, trusts with data (local authority months and local
     authorities for the metrics councils return), first and latest month with a value,
     national totals (England). A month whose denominator is 0 (no patient followed up yet) has no value."""
-    with read_only(get_settings().build_db) as db:
-        rows = db.execute(
+    with open_build(get_settings()) as db:
+        rows = db.rows(
             f"""
             select metric_id,
                    count(*) filter (where org_level in {UNIT_LEVELS}),
@@ -63,7 +64,7 @@ def _metric_summaries() -> dict[str, dict]:
             where org_view = 'as_recorded' and period_type = 'month' and value is not null
             group by metric_id
             """  # noqa: S608 - fixed levels
-        ).fetchall()
+        )
     return {
         metric_id: {
             "trust_months": n,
@@ -173,12 +174,12 @@ def _priorities_asset(strategy: Strategy) -> dg.AssetsDefinition:
 
     @dg.multi_asset(name="priorities", specs=specs, can_subset=True, op_tags=BUILD_DB_TAGS)
     def _priorities(context: dg.AssetExecutionContext):
-        with read_only(get_settings().build_db) as db:
+        with open_build(get_settings()) as db:
             latest = dict(
-                db.execute(
+                db.rows(
                     "select metric_id, max(period_start) from marts.metric_values "
-                    "where value is not null group by 1"
-                ).fetchall()
+                    "where value is not null group by metric_id"
+                )
             )
         health = contract_health(get_settings().landed_dir)
         risks = priority_risks(strategy, health)

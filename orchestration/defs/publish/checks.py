@@ -7,8 +7,9 @@ that records the failure, turns it into a failed run with a one-line message per
 
 import dagster as dg
 
+from nqs.engines import open_build
 from nqs.settings import get_settings
-from orchestration.lib.warehouse import BUILD_DB_TAGS, read_only
+from orchestration.lib.warehouse import BUILD_DB_TAGS
 
 DATA_QUALITY_RESULTS = dg.AssetKey(["marts", "data_quality_results"])
 NO_CRITICAL_FAILURES = "no_critical_failures"
@@ -20,15 +21,15 @@ def critical_failures() -> list[str]:
     A refused file is a check result flagged `is_critical_failure`, dbt's one application of the rule
     in seeds/critical_failure_rule.csv (the rule `nqs.coverage.contract_health` applies too).
     """
-    with read_only(get_settings().build_db) as db:
-        rows = db.execute(
+    with open_build(get_settings()) as db:
+        rows = db.rows(
             """
             select source, table_name, source_file, column_name, check_name
             from marts.data_quality_results
             where is_critical_failure
             order by source, table_name, source_file
             """
-        ).fetchall()
+        )
     return [
         f"{source}/{table}: {source_file} refused, column '{column}' ({check})"
         for source, table, source_file, column, check in rows
