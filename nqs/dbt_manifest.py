@@ -24,6 +24,8 @@ from nqs.settings import DBT_PROJECT_DIR, SEEDS_DIR
 
 #: dbt from this interpreter's environment, so nothing depends on an activated venv or PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+#: dbt on the Spark target, in a process whose Spark session has the quantile functions (nqs.spark_session).
+SPARK_DBT_EXECUTABLE = str(Path(sys.executable).with_name("nqs-dbt-spark"))
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 #: The dbt source reading every quarantine file through one glob.

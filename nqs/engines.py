@@ -85,10 +85,11 @@ class DuckDBTables(BuildTables):
         self._db = connection
 
     def arrow(self, sql: str) -> pa.Table:
-        return self._db.sql(sql).fetch_arrow_table()
+        return self._db.sql(sql).to_arrow_table()
 
     def batches(self, sql: str) -> pa.RecordBatchReader:
-        return self._db.sql(sql).fetch_record_batch()
+        # a cursor of its own: a stream read in part leaves the connection busy until it is closed
+        return self._db.cursor().sql(sql).to_arrow_reader()
 
     def tables(self, schema: str) -> list[str]:
         rows = self._db.execute(
@@ -160,36 +161,40 @@ class SparkTables(BuildTables):
         return found
 
     def replace(self, schema: str, tables: Mapping[str, pa.Table], comments: Mapping[str, Comments]) -> None:
-        """Table by table: Parquet tables of Spark's own catalogue have no transactions."""
+        """Table by table: Parquet tables of Spark's own catalogue have no transactions.
+
+        A column's comment is written with the table, in its schema: the local metastore cannot alter
+        a column to a comment longer than 256 characters, but keeps a table's schema, comments
+        included, in Spark's own properties when the table is created."""
         self._spark.sql(f"create schema if not exists {schema}")
         for name, data in tables.items():
             frame = self._spark.createDataFrame(data)
+            described = comments.get(name, Comments())
+            for column, text in described.columns.items():
+                frame = frame.withMetadata(column, {"comment": text})
             frame.write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{name}")
-            _comment(self._spark.sql, schema, name, comments.get(name), spark=True)
+            if described.table:
+                self._spark.sql(f"comment on table {schema}.{name} is {spark_literal(described.table)}")
 
 
-def _comment(
-    execute: Any, schema: str, table: str, comments: Comments | None, *, spark: bool = False
-) -> None:
+def _comment(execute: Any, schema: str, table: str, comments: Comments | None) -> None:
+    """Comments on a DuckDB table and its columns."""
     if comments is None:
         return
-    literal = spark_literal if spark else duckdb_literal
     if comments.table:
-        execute(f"comment on table {schema}.{table} is {literal(comments.table)}")
+        execute(f"comment on table {schema}.{table} is {duckdb_literal(comments.table)}")
     for column, text in comments.columns.items():
-        if spark:
-            execute(f"alter table {schema}.{table} alter column {column} comment {literal(text)}")
-        else:
-            execute(f"comment on column {schema}.{table}.{column} is {literal(text)}")
+        execute(f"comment on column {schema}.{table}.{column} is {duckdb_literal(text)}")
 
 
 @contextmanager
 def open_build(settings: Settings, *, write: bool = False) -> Iterator[BuildTables]:
     """The build's tables on the engine of NQS_ENGINE; read only unless `write`."""
     if settings.engine == SPARK:
-        from nqs.spark_session import start_session
+        from nqs.spark_session import spark_session
 
-        yield SparkTables(start_session(settings))
+        with spark_session(settings) as session:
+            yield SparkTables(session)
         return
     with settings.connect(settings.build_db, read_only=not write) as db:
         yield DuckDBTables(db)

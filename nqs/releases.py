@@ -348,9 +348,11 @@ def _copy_tables(
     """Each table of the build's `schema` into `target_schema` of `db`, streamed through Arrow."""
     counts = {}
     for table in tables:
-        db.register("_build_rows", build.batches(f"select * from {schema}.{table}"))  # noqa: S608
+        rows = build.batches(f"select * from {schema}.{table}")  # noqa: S608
+        db.register("_build_rows", rows)
         db.execute(f"create table {target_schema}.{_ident(table)} as select * from _build_rows")  # noqa: S608
         db.unregister("_build_rows")
+        rows.close()
         counts[table] = db.execute(f"select count(*) from {target_schema}.{_ident(table)}").fetchone()[0]  # noqa: S608
     return counts
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +73,45 @@ def start_session(settings: Settings | None = None, target: str = SPARK_TARGET) 
     return session
 
 
+def stop_session(session: Any) -> None:
+    """Stops the session and waits for its Java process to exit.
+
+    The local catalogue's Derby database admits one process at a time, and the next step of a build
+    may open it as soon as this one returns: a Java process left to notice on its own that Python
+    has gone (it does, a moment later) would still hold the database then.
+    """
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway  # noqa: SLF001 - pyspark keeps the Java process only here
+    session.stop()
+    if gateway is None:
+        return
+    gateway.shutdown()
+    process = getattr(gateway, "proc", None)
+    if process is not None:
+        process.stdin.close()  # Spark's gateway exits when its standard input closes
+        process.wait(timeout=120)
+    SparkContext._gateway = None  # noqa: SLF001
+    SparkContext._jvm = None  # noqa: SLF001
+
+
+@contextmanager
+def spark_session(settings: Settings | None = None, target: str = SPARK_TARGET) -> Iterator[Any]:
+    """`start_session`, stopped (its Java process ended) on leaving."""
+    session = start_session(settings, target)
+    try:
+        yield session
+    finally:
+        stop_session(session)
+
+
 def run_dbt(args: list[str]) -> bool:
     """Runs one dbt command (its arguments, `--target spark` included) on the session; True on success."""
     from dbt.cli.main import dbtRunner
 
     target = args[args.index("--target") + 1] if "--target" in args else SPARK_TARGET
-    start_session(target=target)
-    return dbtRunner().invoke(args).success
+    with spark_session(target=target):
+        return dbtRunner().invoke(args).success
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,9 @@
 - `rebuilt_build`: that build's data folder copied and built again from the same files with
   `--full-refresh`, with the draft strategy version active;
 - `one_year_build`: a sample of twelve months only, too short for the metrics that need a year's
-  follow-up (built from nothing, beside the sample build).
+  follow-up (built from nothing, beside the sample build);
+- `spark_build`: the sample build's sources built again from nothing with `NQS_ENGINE=spark` (dbt on
+  a local Spark; tests/test_spark_build.py), once the sample build is done.
 
 The builds run in the background (`Builds`) while the tests that need none run. Every test whose
 fixtures include one of these is marked `slow` at collection, so `pytest -m "not slow"` runs no build.
@@ -199,6 +201,7 @@ class Builds:
         "refused_build": ("sample_build",),
         "rebuilt_build": ("sample_build",),
         "one_year_build": (),
+        "spark_build": ("sample_build",),
     }
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory):
@@ -301,6 +304,14 @@ class Builds:
 
     def _make_one_year_build(self, folder: Path) -> Build:
         return self._nqs_build(folder, "--scale", E2E_SCALE, "--months", str(ONE_YEAR_MONTHS))
+
+    def _make_spark_build(self, folder: Path) -> Build:
+        if shutil.which("java") is None:  # its tests are skipped (tests/test_spark_build.py)
+            raise RuntimeError("no Java runtime for Spark: `make java` installs one")
+        sources = self._wait("sample_build").data_dir / "sources"
+        data_dir = folder / "data"
+        shutil.copytree(sources, data_dir / "sources")
+        return self._nqs_build(data_dir, extra_env={"NQS_ENGINE": "spark"})
 
 
 def _build_stage(item: pytest.Item) -> int:

@@ -1,23 +1,24 @@
-"""The same dbt project on Spark gives the same numbers as on DuckDB.
+"""The same build on Spark gives the same numbers as on DuckDB.
 
-The sample build's landed Parquet is built again with `dbt build --target spark` (every model, seed
-and dbt test, on a local PySpark: nqs/spark_session.py), and the marts it writes (Parquet under
-Spark's warehouse folder) are compared with the DuckDB build's cell by cell: every column that is
-not a double exactly, doubles (values, intervals, standard errors) to 1e-9 relative.
+`spark_build` (tests/conftest.py) builds the sample build's sources from nothing with
+`NQS_ENGINE=spark nqs build`: the same Dagster build, landing the same Parquet, every dbt step on the
+`spark` target (every model, seed and dbt test on a local PySpark: nqs/spark_session.py), and the
+Python steps (metrics, statistics, publishing) reading Spark's tables through Arrow (nqs.engines).
+Its tables are compared with the DuckDB build's cell by cell: every column that is not a double
+exactly, doubles (values, intervals, standard errors) to 1e-9 relative. The metric marts are read
+from Spark's own files; the published tables from the release the Spark build published.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from nqs.dbt_manifest import load_manifest
+from nqs.releases import RELEASE_TABLE
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,33 +41,29 @@ def _metric_marts() -> list[str]:
     )
 
 
+def _published_tables(warehouse: Path) -> list[str]:
+    """Every table of a release's schema `published` but the release's own record (its id and time)."""
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        rows = db.execute(
+            "select table_name from duckdb_tables() where schema_name = 'published' order by 1"
+        ).fetchall()
+    return [name for (name,) in rows if name != RELEASE_TABLE]
+
+
 @pytest.fixture(scope="module")
-def spark_build(sample_build, tmp_path_factory) -> Path:
-    """Spark's warehouse folder after `dbt build --target spark` on the sample build's landed files."""
-    assert sample_build.exit_code == 0, sample_build.output[-3000:]
-    spark_dir = tmp_path_factory.mktemp("spark")
-    env = {
-        **os.environ,
-        "NQS_DATA_DIR": str(sample_build.data_dir),
-        "NQS_LANDED_DIR": str(sample_build.data_dir / "landed"),
-        "NQS_SPARK_DIR": str(spark_dir),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "nqs.spark_session", "build", "--target", "spark"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    words = ("ERROR", "FAIL", "Done.")
-    summary = [line for line in done.stdout.splitlines() if any(word in line for word in words)]
-    assert done.returncode == 0, "\n".join(summary[-40:]) or done.stderr[-3000:]
-    return spark_dir / "warehouse"
+def spark_warehouse(spark_build) -> Path:
+    """Spark's warehouse folder (`<schema>.db/<table>/`, Parquet) after the Spark build succeeded."""
+    assert spark_build.exit_code == 0, spark_build.output[-4000:]
+    return spark_build.data_dir / "spark" / "warehouse"
 
 
-def test_spark_builds_every_model_and_passes_every_test(spark_build):
-    """dbt exits 0 only when every model, seed and test of the project passed on Spark."""
-    assert (spark_build / "marts.db" / "metric_values").is_dir()
+def test_the_spark_build_runs_every_dbt_step_on_spark_and_publishes(spark_build, spark_warehouse):
+    """`nqs build` exits 0 only when every model, seed and dbt test passed; its tables are Spark's."""
+    assert (spark_warehouse / "marts.db" / "metric_values").is_dir()
+    assert not (spark_build.data_dir / "build" / "warehouse.duckdb").exists()
+    log = (spark_build.data_dir / "build" / "last_run.log").read_text()
+    assert "nqs-dbt-spark build" in log and "--target spark" in log
+    assert spark_build.warehouse.is_file()
 
 
 def _differing_cells(db: duckdb.DuckDBPyConnection, exact: list[str], doubles: list[str]) -> dict[str, int]:
@@ -89,20 +86,47 @@ def _differing_cells(db: duckdb.DuckDBPyConnection, exact: list[str], doubles: l
     return {name: count for name, count in zip(exact + doubles, found, strict=True) if count}
 
 
+def _assert_equal(db: duckdb.DuckDBPyConnection, table: str) -> None:
+    """`duck_rows` and `spark_rows`: same columns, same rows, every cell equal."""
+    columns = db.execute("select column_name, column_type from (describe duck_rows)").fetchall()
+    spark_columns = [row[0] for row in db.execute("describe spark_rows").fetchall()]
+    assert [name for name, _ in columns] == spark_columns
+    doubles = [name for name, dtype in columns if dtype in ("DOUBLE", "FLOAT")]
+    exact = [name for name, _ in columns if name not in doubles]
+    rows = [db.execute(f"select count(*) from {side}_rows").fetchone()[0] for side in ("duck", "spark")]
+    assert rows[0] == rows[1], f"{table}: {rows[0]} rows on DuckDB, {rows[1]} on Spark"
+    differing = _differing_cells(db, exact, doubles)
+    assert not differing, f"{table}: cells differing between DuckDB and Spark, per column: {differing}"
+
+
 @pytest.mark.parametrize("table", _metric_marts())
-def test_spark_metric_marts_equal_duckdb(spark_build, sample_build, table):
+def test_spark_metric_marts_equal_duckdb(spark_warehouse, sample_build, table):
     """Same rows, same columns; every cell equal (counts and text exactly, doubles to 1e-9 relative)."""
     with duckdb.connect() as db:
         db.execute(f"attach '{sample_build.build_db}' as duck (read_only)")
         db.execute(f"create view duck_rows as select * from duck.marts.{table}")
-        files = spark_build / "marts.db" / table / "*.parquet"
+        files = spark_warehouse / "marts.db" / table / "*.parquet"
         db.execute(f"create view spark_rows as select * from read_parquet('{files}')")
-        columns = db.execute("select column_name, column_type from (describe duck_rows)").fetchall()
-        spark_columns = [row[0] for row in db.execute("describe spark_rows").fetchall()]
-        assert [name for name, _ in columns] == spark_columns
-        doubles = [name for name, dtype in columns if dtype in ("DOUBLE", "FLOAT")]
-        exact = [name for name, _ in columns if name not in doubles]
-        rows = [db.execute(f"select count(*) from {side}_rows").fetchone()[0] for side in ("duck", "spark")]
-        assert rows[0] == rows[1] and rows[0] > 0, f"{table}: {rows[0]} rows on DuckDB, {rows[1]} on Spark"
-        differing = _differing_cells(db, exact, doubles)
-        assert not differing, f"{table}: cells differing between DuckDB and Spark, per column: {differing}"
+        assert db.execute("select count(*) from duck_rows").fetchone()[0] > 0
+        _assert_equal(db, table)
+
+
+def test_spark_release_equals_duckdb_release(spark_build, sample_build):
+    """Every table of the release BI users read (but the release's own record), from each build: the
+    same tables, every cell equal, the statistics computed from Spark's tables (read through Arrow)
+    included."""
+    assert spark_build.exit_code == 0, spark_build.output[-4000:]
+    tables = _published_tables(sample_build.warehouse)
+    assert _published_tables(spark_build.warehouse) == tables
+    with duckdb.connect() as db:
+        db.execute(f"attach '{sample_build.warehouse}' as duck (read_only)")
+        db.execute(f"attach '{spark_build.warehouse}' as spark (read_only)")
+        failures = {}
+        for table in tables:
+            db.execute(f"create or replace view duck_rows as select * from duck.published.{table}")
+            db.execute(f"create or replace view spark_rows as select * from spark.published.{table}")
+            try:
+                _assert_equal(db, table)
+            except AssertionError as failure:
+                failures[table] = str(failure)
+    assert not failures, failures

@@ -23,7 +23,7 @@ from typing import Any
 
 import dagster as dg
 
-from nqs.settings import Settings
+from nqs.settings import SPARK, Settings
 
 SPEC_VERSION = "2-0-2"
 RUN_EVENT_SCHEMA_URL = f"https://openlineage.io/spec/{SPEC_VERSION}/OpenLineage.json#/$defs/RunEvent"
@@ -60,7 +60,9 @@ def dataset(key: dg.AssetKey, settings: Settings) -> dict[str, str]:
     if path[0] == "published" and path[-1] in RELEASE_STEPS:
         return {"namespace": "file", "name": str(settings.releases_dir / path[-1])}
     if path[0] in DBT_SCHEMAS:
-        return {"namespace": f"duckdb://{settings.build_db}", "name": ".".join(path)}
+        # OpenLineage's naming of datasets: a DuckDB file's tables, or a Spark warehouse's
+        where = settings.spark_dir / "warehouse" if settings.engine == SPARK else settings.build_db
+        return {"namespace": f"{settings.engine}://{where}", "name": ".".join(path)}
     return {"namespace": NAMESPACE, "name": "/".join(path)}
 
 

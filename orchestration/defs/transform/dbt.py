@@ -27,8 +27,8 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from nqs.dbt_manifest import DBT_EXECUTABLE, DbtStep, dbt_steps
-from nqs.settings import Settings, get_settings
+from nqs.dbt_manifest import DBT_EXECUTABLE, SPARK_DBT_EXECUTABLE, DbtStep, dbt_steps
+from nqs.settings import SPARK, Settings, get_settings
 from orchestration.lib.changes import (
     fingerprints,
     full_refresh_reason,
@@ -83,7 +83,9 @@ def build_invocations(config: DbtStepConfig, settings: Settings) -> list[list[st
     last month, so no model builds or reads months of the windows to come."""
     reason, _ = full_refresh_reason(settings, fingerprints(settings))
     if config.full_refresh or reason is not None:
-        windows = rebuild_windows(landed_months(settings), settings.rebuild_window_months)
+        # Spark rebuilds every model whole in each invocation (docs/spark.md): one window
+        window_months = 0 if settings.engine == SPARK else settings.rebuild_window_months
+        windows = rebuild_windows(landed_months(settings), window_months)
         invocations = []
         for number, window in enumerate(windows):
             variables = {} if number == 0 else _changed_months(window)
@@ -104,9 +106,9 @@ def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
         settings.build_db.parent.mkdir(parents=True, exist_ok=True)
         os.environ.update(settings.dbt_env())
         os.environ.setdefault("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION)
-        # One target folder per data folder: the first step of a build parses the project for this
-        # build database (its path is part of the profile) and the others reuse that parse.
-        target = settings.build_db.parent / "dbt_target"
+        # One target folder per data folder and engine: the first step of a build parses the project
+        # for this build (its paths are part of the profile) and the others reuse that parse.
+        target = (settings.spark_dir if settings.engine == SPARK else settings.build_db.parent) / "dbt_target"
         *earlier, last = build_invocations(config, settings)
         for number, args in enumerate(earlier, start=1):
             # a window of a long history's full refresh: a failure stops the step here, with dbt's error
@@ -129,12 +131,23 @@ def _dbt_step(step: DbtStep) -> dg.AssetsDefinition:
     )(transient_only(_build))
 
 
+def dbt_resource(settings: Settings) -> WarehouseDbtCliResource:
+    """dbt on the build's engine: DuckDB (the profile's default target) or Spark (`nqs-dbt-spark`, the
+    `spark` target)."""
+    if settings.engine == SPARK:
+        return WarehouseDbtCliResource(
+            project_dir=dbt_project, dbt_executable=SPARK_DBT_EXECUTABLE, target=SPARK
+        )
+    return WarehouseDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
 dbt_step_assets = [_dbt_step(step) for step in dbt_steps()]
 
 defs = dg.Definitions(
     assets=dbt_step_assets,
-    resources={"dbt": WarehouseDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
-    # Steps run as soon as their inputs are ready; only one at a time may write the DuckDB build file.
+    resources={"dbt": dbt_resource(get_settings())},
+    # Steps run as soon as their inputs are ready; only one at a time may open the build (the DuckDB
+    # file, or the local Spark's catalogue).
     executor=dg.multiprocess_executor.configured(
         {"tag_concurrency_limits": [{"key": BUILD_DB_TAG, "value": "open", "limit": 1}]}
     ),
