@@ -28,6 +28,8 @@ VARIABLES = (
     "NQS_DUCKDB_THREADS",
     "NQS_DUCKDB_TEMP_DIRECTORY",
     "NQS_RELEASES_KEPT",
+    "NQS_ENGINE",
+    "NQS_SPARK_DIR",
 )
 SETTINGS_QUERY = (
     "select current_setting('memory_limit'), current_setting('threads')::int, "
@@ -125,6 +127,8 @@ def test_dbt_runs_with_the_configured_settings(settings_from, tmp_path):
         ("NQS_RELEASES_KEPT", "0"),
         ("NQS_RELEASES_KEPT", "all"),
         ("NQS_RELEASES_KEPT", "-1"),
+        ("NQS_ENGINE", "postgres"),
+        ("NQS_ENGINE", "databricks"),
     ],
 )
 def test_an_unusable_value_is_refused_naming_the_variable(settings_from, variable, value):
@@ -132,6 +136,16 @@ def test_an_unusable_value_is_refused_naming_the_variable(settings_from, variabl
         settings_from(**{variable: value})
     message = str(refused.value)
     assert message.startswith(f"{variable}={value!r} is not a") and "\n" not in message
+
+
+def test_the_engine_is_duckdb_unless_spark_is_asked_for(settings_from, tmp_path):
+    """DuckDB by default, its folder for Spark's files in the data folder unless NQS_SPARK_DIR moves it;
+    dbt's profile is given that folder."""
+    default = settings_from()
+    assert (default.engine, default.spark_dir) == ("duckdb", tmp_path / "data" / "spark")
+    spark = settings_from(NQS_ENGINE=" Spark ", NQS_SPARK_DIR=str(tmp_path / "elsewhere"))
+    assert (spark.engine, spark.spark_dir) == ("spark", tmp_path / "elsewhere")
+    assert spark.dbt_env()["NQS_SPARK_DIR"] == str(tmp_path / "elsewhere")
 
 
 def test_releases_kept_defaults_to_three_and_reads_the_variable(settings_from):

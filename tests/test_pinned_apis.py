@@ -1,4 +1,4 @@
-"""The three places the warehouse relies on a library's internals, pinned so an upgrade fails here.
+"""The four places the warehouse relies on a library's internals, pinned so an upgrade fails here.
 
 - pandera 0.35.0: registered checks are added to `Check.REGISTERED_CUSTOM_CHECKS`
   (`contracts.base._add_to_check_namespace`), because the public `register_check_method` needs pandas.
@@ -8,6 +8,9 @@
   `multi_asset`'s hidden `allow_arbitrary_check_specs` (the parameter dagster-dbt's own `dbt_assets`
   uses), so the step declares checks on priorities it does not materialise and runs even when a
   refused source skips them; a separate `multi_asset_check` would wait on the skipped priorities.
+- pyspark 4.3.0: `nqs.spark_session.stop_session` ends the session's Java process through
+  `SparkContext._gateway.proc` (the `Popen` pyspark keeps there), closing its standard input, and waits
+  for it, so the local catalogue's Derby database is free when the next step of a build opens it.
 
 When a test here fails, read the comment at the pinned place: the library may now have a public way.
 """
@@ -102,3 +105,15 @@ def test_dagster_multi_asset_still_takes_arbitrary_check_specs():
             specs=[dg.AssetSpec("pinned_probe_2")],
             check_specs=[dg.AssetCheckSpec("probe", asset="elsewhere")],
         )(lambda: None)
+
+
+def test_pyspark_still_keeps_the_java_process_on_the_gateway():
+    """`launch_gateway` stores the Java process as `gateway.proc`, with a pipe to its standard input
+    (the process exits when it closes) and SparkContext keeps the gateway in `_gateway`."""
+    from pyspark import SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    source = inspect.getsource(launch_gateway)
+    assert "gateway.proc = proc" in source
+    assert 'popen_kwargs["stdin"] = PIPE' in source
+    assert "_gateway" in vars(SparkContext)
