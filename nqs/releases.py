@@ -353,7 +353,8 @@ def _copy_tables(
         db.execute(f"create table {target_schema}.{_ident(table)} as select * from _build_rows")  # noqa: S608
         db.unregister("_build_rows")
         rows.close()
-        counts[table] = db.execute(f"select count(*) from {target_schema}.{_ident(table)}").fetchone()[0]  # noqa: S608
+        # fetched to the end: `register` refuses a connection with a result still open
+        [(counts[table],)] = db.execute(f"select count(*) from {target_schema}.{_ident(table)}").fetchall()  # noqa: S608
     return counts
 
 
