@@ -1,7 +1,8 @@
 """Every Dagster instance configuration the project ships or writes: read by Dagster itself.
 
 The embedded instance (`nqs build`, `nqs ui`, `make run`) is written by `nqs.cli.instance`; the production
-instance is shipped as orchestration/deploy/dagster.yaml. Neither greets users with the new-user pop-up.
+instance is shipped as orchestration/deploy/dagster.yaml. Neither greets users with the new-user pop-up, nor
+sends telemetry.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from nqs.cli.instance import EMBEDDED_SETTINGS, write_instance_config
 SHIPPED_CONFIG = REPO_ROOT / "orchestration" / "deploy" / "dagster.yaml"
 
 
-def test_the_embedded_instance_has_no_new_user_pop_up(tmp_path: Path):
+def test_the_embedded_instance_has_no_new_user_pop_up_and_sends_no_telemetry(tmp_path: Path):
     home = write_instance_config(tmp_path / "dagster_home")
-    assert yaml.safe_load(home.read_text())["nux"] == {"enabled": False}
+    config = yaml.safe_load(home.read_text())
+    assert config["nux"] == {"enabled": False} and config["telemetry"] == {"enabled": False}
     with dg.DagsterInstance.from_config(str(home.parent)) as instance:
         assert instance.nux_enabled is False
+        assert instance.telemetry_enabled is False
     before = home.read_text()
     write_instance_config(home.parent)  # written again: nothing repeated
     assert home.read_text() == before and set(EMBEDDED_SETTINGS) <= set(yaml.safe_load(before))
@@ -38,7 +41,8 @@ def test_settings_already_in_the_embedded_instance_are_kept(tmp_path: Path):
     assert config == {"telemetry": {"enabled": False}, "nux": {"enabled": False}}
     (home / "dagster.yaml").write_text("nux:\n  enabled: true\n")  # someone wants the pop-up back
     write_instance_config(home)
-    assert yaml.safe_load((home / "dagster.yaml").read_text()) == {"nux": {"enabled": True}}
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
+    assert config == {"nux": {"enabled": True}, "telemetry": {"enabled": False}}
 
 
 def test_the_production_instance_has_no_new_user_pop_up(tmp_path: Path, monkeypatch):

@@ -12,10 +12,11 @@ from pathlib import Path
 import yaml
 
 #: Settings of the embedded instance, as they are written into its dagster.yaml. `nux` is the new-user
-#: pop-up the Dagster UI greets every user with (community and newsletter): off, as in the production
-#: instance (orchestration/deploy/dagster.yaml).
+#: pop-up the Dagster UI greets every user with (community and newsletter); `telemetry` the usage data
+#: Dagster sends out by default. Both off, as in the production instance (orchestration/deploy/dagster.yaml).
 EMBEDDED_SETTINGS = {
     "nux": "# no new-user pop-up in the Dagster UI\nnux:\n  enabled: false\n",
+    "telemetry": "# nothing sent to Dagster's telemetry\ntelemetry:\n  enabled: false\n",
 }
 
 

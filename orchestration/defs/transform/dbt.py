@@ -53,9 +53,9 @@ BUILD_ARGS = ["build", "--no-write-json", "--log-level-file", "info"]
 
 #: A windowed full refresh runs one model at a time: the tables rebuilt whole in every window (the
 #: published marts) grow with the history, and at six national years
-#: `published.metric_values_by_deprivation` built alone (70 s, 2.7 GiB) but ran out of DuckDB's memory
-#: beside `published.metric_values_by_ethnicity`. At eight years it runs out alone: the published
-#: marts need to be built a period at a time, as the metric marts are, for ten years to publish.
+#: `published.metric_values_by_deprivation` ran out of DuckDB's memory beside
+#: `published.metric_values_by_ethnicity`. One at a time, with disclosure control in one pass over the
+#: rows (macros/disclosure_control.sql), a ten-year backfill builds under 4 GB (README, Benchmarks).
 WINDOW_THREADS = ["--threads", "1"]
 
 
