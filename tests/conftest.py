@@ -314,6 +314,13 @@ class Builds:
         return self._nqs_build(data_dir, extra_env={"NQS_ENGINE": "spark"})
 
 
+@pytest.fixture(scope="session")
+def spark_build(builds: Builds) -> Build:
+    """The sample's sources built again from nothing with `NQS_ENGINE=spark`: every dbt step on a local
+    Spark, the steps after dbt reading Spark's tables through Arrow, a release published from them."""
+    return builds.result("spark_build")
+
+
 def _build_stage(item: pytest.Item) -> int:
     """0: needs no build; 1: reads the sample build; 2: reads a build made from it, or the one-year build."""
     needed = set(Builds.NEEDS) & set(item.fixturenames)
