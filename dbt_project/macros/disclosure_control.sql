@@ -320,9 +320,11 @@ latest_complete_periods as (
         cast(case
             when {{ cells }}.is_suppressed then rules.suppression_marker
             when {{ cells }}.unit = 'count' then cast(cast({{ cells }}.value as bigint) as string)
-            -- to 4 decimals from the value to 9: a value a rounding error away from a half (a
-            -- quarter's 7.04375 as 7.043749999999999) shows the same on every engine
-            else cast(round(round({{ cells }}.value, 9), 4) as string)
+            -- to 4 decimals in decimal arithmetic (half up) from the value to 9: a double's own
+            -- rounding differs between engines at a half (DuckDB rounds 1.04625 down, Spark up)
+            else cast(
+                cast(cast(cast({{ cells }}.value as decimal(38, 9)) as decimal(38, 4)) as double) as string
+            )
         end as string) as value_display,
         cast({{ cells }}.is_published as boolean) as is_published,
         cast({{ cells }}.months_reported as integer) as months_reported,
