@@ -46,6 +46,7 @@ from contracts.sources import SOURCE_TABLES
 from nqs.benchmarking import benchmarking_tables
 from nqs.dbt_manifest import PUBLISHED_SCHEMA, load_manifest
 from nqs.engines import BuildTables, open_build
+from nqs.engines import duckdb_literal as _quote
 from nqs.landing.ledger import read_ledger
 from nqs.settings import Settings
 
@@ -318,10 +319,6 @@ def stage_release(settings: Settings) -> Release:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Release(release_id, target, counts, undescribed)
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:
